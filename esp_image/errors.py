@@ -1,0 +1,52 @@
+"""The esp_image exception hierarchy.
+
+Every failure inside the library is raised as an :class:`EspImageError` subclass whose
+message says where (file offset or flash address), what was expected and what was found.
+The CLI turns these into one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+
+class EspImageError(Exception):
+    """Base class of every error raised by esp_image."""
+
+
+class InputError(EspImageError):
+    """The input cannot be used at all (missing, unreadable, empty, a directory, too large)."""
+
+
+class FormatError(EspImageError):
+    """Bytes do not match the structure they were expected to hold.
+
+    Attributes:
+        offset: byte offset (in the buffer being parsed) where the problem was found.
+        structure: name of the structure being parsed.
+    """
+
+    def __init__(self, message: str, offset: int | None = None, structure: str | None = None):
+        where = []
+        if structure:
+            where.append(structure)
+        if offset is not None:
+            where.append(f"at offset {offset:#x}")
+        super().__init__(f"{' '.join(where)}: {message}" if where else message)
+        self.offset = offset
+        self.structure = structure
+        self.reason = message
+
+
+class TruncatedError(FormatError):
+    """The data ends before the structure does."""
+
+
+class ChecksumMismatch(EspImageError):
+    """A stored checksum, hash or CRC does not match the computed one."""
+
+
+class LayoutError(EspImageError):
+    """A partition layout breaks a rule the generator or the bootloader enforces."""
+
+
+class UnsupportedChip(EspImageError):
+    """A chip id or chip name that esp_image does not know."""

@@ -1,0 +1,39 @@
+"""Shared test helpers: the real-world corpus (skipped when absent) and project fixtures."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+CORPUS = ROOT.parent / "shared" / "corpus"
+MANIFEST = CORPUS / "MANIFEST.tsv"
+
+
+def corpus_rows() -> list[dict[str, str]]:
+    """Rows of ../shared/corpus/MANIFEST.tsv, or [] when the corpus is absent."""
+    if not MANIFEST.is_file():
+        return []
+    with MANIFEST.open(newline="") as fh:
+        return list(csv.DictReader(fh, delimiter="\t"))
+
+
+def corpus_files(predicate=lambda row: True) -> list[Path]:  # type: ignore[no-untyped-def]
+    """Corpus paths whose manifest row satisfies ``predicate`` (empty when absent)."""
+    return [CORPUS / r["local_file"] for r in corpus_rows() if predicate(r)]
+
+
+def corpus_path(name: str) -> Path:
+    """Path of one corpus file; skips the calling test when the corpus is absent."""
+    path = CORPUS / name
+    if not path.is_file():
+        pytest.skip(f"corpus file {name} not available (../shared/corpus absent)")
+    return path
+
+
+def fixture_path(name: str) -> Path:
+    """Path of one project fixture in fixtures/."""
+    return FIXTURES / name
