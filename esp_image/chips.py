@@ -126,3 +126,73 @@ def chip_by_name(name: str) -> Chip:
         raise UnsupportedChip(
             f"unknown chip {name!r}; known: {', '.join(sorted(_BY_NAME))}"
         ) from None
+
+
+# Memory regions a segment can load into, per chip (start, end, name): the subset of esptool
+# 5.6's ``MEMORY_MAP`` that image segments use. IROM/DROM are the flash-mapped (cache) windows.
+# On ESP32, esptool also labels the mask ROM 0x40000000-0x40070000 "IROM"; it is named
+# IROM_MASK here so that "IROM" always means flash-mapped code. tests/test_chips.py holds these
+# against esptool.
+_M = tuple[tuple[int, int, str], ...]
+_RISCV_MAP: _M = ((0x42000000, 0x43000000, "DROM"), (0x42000000, 0x43000000, "IROM"),
+                  (0x40800000, 0x40880000, "DRAM"), (0x40800000, 0x40880000, "IRAM"),
+                  (0x50000000, 0x50004000, "RTC_DRAM"), (0x50000000, 0x50004000, "RTC_IRAM"))
+MEMORY_MAPS: dict[str, _M] = {
+    "esp8266": ((0x3FFE8000, 0x40000000, "DRAM"), (0x40100000, 0x40108000, "IRAM"),
+                (0x40201010, 0x402E1010, "IROM")),
+    "esp32": ((0x3F400000, 0x3F800000, "DROM"), (0x3F800000, 0x3FC00000, "EXTRAM_DATA"),
+              (0x3FF80000, 0x3FF82000, "RTC_DRAM"), (0x3FFAE000, 0x40000000, "DRAM"),
+              (0x40000000, 0x40070000, "IROM_MASK"), (0x40070000, 0x40078000, "CACHE_PRO"),
+              (0x40078000, 0x40080000, "CACHE_APP"), (0x40080000, 0x400A0000, "IRAM"),
+              (0x400C0000, 0x400C2000, "RTC_IRAM"), (0x400D0000, 0x40400000, "IROM"),
+              (0x50000000, 0x50002000, "RTC_DATA")),
+    "esp32s2": ((0x3F000000, 0x3FF80000, "DROM"), (0x3FF9E000, 0x3FFA0000, "RTC_DRAM"),
+                (0x3FFB0000, 0x40000000, "DRAM"), (0x40020000, 0x40070000, "IRAM"),
+                (0x40070000, 0x40072000, "RTC_IRAM"), (0x40080000, 0x40800000, "IROM"),
+                (0x50000000, 0x50002000, "RTC_DATA")),
+    "esp32s3": ((0x3C000000, 0x3D000000, "DROM"), (0x3D000000, 0x3E000000, "EXTRAM_DATA"),
+                (0x3FC88000, 0x3FD00000, "DRAM"), (0x40370000, 0x403E0000, "IRAM"),
+                (0x42000000, 0x42800000, "IROM"), (0x50000000, 0x50002000, "RTC_DATA"),
+                (0x600FE000, 0x60100000, "RTC_IRAM")),
+    "esp32c3": ((0x3C000000, 0x3C800000, "DROM"), (0x3FC80000, 0x3FCE0000, "DRAM"),
+                (0x42000000, 0x42800000, "IROM"), (0x4037C000, 0x403E0000, "IRAM"),
+                (0x50000000, 0x50002000, "RTC_IRAM")),
+    "esp32c2": ((0x3C000000, 0x3C400000, "DROM"), (0x3FCA0000, 0x3FCE0000, "DRAM"),
+                (0x42000000, 0x42400000, "IROM"), (0x4037C000, 0x403C0000, "IRAM")),
+    "esp32c6": _RISCV_MAP,
+    "esp32h2": _RISCV_MAP,
+    "esp32c61": ((0x42000000, 0x44000000, "DROM"), (0x42000000, 0x44000000, "IROM"),
+                 (0x40800000, 0x40860000, "DRAM"), (0x40800000, 0x40860000, "IRAM"),
+                 (0x50000000, 0x50004000, "RTC_DRAM"), (0x50000000, 0x50004000, "RTC_IRAM")),
+    "esp32c5": ((0x42000000, 0x44000000, "DROM"), (0x42000000, 0x44000000, "IROM"),
+                (0x40800000, 0x40860000, "DRAM"), (0x40800000, 0x40860000, "IRAM"),
+                (0x50000000, 0x50004000, "RTC_DRAM"), (0x50000000, 0x50004000, "RTC_IRAM")),
+    "esp32h21": ((0x42000000, 0x43000000, "DROM"), (0x42000000, 0x43000000, "IROM"),
+                 (0x40800000, 0x40850000, "DRAM"), (0x40800000, 0x40850000, "IRAM"),
+                 (0x50000000, 0x50001000, "RTC_DRAM"), (0x50000000, 0x50001000, "RTC_IRAM")),
+    "esp32h4": ((0x42000000, 0x44000000, "DROM"), (0x42000000, 0x44000000, "IROM"),
+                (0x40810000, 0x40860000, "DRAM"), (0x40810000, 0x40860000, "IRAM")),
+    "esp32p4": ((0x40000000, 0x4C000000, "DROM"), (0x40000000, 0x4C000000, "IROM"),
+                (0x4FF00000, 0x4FFA0000, "DRAM"), (0x4FF00000, 0x4FFA0000, "IRAM"),
+                (0x50108000, 0x50110000, "RTC_DRAM"), (0x50108000, 0x50110000, "RTC_IRAM")),
+    "esp32e22": ((0x3C000000, 0x40000000, "DROM"), (0x3C000000, 0x40000000, "IROM"),
+                 (0x31000000, 0x31200000, "DRAM"), (0x30FE0000, 0x31200000, "IRAM"),
+                 (0xC0000000, 0xC0008000, "RTC_DRAM"), (0xC0000000, 0xC0008000, "RTC_IRAM")),
+    "esp32s31": ((0x40000000, 0x54000000, "DROM"), (0x40000000, 0x54000000, "IROM"),
+                 (0x2F000000, 0x2F080000, "DRAM"), (0x2F000000, 0x2F080000, "IRAM"),
+                 (0x2E000000, 0x2E008000, "RTC_DRAM"), (0x2E000000, 0x2E008000, "RTC_IRAM")),
+}
+
+FLASH_MAPPED = frozenset({"IROM", "DROM"})
+
+
+def memory_regions(chip: str, addr: int) -> tuple[str, ...]:
+    """Return the names of the memory regions of ``chip`` that contain ``addr``.
+
+    Address 0 is esptool's padding segment; other addresses below 0x10000000 are not loaded
+    (ESP-IDF ``should_load``), e.g. address 4 marks an MD5 segment.
+    """
+    if addr == 0:
+        return ("PADDING",)
+    names = tuple(n for start, end, n in MEMORY_MAPS.get(chip, ()) if start <= addr < end)
+    return names or ("?",)

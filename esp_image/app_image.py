@@ -1,0 +1,586 @@
+"""ESP32-family app and bootloader images: the typed model.
+
+Parsing is lenient (what is on flash is kept, damage is reported by :meth:`AppImage.checks`);
+building is strict (checksum and SHA-256 are recomputed). Segment data is never copied while
+parsing: the model keeps a memoryview of the caller's buffer.
+See shared/docs/formats/esp32-image.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import chips
+from .checks import Check, compare, compare_digest
+from .errors import FormatError, TruncatedError
+from .formats import _common
+from .formats import app_desc as desc_fmt
+from .formats import esp32_image as fmt
+from .hashing import xor_checksum
+from .units import align_up, format_size
+
+MMU_PAGE_DEFAULT = 0x10000
+
+
+def _text(raw: bytes) -> str:
+    """Decode a NUL-padded C string leniently."""
+    return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class ImageHeader:
+    """``esp_image_header_t``: the 24-byte header of an ESP32-family image."""
+
+    segment_count: int
+    spi_mode: int
+    spi_size: int
+    spi_speed: int
+    entry_addr: int
+    wp_pin: int
+    spi_pin_drv: bytes
+    chip_id: int
+    min_chip_rev: int
+    min_chip_rev_full: int
+    max_chip_rev_full: int
+    reserved: bytes
+    hash_appended: int
+
+    @classmethod
+    def from_bytes(cls, data: bytes | memoryview, offset: int = 0) -> ImageHeader:
+        """Parse the header at ``data[offset:]``."""
+        c = _common.parse(fmt.ImageHeader, data, offset, "ESP32 image header")
+        return cls(c.segment_count, c.spi_mode, c.spi.spi_size, c.spi.spi_speed, c.entry_addr,
+                   c.wp_pin, bytes(c.spi_pin_drv), c.chip_id, c.min_chip_rev,
+                   c.min_chip_rev_full, c.max_chip_rev_full, bytes(c.reserved), c.hash_appended)
+
+    def to_bytes(self) -> bytes:
+        """Build the 24 header bytes."""
+        return _common.build(fmt.ImageHeader, {
+            "segment_count": self.segment_count, "spi_mode": self.spi_mode,
+            "spi": {"spi_size": self.spi_size, "spi_speed": self.spi_speed},
+            "entry_addr": self.entry_addr, "wp_pin": self.wp_pin,
+            "spi_pin_drv": self.spi_pin_drv, "chip_id": self.chip_id,
+            "min_chip_rev": self.min_chip_rev, "min_chip_rev_full": self.min_chip_rev_full,
+            "max_chip_rev_full": self.max_chip_rev_full, "reserved": self.reserved,
+            "hash_appended": self.hash_appended,
+        }, "ESP32 image header")
+
+    @property
+    def flash_size(self) -> int | None:
+        """Flash size in bytes from the size nibble, or None for an invalid code (>= 8)."""
+        return chips.ESP32_FLASH_SIZES.get(self.spi_size)
+
+    @property
+    def flash_mode(self) -> str:
+        """SPI flash mode name (``dio``...), or the number when unknown."""
+        return fmt.SPI_MODES.get(self.spi_mode, f"{self.spi_mode:#x}?")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One segment: ``offset`` is the image offset of its 8-byte header."""
+
+    load_addr: int
+    data_len: int
+    offset: int
+
+    @property
+    def data_offset(self) -> int:
+        """Image offset of the segment's data."""
+        return self.offset + fmt.SEGMENT_HEADER_SIZE
+
+    @property
+    def end(self) -> int:
+        """Image offset just past the segment's data."""
+        return self.data_offset + self.data_len
+
+
+@dataclass(frozen=True)
+class AppDescriptor:
+    """``esp_app_desc_t``: what an app says about itself."""
+
+    secure_version: int
+    version: str
+    project_name: str
+    time: str
+    date: str
+    idf_ver: str
+    app_elf_sha256: bytes
+    min_efuse_blk_rev_full: int
+    max_efuse_blk_rev_full: int
+    mmu_page_size: int
+    spi_flash_mode: int
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form (the contract's ``image.app``)."""
+        return {
+            "project": self.project_name, "version": self.version, "idf": self.idf_ver,
+            "date": self.date, "time": self.time, "secure_version": self.secure_version,
+            "elf_sha256": self.app_elf_sha256.hex(),
+            "min_efuse_blk_rev_full": self.min_efuse_blk_rev_full,
+            "max_efuse_blk_rev_full": self.max_efuse_blk_rev_full,
+            "mmu_page_size": (1 << self.mmu_page_size) if self.mmu_page_size else None,
+        }
+
+
+@dataclass(frozen=True)
+class BootloaderDescriptor:
+    """``esp_bootloader_desc_t``: what a bootloader (ESP-IDF >= 5.2) says about itself."""
+
+    secure_version: int
+    version: int
+    idf_ver: str
+    date_time: str
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form (``image.bootloader``)."""
+        return {"version": self.version, "idf": self.idf_ver, "date_time": self.date_time,
+                "secure_version": self.secure_version}
+
+
+@dataclass(frozen=True)
+class SignatureBlock:
+    """One Secure Boot v2 signature block (``ets_secure_boot_sig_block_t``)."""
+
+    offset: int
+    version: int
+    scheme: str
+    image_digest: bytes
+    block_crc: int
+    computed_crc: int
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A Secure Boot signature attached to an image.
+
+    Attributes:
+        scheme: ``sbv1``, ``sbv2-rsa`` or ``sbv2-ecdsa``.
+        offset: image offset of the SBv1 block or SBv2 sector.
+        size: bytes it occupies (68 or 4096).
+        blocks: the SBv2 blocks (empty for SBv1).
+        covered_digest: SHA-256/384 of everything the SBv2 blocks sign, computed.
+    """
+
+    scheme: str
+    offset: int
+    size: int
+    blocks: tuple[SignatureBlock, ...] = ()
+    covered_digest: dict[int, bytes] = field(default_factory=dict, compare=False)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form (``image.signature``)."""
+        return {"scheme": self.scheme, "blocks": max(len(self.blocks), 1), "offset": self.offset,
+                "size": self.size}
+
+
+@dataclass(frozen=True)
+class AppImage:
+    """An ESP32-family app or bootloader image, parsed from a buffer.
+
+    Attributes:
+        header: the 24-byte header.
+        chip: the chip from ``chip_id`` (None when the id is unknown).
+        segments: segment headers in image order.
+        length: image length including the checksum byte and the SHA-256 (if any); for a
+            truncated image, the bytes available.
+        stored_checksum / computed_checksum: the XOR checksum byte and its recomputation.
+        stored_digest / computed_digest: the appended SHA-256 (None without ``hash_appended``).
+        signature: a Secure Boot v1 block or v2 sector that follows the image, if any.
+        app_desc / bootloader_desc: the embedded descriptor, if any.
+        role: ``app``, ``bootloader`` or ``unknown``.
+        problems: structural problems (truncation, broken verifier rules); empty when sound.
+        trailing: bytes after the image (and signature) in the buffer it was parsed from.
+    """
+
+    header: ImageHeader
+    chip: chips.Chip | None
+    segments: tuple[Segment, ...]
+    length: int
+    padding: bytes
+    stored_checksum: int | None
+    computed_checksum: int
+    stored_digest: bytes | None
+    computed_digest: bytes | None
+    signature: Signature | None
+    app_desc: AppDescriptor | None
+    bootloader_desc: BootloaderDescriptor | None
+    role: str
+    problems: tuple[str, ...]
+    trailing: int
+    flash_offset: int | None = None
+    data: memoryview = field(repr=False, compare=False, default=memoryview(b""))
+
+    # ------------------------------------------------------------------ parsing
+    @classmethod
+    def from_bytes(cls, data: bytes | memoryview, offset: int = 0, *,
+                   flash_offset: int | None = None, role_hint: str | None = None) -> AppImage:
+        """Parse the image starting at ``data[offset:]``.
+
+        Args:
+            data: the buffer (not copied; the model keeps a view of it).
+            offset: where the image's 0xE9 magic is.
+            flash_offset: the flash address of the image, if known (used for the MMU page
+                alignment rule and the bootloader role).
+            role_hint: ``"bootloader"`` when the caller found it at the bootloader offset.
+
+        Raises:
+            FormatError: no 0xE9 magic, or fewer than 24 header bytes.
+        """
+        view = memoryview(data)[offset:]
+        if len(view) < fmt.HEADER_SIZE:
+            if len(view) and view[0] == fmt.MAGIC:
+                raise TruncatedError(
+                    f"only {len(view)} bytes; an ESP32 image header needs {fmt.HEADER_SIZE}",
+                    offset, "ESP32 image")
+            raise FormatError("no 0xE9 image magic", offset, "ESP32 image")
+        header = ImageHeader.from_bytes(view)
+        chip = chips.chip_by_id(header.chip_id) if chips.is_known_chip_id(header.chip_id) else None
+        problems: list[str] = []
+        if chip is None:
+            problems.append(f"unknown chip id {header.chip_id:#x}")
+        if header.hash_appended not in (0, 1):
+            problems.append(f"hash_appended is {header.hash_appended}, expected 0 or 1")
+
+        segments: list[Segment] = []
+        pos = fmt.HEADER_SIZE
+        size = len(view)
+        truncated = False
+        if header.segment_count > fmt.MAX_SEGMENTS:
+            problems.append(f"segment_count {header.segment_count} exceeds the bootloader's "
+                            f"limit of {fmt.MAX_SEGMENTS}")
+        for index in range(header.segment_count):
+            if pos + fmt.SEGMENT_HEADER_SIZE > size:
+                problems.append(f"truncated: segment {index} header at {pos:#x} is past the end "
+                                f"of the data ({size:#x})")
+                truncated = True
+                break
+            seg_hdr = _common.parse(fmt.SegmentHeader, view, pos, "segment header")
+            seg = Segment(seg_hdr.load_addr, seg_hdr.data_len, pos)
+            if seg.end > size:
+                problems.append(f"truncated: segment {index} at {pos:#x} declares "
+                                f"{seg.data_len:#x} bytes but only {size - seg.data_offset:#x} "
+                                "remain")
+                truncated = True
+                break
+            segments.append(seg)
+            pos = seg.end
+
+        seg_views = [view[s.data_offset:s.end] for s in segments]
+        computed_checksum = xor_checksum(seg_views, fmt.CHECKSUM_SEED)
+        stored_checksum: int | None = None
+        stored_digest: bytes | None = None
+        computed_digest: bytes | None = None
+        padding = b""
+        length = size
+        if not truncated:
+            checksum_pos = pos | 0x0F
+            if checksum_pos >= size:
+                problems.append(f"truncated: checksum byte at {checksum_pos:#x} is past the end "
+                                f"of the data ({size:#x})")
+                truncated = True
+            else:
+                padding = bytes(view[pos:checksum_pos])
+                stored_checksum = view[checksum_pos]
+                length = checksum_pos + 1
+                if header.hash_appended == 1:
+                    if length + fmt.DIGEST_SIZE > size:
+                        problems.append(f"truncated: SHA-256 at {length:#x} is past the end of "
+                                        f"the data ({size:#x})")
+                        truncated = True
+                    else:
+                        computed_digest = hashlib.sha256(view[:length]).digest()
+                        stored_digest = bytes(view[length:length + fmt.DIGEST_SIZE])
+                        length += fmt.DIGEST_SIZE
+        if truncated:
+            length = size
+
+        app_desc, boot_desc = _descriptors(view, segments)
+        signature = None if truncated else _find_signature(view, length)
+        end = signature.offset + signature.size if signature else length
+        role = _role(app_desc, boot_desc, segments, chip, role_hint)
+        if chip is not None:
+            problems.extend(_segment_rules(segments, chip, role, app_desc, flash_offset))
+        return cls(header, chip, tuple(segments), length, padding, stored_checksum,
+                   computed_checksum, stored_digest, computed_digest, signature, app_desc,
+                   boot_desc, role, tuple(problems), size - end, flash_offset, view[:end])
+
+    # ------------------------------------------------------------------ derived facts
+    @property
+    def truncated(self) -> bool:
+        """Whether the data ends before the image does."""
+        return self.stored_checksum is None or (
+            self.header.hash_appended == 1 and self.stored_digest is None)
+
+    @property
+    def end(self) -> int:
+        """Image offset just past the image and its signature."""
+        return self.signature.offset + self.signature.size if self.signature else self.length
+
+    @property
+    def is_signed(self) -> bool:
+        """Whether a Secure Boot signature follows the image (header edits would break it)."""
+        return self.signature is not None
+
+    @property
+    def checksum_valid(self) -> bool:
+        """Whether the stored XOR checksum matches."""
+        return self.stored_checksum == self.computed_checksum
+
+    @property
+    def digest_valid(self) -> bool | None:
+        """Whether the appended SHA-256 matches (None when there is none)."""
+        if self.stored_digest is None:
+            return None
+        return self.stored_digest == self.computed_digest
+
+    @property
+    def flash_size(self) -> int | None:
+        """Flash size from the header, in bytes."""
+        return self.header.flash_size
+
+    @property
+    def flash_freq(self) -> str:
+        """Flash clock from the header, per chip (``40m``; ``40m/80m`` for code 0 on C6)."""
+        if self.chip is None:
+            return f"{self.header.spi_speed:#x}?"
+        return self.chip.freq_name(self.header.spi_speed)
+
+    @property
+    def flash_size_name(self) -> str:
+        """Flash size as text (``4MB``), or a description of an invalid code."""
+        size = self.header.flash_size
+        return format_size(size) if size else f"invalid code {self.header.spi_size:#x}"
+
+    def checks(self, base: int = 0) -> list[Check]:
+        """Every integrity check that applies, with offsets shifted by ``base``.
+
+        Names: ``structure`` (parsed completely, verifier rules), ``checksum``, ``sha256`` and,
+        for Secure Boot v2, ``signature-crc`` and ``signature-digest`` per block.
+        """
+        out: list[Check] = []
+        if self.problems:
+            out.append(Check("structure", False, base, "; ".join(self.problems)))
+        else:
+            out.append(Check("structure", True, base,
+                             f"{len(self.segments)} segments, image length {self.length:#x}"))
+        if self.stored_checksum is not None:
+            out.append(compare("checksum", base + self.length - 1
+                               - (fmt.DIGEST_SIZE if self.stored_digest is not None else 0),
+                               self.stored_checksum, self.computed_checksum))
+        if self.stored_digest is not None and self.computed_digest is not None:
+            out.append(compare_digest("sha256", base + self.length - fmt.DIGEST_SIZE,
+                                      self.stored_digest, self.computed_digest))
+        if self.signature is not None:
+            for i, block in enumerate(self.signature.blocks):
+                where = base + block.offset
+                check = compare("signature-crc", where, block.block_crc, block.computed_crc, 8)
+                out.append(Check(check.name, check.valid, where, f"block {i}: {check.detail}"))
+                wanted = self.signature.covered_digest.get(len(block.image_digest), b"")
+                ok = block.image_digest == wanted
+                out.append(Check("signature-digest", ok, where + 4,
+                                 f"block {i}: signed digest "
+                                 + ("matches the image" if ok else
+                                    f"{block.image_digest.hex()} differs from the image's "
+                                    f"{wanted.hex()}")))
+        return out
+
+    @property
+    def valid(self) -> bool:
+        """Whether every check passes."""
+        return all(c.valid for c in self.checks())
+
+    # ------------------------------------------------------------------ building
+    def to_bytes(self) -> bytes:
+        """Rebuild the image bytes (header, segments, padding, checksum, SHA-256, signature).
+
+        The checksum and SHA-256 are recomputed, so for a valid image the result equals the
+        parsed bytes exactly.
+
+        Raises:
+            FormatError: the image was truncated and cannot be rebuilt.
+        """
+        if self.truncated:
+            raise FormatError("cannot rebuild a truncated image", 0, "ESP32 image")
+        parts: list[bytes | memoryview] = [self.header.to_bytes()]
+        for seg in self.segments:
+            parts.append(_common.build(fmt.SegmentHeader, {"load_addr": seg.load_addr,
+                                                           "data_len": seg.data_len}))
+            parts.append(self.data[seg.data_offset:seg.end])
+        parts.append(self.padding)
+        body = b"".join(parts)
+        checksum = xor_checksum((self.data[s.data_offset:s.end] for s in self.segments),
+                                fmt.CHECKSUM_SEED)
+        body += bytes([checksum])
+        if self.header.hash_appended == 1:
+            body += hashlib.sha256(body).digest()
+        if self.signature is not None:
+            body += bytes(self.data[self.length:self.end])
+        return body
+
+    def to_dict(self) -> dict[str, object]:
+        """The contract's ``image`` object."""
+        chip_name = self.chip.name if self.chip else None
+        return {
+            "format": "esp32",
+            "role": self.role,
+            "chip_id": self.header.chip_id,
+            "flash": {"size": self.flash_size_name, "mode": self.header.flash_mode,
+                      "freq": self.flash_freq},
+            "entry": self.header.entry_addr,
+            "segments": [
+                {"addr": s.load_addr, "size": s.data_len, "offset": s.offset,
+                 "region": "/".join(chips.memory_regions(chip_name or "", s.load_addr))}
+                for s in self.segments
+            ],
+            "length": self.length,
+            "hash_appended": self.header.hash_appended == 1,
+            "min_chip_rev_full": self.header.min_chip_rev_full,
+            "max_chip_rev_full": self.header.max_chip_rev_full,
+            "app": self.app_desc.to_dict() if self.app_desc else None,
+            "bootloader": self.bootloader_desc.to_dict() if self.bootloader_desc else None,
+            "signature": self.signature.to_dict() if self.signature else None,
+        }
+
+
+# ---------------------------------------------------------------------- helpers
+def _descriptors(view: memoryview, segments: list[Segment]
+                 ) -> tuple[AppDescriptor | None, BootloaderDescriptor | None]:
+    if not segments or segments[0].data_offset != desc_fmt.DESC_OFFSET:
+        return None, None
+    first = segments[0]
+    if first.data_len >= desc_fmt.APP_DESC_SIZE:
+        raw = view[desc_fmt.DESC_OFFSET:desc_fmt.DESC_OFFSET + 4]
+        if int.from_bytes(raw, "little") == desc_fmt.APP_DESC_MAGIC:
+            c = _common.parse(desc_fmt.AppDesc, view, desc_fmt.DESC_OFFSET, "esp_app_desc_t")
+            return AppDescriptor(c.secure_version, _text(c.version), _text(c.project_name),
+                                 _text(c.time), _text(c.date), _text(c.idf_ver),
+                                 bytes(c.app_elf_sha256), c.min_efuse_blk_rev_full,
+                                 c.max_efuse_blk_rev_full, c.mmu_page_size,
+                                 c.spi_flash_mode), None
+    if (first.data_len >= desc_fmt.BOOTLOADER_DESC_SIZE
+            and view[desc_fmt.DESC_OFFSET] == desc_fmt.BOOTLOADER_DESC_MAGIC):
+        c = _common.parse(desc_fmt.BootloaderDesc, view, desc_fmt.DESC_OFFSET,
+                          "esp_bootloader_desc_t")
+        return None, BootloaderDescriptor(c.secure_version, c.version, _text(c.idf_ver),
+                                          _text(c.date_time))
+    return None, None
+
+
+def _is_flash_mapped(chip: chips.Chip | None, addr: int) -> bool:
+    if chip is None:
+        return False
+    return any(n in chips.FLASH_MAPPED for n in chips.memory_regions(chip.name, addr))
+
+
+def _role(app_desc: AppDescriptor | None, boot_desc: BootloaderDescriptor | None,
+          segments: list[Segment], chip: chips.Chip | None, hint: str | None) -> str:
+    if app_desc is not None:
+        return "app"
+    if boot_desc is not None:
+        return "bootloader"
+    if hint in ("app", "bootloader"):
+        return hint
+    if any(_is_flash_mapped(chip, s.load_addr) for s in segments):
+        return "app"
+    # ESP32 bootloaders before ESP-IDF 5.2 carry no descriptor but always load their
+    # iram_loader_seg into the APP CPU cache region 0x40078000-0x40080000, which apps never use.
+    if chip is not None and chip.name == "esp32" and any(
+            0x40078000 <= s.load_addr < 0x40080000 for s in segments):
+        return "bootloader"
+    return "unknown"
+
+
+def _segment_rules(segments: list[Segment], chip: chips.Chip, role: str,
+                   app_desc: AppDescriptor | None, flash_offset: int | None) -> list[str]:
+    """The segment rules of ESP-IDF's verifier (esp_image_format.c), esp32-image.md §3.2."""
+    problems = []
+    for i, seg in enumerate(segments):
+        if seg.data_len % 4:
+            problems.append(f"segment {i} length {seg.data_len:#x} is not a multiple of 4")
+        if seg.data_len >= fmt.SEGMENT_MAX_LEN:
+            problems.append(f"segment {i} length {seg.data_len:#x} is not below 16 MiB")
+    if role == "app" and segments and segments[0].data_len < desc_fmt.APP_DESC_SIZE:
+        problems.append(f"segment 0 holds {segments[0].data_len:#x} bytes; an app's first "
+                        f"segment must hold the 256-byte esp_app_desc_t")
+    if role != "bootloader":
+        mapped = [(i, s) for i, s in enumerate(segments) if _is_flash_mapped(chip, s.load_addr)]
+        if mapped and mmu_page_size(segments, chip, app_desc, flash_offset) is None:
+            page = _page_candidates(chip, app_desc)[0]
+            base = flash_offset or 0
+            for i, seg in mapped:
+                if (base + seg.data_offset) % page != seg.load_addr % page:
+                    problems.append(
+                        f"segment {i} maps {seg.load_addr:#x} but its data is at flash "
+                        f"{base + seg.data_offset:#x}; they must agree modulo the MMU page "
+                        f"({page:#x})")
+    return problems
+
+
+def _page_candidates(chip: chips.Chip, app_desc: AppDescriptor | None) -> list[int]:
+    if app_desc is not None and app_desc.mmu_page_size:
+        return [1 << app_desc.mmu_page_size]
+    return sorted(chip.mmu_page_sizes or (MMU_PAGE_DEFAULT,), reverse=True)
+
+
+def mmu_page_size(segments: list[Segment] | tuple[Segment, ...], chip: chips.Chip,
+                  app_desc: AppDescriptor | None, flash_offset: int | None) -> int | None:
+    """The MMU page size the image's flash-mapped segments were laid out for.
+
+    The app descriptor names it (ESP-IDF >= 5.4); otherwise the largest page size the chip
+    supports that the segments agree with (ESP-IDF picks smaller pages for small flash on
+    C6/H2-class chips). None when no supported page size fits. An app whose page is P can be
+    placed at any flash offset that is a multiple of P; a bare image is judged at offset 0.
+    """
+    base = flash_offset or 0
+    mapped = [s for s in segments if _is_flash_mapped(chip, s.load_addr)]
+    for page in _page_candidates(chip, app_desc):
+        if all((base + s.data_offset) % page == s.load_addr % page for s in mapped):
+            return page
+    return None
+
+
+def _find_signature(view: memoryview, end: int) -> Signature | None:
+    size = len(view)
+    # Secure Boot v2: one 4 KiB sector at the next 4 KiB boundary, starting with 0xE7 0x02/0x03.
+    sector = align_up(end, 0x1000)
+    if sector + 2 <= size and view[sector] == fmt.SBV2_MAGIC and view[sector + 1] in (
+            fmt.SBV2_VERSION_RSA, fmt.SBV2_VERSION_ECDSA):
+        return _parse_sbv2(view, sector)
+    # Secure Boot v1: 68 bytes right after the image: version 0, then a signature that is
+    # neither erased nor zero, and nothing but erased flash (or the end of data) after it.
+    block_end = end + fmt.SBV1_BLOCK_SIZE
+    if block_end <= size:
+        block = view[end:block_end]
+        rest = view[block_end:block_end + 16]
+        sig = bytes(block[4:])
+        if (int.from_bytes(block[:4], "little") == 0 and sig != b"\xff" * 64
+                and sig != b"\0" * 64 and all(b == 0xFF for b in rest)):
+            return Signature("sbv1", end, fmt.SBV1_BLOCK_SIZE)
+    return None
+
+
+def _parse_sbv2(view: memoryview, sector: int) -> Signature:
+    blocks: list[SignatureBlock] = []
+    available = min(len(view) - sector, fmt.SBV2_SECTOR_SIZE)
+    scheme = "sbv2-rsa"
+    for i in range(3):
+        off = sector + i * fmt.SBV2_BLOCK_SIZE
+        if off + fmt.SBV2_BLOCK_SIZE > sector + available or view[off] != fmt.SBV2_MAGIC:
+            break
+        c: Any = _common.parse(fmt.SignatureBlockV2, view, off, "signature block")
+        if c.version == fmt.SBV2_VERSION_RSA:
+            digest = bytes(c.body[:32])
+        else:
+            scheme = "sbv2-ecdsa"
+            digest = bytes(c.body[:48] if c.sha_version == 1 else c.body[:32])
+        crc = zlib.crc32(view[off:off + fmt.SBV2_CRC_COVERS]) & 0xFFFFFFFF
+        blocks.append(SignatureBlock(off, c.version, scheme, digest, c.block_crc, crc))
+    covered = view[:sector]
+    digests = {32: hashlib.sha256(covered).digest()}
+    if any(len(b.image_digest) == 48 for b in blocks):
+        digests[48] = hashlib.sha384(covered).digest()
+    return Signature(scheme, sector, fmt.SBV2_SECTOR_SIZE, tuple(blocks), digests)
