@@ -557,8 +557,8 @@ def _find_signature(view: memoryview, end: int) -> Signature | None:
         block = view[end:block_end]
         rest = view[block_end:block_end + 16]
         sig = bytes(block[4:])
-        if (int.from_bytes(block[:4], "little") == 0 and sig != b"\xff" * 64
-                and sig != b"\0" * 64 and all(b == 0xFF for b in rest)):
+        if (int.from_bytes(block[:4], "little") == 0 and sig not in (b"\xff" * 64, b"\0" * 64)
+                and all(b == 0xFF for b in rest)):
             return Signature("sbv1", end, fmt.SBV1_BLOCK_SIZE)
     return None
 

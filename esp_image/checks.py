@@ -24,7 +24,8 @@ class Check:
 
     def to_dict(self) -> dict[str, object]:
         """Return the JSON form used by ``--json``."""
-        return {"name": self.name, "valid": self.valid, "offset": self.offset, "detail": self.detail}
+        return {"name": self.name, "valid": self.valid, "offset": self.offset,
+                "detail": self.detail}
 
     def shifted(self, delta: int) -> Check:
         """Return the same check with its offset moved by ``delta`` (image → file offsets)."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-
 _CHUNK = 16384  # bytes folded per big-int XOR; measured fastest on CPython 3.11
 
 

@@ -8,6 +8,8 @@ decoded leniently in the model; fields added by newer ESP-IDF releases read as 0
 
 from __future__ import annotations
 
+from typing import Any
+
 from construct import Bytes, Int8ul, Int16ul, Int32ul, Struct
 
 APP_DESC_MAGIC = 0xABCD5432
@@ -16,7 +18,7 @@ BOOTLOADER_DESC_MAGIC = 0x50
 BOOTLOADER_DESC_SIZE = 80
 DESC_OFFSET = 0x20  # 24-byte image header + 8-byte segment header
 
-AppDesc = "esp_app_desc_t (256 bytes)" * Struct(
+AppDesc: Any = "esp_app_desc_t (256 bytes)" * Struct(
     "magic_word" / Int32ul,
     "secure_version" / Int32ul,
     "reserv1" / Bytes(8),
@@ -34,7 +36,7 @@ AppDesc = "esp_app_desc_t (256 bytes)" * Struct(
     "reserv2" / Bytes(72),
 )
 
-BootloaderDesc = "esp_bootloader_desc_t (80 bytes)" * Struct(
+BootloaderDesc: Any = "esp_bootloader_desc_t (80 bytes)" * Struct(
     "magic_byte" / Int8ul,
     "reserved" / Bytes(2),
     "secure_version" / Int8ul,

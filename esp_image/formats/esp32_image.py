@@ -10,6 +10,8 @@ Only headers are declared with construct: megabytes of segment data are sliced, 
 
 from __future__ import annotations
 
+from typing import Any
+
 from construct import BitStruct, Bytes, Const, Int8ul, Int16ul, Int32ul, Nibble, Struct
 
 MAGIC = 0xE9
@@ -22,8 +24,8 @@ SEGMENT_MAX_LEN = 0x1000000
 LOADED_ADDR_MIN = 0x10000000  # ESP-IDF should_load(): lower addresses are not loaded
 SPI_MODES = {0: "qio", 1: "qout", 2: "dio", 3: "dout", 4: "fast_read", 5: "slow_read"}
 
-ImageHeader = """esp_image_header_t (24 bytes). spi_speed is the LOW nibble of byte 3 (C bitfield
-``spi_speed:4; spi_size:4``); BitStruct is MSB first, so size is declared before speed.""" * Struct(
+ImageHeader: Any = """esp_image_header_t (24 bytes). spi_speed is the LOW nibble of byte 3
+(C bitfield ``spi_speed:4; spi_size:4``); BitStruct is MSB first, so size comes first.""" * Struct(
     "magic" / Const(b"\xe9"),
     "segment_count" / Int8ul,
     "spi_mode" / Int8ul,
@@ -39,14 +41,14 @@ ImageHeader = """esp_image_header_t (24 bytes). spi_speed is the LOW nibble of b
     "hash_appended" / Int8ul,
 )
 
-SegmentHeader = "esp_image_segment_header_t (8 bytes)" * Struct(
+SegmentHeader: Any = "esp_image_segment_header_t (8 bytes)" * Struct(
     "load_addr" / Int32ul,
     "data_len" / Int32ul,
 )
 
 SBV1_BLOCK_SIZE = 68
-SecureBootV1Block = """esp_secure_boot_sig_block_t: version 0 then an ECDSA P-256 r||s signature
-(big-endian halves) over everything before the block.""" * Struct(
+SecureBootV1Block: Any = """esp_secure_boot_sig_block_t: version 0 then an ECDSA P-256 r||s
+signature (big-endian halves) over everything before the block.""" * Struct(
     "version" / Int32ul,
     "signature" / Bytes(64),
 )
@@ -58,8 +60,8 @@ SBV2_CRC_COVERS = 1196
 SBV2_VERSION_RSA = 0x02
 SBV2_VERSION_ECDSA = 0x03
 
-SignatureBlockV2 = """ets_secure_boot_sig_block_t (1216 bytes). Bytes 2-3 are padding for RSA and
-(sha_version, padding) for ECDSA; ``body`` holds the digest, key and signature, whose layout
+SignatureBlockV2: Any = """ets_secure_boot_sig_block_t (1216 bytes). Bytes 2-3 are padding for
+RSA and (sha_version, padding) for ECDSA; ``body`` holds the digest, key and signature, whose layout
 depends on the scheme (decoded in the model). ``block_crc`` is zlib.crc32 of bytes 0..1195.""" * (
     Struct(
         "magic" / Const(b"\xe7"),

@@ -1,0 +1,704 @@
+"""The whole-file view: identify what a file is, parse every part, check everything.
+
+Detection order (documented because ESP8266 and ESP32 share the 0xE9 magic):
+
+1. empty → error; all 0xFF → ``erased``;
+2. ``AA 50`` at 0 → bare partition table;
+3. exactly 8 KiB shaped like two OTA records → bare ``otadata``;
+4. 0xE9 at 0 with a plausible ESP32-family header (known chip id, ``hash_appended`` 0/1):
+   a merged firmware if a partition table sits where that chip's layout puts it (base =
+   bootloader offset), otherwise a single image;
+5. a plausible ESP32-family bootloader at 0x1000 or 0x2000 whose chip boots from there → a flash
+   dump from address 0;
+6. anything else → ``unknown`` with the reason.
+
+Flash addresses are canonical: ``base`` is the flash address of file byte 0.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import chips
+from .app_image import AppImage
+from .checks import Check, Issue
+from .errors import EspImageError, FormatError, InputError
+from .formats import esp32_image as esp32_fmt
+from .otadata import BootSelection, OtaData, looks_like_otadata
+from .partition_table import Partition, PartitionTable
+from .units import SECTOR, align_up, format_size
+
+MAX_FILE_SIZE = 128 * 1024 * 1024
+"""Largest flash any ESP chip addresses; larger inputs are refused unless overridden."""
+
+TABLE_AREA = 0x1000
+DEFAULT_TABLE_OFFSET = 0x8000
+_FF_CHUNK = b"\xff" * 0x10000
+
+
+def is_erased(view: memoryview | bytes) -> bool:
+    """Whether every byte is 0xFF (erased flash), without copying the data."""
+    view = memoryview(view)
+    step = len(_FF_CHUNK)
+    for start in range(0, len(view), step):
+        chunk = view[start:start + step]
+        if chunk != _FF_CHUNK[:len(chunk)]:
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class Region:
+    """A contiguous part of a flash file.
+
+    Attributes:
+        offset: file offset.
+        size: bytes of the file it covers.
+        address: flash address of its first byte.
+        kind: ``image``, ``partition-table``, ``otadata``, ``data``, ``erased`` or ``gap``.
+        name: ``bootloader``, ``partition-table`` or the partition's name.
+        detail: one line for a person.
+    """
+
+    offset: int
+    size: int
+    address: int
+    kind: str
+    name: str
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form (``flash.regions[]``)."""
+        return {"offset": self.offset, "size": self.size, "address": self.address,
+                "kind": self.kind, "name": self.name, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class PartitionContent:
+    """What a flash file holds for one partition.
+
+    Attributes:
+        partition: the table entry.
+        covered: bytes of the partition present in the file (0 when the file ends before it).
+        state: ``absent`` (not in the file), ``erased``, ``image`` (an app image was parsed),
+            ``data`` (non-erased bytes) or ``invalid`` (an app slot holding no image).
+        image: the app image in an app partition, if one starts there.
+    """
+
+    partition: Partition
+    covered: int
+    state: str
+    image: AppImage | None = None
+
+    @property
+    def fill(self) -> float | None:
+        """Fraction of the partition the app image uses (real image length, not file length)."""
+        if self.image is None or not self.partition.size:
+            return None
+        return self.image.end / self.partition.size
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form: the partition entry plus what the file holds for it."""
+        out = self.partition.to_dict()
+        out["covered"] = self.covered
+        out["state"] = self.state
+        if self.image is not None:
+            out["image_size"] = self.image.end
+            out["fill"] = round(self.fill or 0.0, 4)
+            out["image"] = self.image.to_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class Image:
+    """Everything esp_image found in one file.
+
+    Use :meth:`open` or :meth:`from_bytes`; the result is immutable.
+
+    Attributes:
+        path: where it was read from (None for bytes).
+        size: bytes in the file.
+        kind: ``image``, ``flash``, ``partition-table``, ``otadata``, ``erased`` or ``unknown``.
+        chip: the chip, when known.
+        base: flash address of file byte 0 (``kind == "flash"``).
+        firmware: the single image (``kind == "image"``).
+        bootloader: the bootloader found in a flash file.
+        table: the partition table (bare or found in a flash file).
+        table_address: flash address of that table.
+        otadata: the OTA selection data (bare, or from the flash file's otadata partition).
+        boot: which app slot the bootloader picks, when a table is known.
+        partitions: per-partition contents of a flash file.
+        regions: the file's regions in file order (``kind == "flash"``).
+        checks: every integrity check that was run, in file order.
+        issues: layout errors and warnings (errors also appear as a failed ``layout`` check).
+        notes: facts worth telling a person that are not problems.
+        reason: why the data is ``unknown``.
+    """
+
+    path: str | None
+    size: int
+    kind: str
+    chip: chips.Chip | None = None
+    base: int | None = None
+    firmware: AppImage | None = None
+    bootloader: AppImage | None = None
+    table: PartitionTable | None = None
+    table_address: int | None = None
+    otadata: OtaData | None = None
+    boot: BootSelection | None = None
+    partitions: tuple[PartitionContent, ...] = ()
+    regions: tuple[Region, ...] = ()
+    checks: tuple[Check, ...] = ()
+    issues: tuple[Issue, ...] = ()
+    notes: tuple[str, ...] = ()
+    reason: str | None = None
+    data: memoryview = field(repr=False, compare=False, default=memoryview(b""))
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, chip: str | None = None,
+             max_size: int | None = MAX_FILE_SIZE) -> Image:
+        """Read and identify a file.
+
+        Args:
+            path: the file.
+            chip: force the chip (e.g. ``"esp32s3"``) instead of detecting it.
+            max_size: refuse larger files (None: no limit).
+
+        Raises:
+            InputError: the file is missing, unreadable, not a regular file, empty or too large.
+        """
+        p = Path(path)
+        try:
+            st = p.stat()
+        except OSError as exc:
+            raise InputError(f"{path}: {exc.strerror or exc}") from None
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(f"{path}: is a directory, not a firmware file")
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{path}: not a regular file")
+        if max_size is not None and st.st_size > max_size:
+            raise InputError(f"{path}: {st.st_size} bytes is larger than the largest flash "
+                             f"({format_size(max_size)}); refusing to read it")
+        try:
+            data = p.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{path}: {exc.strerror or exc}") from None
+        return cls.from_bytes(data, path=str(path), chip=chip)
+
+    @classmethod
+    def from_bytes(cls, data: bytes | bytearray | memoryview, *, path: str | None = None,
+                   chip: str | None = None) -> Image:
+        """Identify and parse a buffer (not copied).
+
+        Raises:
+            InputError: the buffer is empty.
+        """
+        view = memoryview(data).cast("B") if not isinstance(data, bytes) else memoryview(data)
+        if not len(view):
+            raise InputError(f"{path or 'input'}: file is empty")
+        forced = chips.chip_by_name(chip) if chip else None
+        return _identify(view, path, forced)
+
+    # ------------------------------------------------------------------ derived
+    @property
+    def valid(self) -> bool:
+        """Every check that applies passed and the structure parsed completely."""
+        if self.kind in ("unknown",):
+            return False
+        return all(c.valid for c in self.checks)
+
+    @property
+    def apps(self) -> tuple[PartitionContent, ...]:
+        """Contents of the app partitions of a flash file."""
+        return tuple(p for p in self.partitions if p.partition.is_app)
+
+    def to_bytes(self) -> bytes:
+        """Rebuild the file from the parsed models (byte-identical for valid input).
+
+        Regions esp_image does not model (gaps, data partitions, trailing data) are kept
+        byte for byte; every parsed structure is rebuilt from its model.
+        """
+        if self.kind == "image" and self.firmware is not None:
+            return self.firmware.to_bytes() + bytes(self.data[self.firmware.end:])
+        if self.kind == "partition-table" and self.table is not None:
+            built = self.table.to_bytes(size=min(self.size, TABLE_AREA))
+            return built + bytes(self.data[len(built):])
+        if self.kind == "otadata" and self.otadata is not None:
+            return self.otadata.to_bytes()
+        if self.kind != "flash" or self.base is None:
+            return bytes(self.data)
+        out = bytearray(self.data)
+        if self.bootloader is not None:
+            start = self.bootloader_file_offset
+            out[start:start + self.bootloader.end] = self.bootloader.to_bytes()
+        if self.table is not None and self.table_address is not None:
+            start = self.table_address - self.base
+            area = min(TABLE_AREA, self.size - start)
+            out[start:start + area] = self.table.to_bytes(size=area)
+        for content in self.partitions:
+            start = content.partition.offset - self.base
+            if content.image is not None:
+                out[start:start + content.image.end] = content.image.to_bytes()
+            elif content.partition.is_otadata and self.otadata is not None \
+                    and content.covered >= 0x2000:
+                out[start:start + 0x2000] = self.otadata.to_bytes()
+        return bytes(out)
+
+    @property
+    def bootloader_file_offset(self) -> int:
+        """File offset of the bootloader in a flash file."""
+        if self.base is None or self.chip is None:
+            return 0
+        return self.chip.bootloader_offset - self.base
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON document of cli-contract.md for this file."""
+        out: dict[str, object] = {
+            "path": self.path,
+            "size": self.size,
+            "kind": self.kind,
+            "chip": self.chip.name if self.chip else None,
+            "valid": self.valid,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+        if self.kind == "image" and self.firmware is not None:
+            out["image"] = self.firmware.to_dict()
+        if self.kind == "flash":
+            flash: dict[str, object] = {
+                "base": self.base,
+                "regions": [r.to_dict() for r in self.regions],
+            }
+            if self.bootloader is not None:
+                flash["bootloader"] = self.bootloader.to_dict()
+                flash["size"] = self.bootloader.flash_size_name
+            if self.table_address is not None:
+                flash["table_address"] = self.table_address
+            out["flash"] = flash
+        if self.table is not None:
+            if self.partitions:
+                out["partitions"] = [p.to_dict() for p in self.partitions]
+            else:
+                out["partitions"] = [p.to_dict() for p in self.table.partitions]
+        if self.otadata is not None:
+            out["otadata"] = self.otadata.to_dict()
+        if self.boot is not None:
+            out["boot"] = self.boot.to_dict()
+        out["issues"] = [i.to_dict() for i in self.issues]
+        if self.notes:
+            out["notes"] = list(self.notes)
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+# ---------------------------------------------------------------------- identification
+def _identify(view: memoryview, path: str | None, forced: chips.Chip | None) -> Image:
+    size = len(view)
+    if is_erased(view):
+        return Image(path, size, "erased", data=view,
+                     notes=(f"{format_size(size)} of erased flash (all 0xFF)",))
+    if bytes(view[:2]) == b"\xaa\x50":
+        return _bare_table(view, path)
+    if looks_like_otadata(view):
+        return _bare_otadata(view, path)
+    if view[0] == esp32_fmt.MAGIC:
+        head = _plausible_esp32(view, 0, forced)
+        if head is not None:
+            return _esp32_at_zero(view, path, head)
+        return _unknown(view, path, _esp8266_reason(view, forced))
+    for pos in (0x1000, 0x2000):
+        if pos < size and view[pos] == esp32_fmt.MAGIC:
+            head = _plausible_esp32(view, pos, forced)
+            if head is not None and head.bootloader_offset == pos:
+                return _flash(view, path, head, base=0)
+    return _unknown(view, path, _unknown_reason(view))
+
+
+def _plausible_esp32(view: memoryview, pos: int, forced: chips.Chip | None
+                     ) -> chips.Chip | None:
+    """The chip of a plausible ESP32-family header at ``pos``, else None."""
+    if len(view) - pos < esp32_fmt.HEADER_SIZE:
+        if forced is None or forced.chip_id is None:
+            return None
+        return forced
+    chip_id = int.from_bytes(view[pos + 12:pos + 14], "little")
+    hash_appended = view[pos + 23]
+    if forced is not None:
+        return forced if forced.chip_id is not None else None
+    if not chips.is_known_chip_id(chip_id) or hash_appended not in (0, 1):
+        return None
+    return chips.chip_by_id(chip_id)
+
+
+def _esp32_at_zero(view: memoryview, path: str | None, chip: chips.Chip) -> Image:
+    """0xE9 at file offset 0: a single image, or a merged file starting at the bootloader."""
+    base = chip.bootloader_offset
+    table_pos = DEFAULT_TABLE_OFFSET - base
+    if len(view) > table_pos + 32 and bytes(view[table_pos:table_pos + 2]) == b"\xaa\x50":
+        return _flash(view, path, chip, base=base)
+    try:
+        image = AppImage.from_bytes(view, 0)
+    except FormatError as exc:
+        return Image(path, len(view), "image", chip=chip, data=view,
+                     checks=(Check("structure", False, 0, exc.reason),))
+    # A merged file whose table was relocated (large secure-boot bootloaders push it up).
+    if image.role == "bootloader" and image.trailing:
+        found = _scan_for_table(view, image.end, base)
+        if found is not None:
+            return _flash(view, path, chip, base=base)
+    return _single(view, path, image)
+
+
+def _single(view: memoryview, path: str | None, image: AppImage) -> Image:
+    checks = image.checks()
+    issues: list[Issue] = []
+    notes: list[str] = []
+    if image.trailing:
+        tail = view[image.end:]
+        if is_erased(tail):
+            notes.append(f"{image.trailing:#x} bytes of erased flash (0xFF) follow the image "
+                         "(a partition read-out)")
+        else:
+            notes.append(f"{image.trailing:#x} bytes of non-erased data follow the image "
+                         "(a previous image, the next partition, or unrecognised data)")
+    if image.chip is not None and image.flash_size is None:
+        issues.append(Issue("warning", "flash-size-code",
+                            f"flash size code {image.header.spi_size:#x} is invalid; the "
+                            "bootloader treats it as 2MB"))
+    if image.role == "app" and image.chip is not None:
+        from .app_image import mmu_page_size
+
+        page = mmu_page_size(image.segments, image.chip, image.app_desc, None)
+        if page is not None and page != 0x10000:
+            notes.append(f"flash-mapped segments are laid out for {page // 1024}KB MMU pages")
+    return Image(path, len(view), "image", chip=image.chip, firmware=image, checks=tuple(checks),
+                 issues=tuple(issues), notes=tuple(notes), data=view)
+
+
+def _bare_table(view: memoryview, path: str | None) -> Image:
+    try:
+        table = PartitionTable.from_bytes(view[:TABLE_AREA])
+    except FormatError as exc:
+        return Image(path, len(view), "partition-table", data=view,
+                     checks=(Check("structure", False, exc.offset or 0, str(exc)),))
+    checks = [Check("structure", True, 0, f"{len(table.partitions)} partitions"),
+              *table.checks(0)]
+    issues = tuple(table.validate())
+    checks.append(_layout_check(issues, 0))
+    notes: list[str] = []
+    if len(view) > TABLE_AREA:
+        notes.append(f"{len(view) - TABLE_AREA:#x} bytes after the 4KB table sector")
+    return Image(path, len(view), "partition-table", table=table, checks=tuple(checks),
+                 issues=issues, notes=tuple(notes), data=view)
+
+
+def _bare_otadata(view: memoryview, path: str | None) -> Image:
+    otadata = OtaData.from_bytes(view)
+    checks = [Check("structure", True, 0, "two OTA selection records"), *otadata.checks(0)]
+    # Without a table the slot count is unknown; report for the common two-slot layout.
+    boot = otadata.select(ota_slot_count=2, has_factory=False)
+    notes = ("boot slot assumes a table with two OTA slots and no factory app",)
+    return Image(path, len(view), "otadata", otadata=otadata, boot=boot, checks=tuple(checks),
+                 notes=notes, data=view)
+
+
+def _layout_check(issues: tuple[Issue, ...] | list[Issue], offset: int) -> Check:
+    errors = [i.message for i in issues if i.is_error]
+    if errors:
+        return Check("layout", False, offset, "; ".join(errors))
+    return Check("layout", True, offset, "partition layout passes the bootloader's rules")
+
+
+def _scan_for_table(view: memoryview, after: int, base: int) -> int | None:
+    """File offset of a partition table at a 4 KiB boundary after ``after``, if any."""
+    start = align_up(after, SECTOR)
+    stop = min(len(view), 0x100000 - base)
+    for pos in range(start, stop, SECTOR):
+        if bytes(view[pos:pos + 2]) != b"\xaa\x50":
+            continue
+        try:
+            table = PartitionTable.from_bytes(view[pos:pos + TABLE_AREA])
+        except FormatError:
+            continue
+        if table.md5 is None or table.md5 == table.computed_md5:
+            return pos
+    return None
+
+
+# ---------------------------------------------------------------------- flash files
+def _flash(view: memoryview, path: str | None, chip: chips.Chip, base: int) -> Image:
+    size = len(view)
+    boot_pos = chip.bootloader_offset - base
+    checks: list[Check] = []
+    issues: list[Issue] = []
+    notes: list[str] = []
+    regions: list[Region] = []
+
+    def region(offset: int, length: int, kind: str, name: str, detail: str = "") -> None:
+        length = max(0, min(length, size - offset))
+        if length:
+            regions.append(Region(offset, length, offset + base, kind, name, detail))
+
+    if boot_pos > 0:
+        head = view[:boot_pos]
+        if is_erased(head):
+            region(0, boot_pos, "erased", "(before bootloader)")
+        elif chip.name == "esp32":
+            region(0, boot_pos, "data", "secure-boot-digest",
+                   "not erased: Secure Boot v1 IV + digest block (ESP32 reflashable mode)")
+        else:
+            region(0, boot_pos, "data", "(before bootloader)", "not erased")
+
+    bootloader: AppImage | None = None
+    try:
+        bootloader = AppImage.from_bytes(view, boot_pos, flash_offset=chip.bootloader_offset,
+                                         role_hint="bootloader")
+    except FormatError as exc:
+        checks.append(Check("structure", False, boot_pos, f"bootloader: {exc.reason}"))
+    boot_end = boot_pos
+    if bootloader is not None:
+        boot_end = boot_pos + bootloader.end
+        checks.extend(_prefixed(bootloader.checks(boot_pos), "bootloader"))
+        region(boot_pos, bootloader.end, "image", "bootloader",
+               _image_summary(bootloader))
+        if bootloader.chip is not None and bootloader.chip != chip:
+            issues.append(Issue("error", "chip-mismatch",
+                                f"bootloader is for {bootloader.chip.title}, expected "
+                                f"{chip.title}"))
+    flash_size = bootloader.flash_size if bootloader else None
+
+    # The partition table: default offset, else the first valid one after the bootloader.
+    table: PartitionTable | None = None
+    table_pos: int | None = None
+    default_pos = DEFAULT_TABLE_OFFSET - base
+    if size > default_pos + 32 and bytes(view[default_pos:default_pos + 2]) == b"\xaa\x50":
+        table_pos = default_pos
+    else:
+        table_pos = _scan_for_table(view, boot_end, base)
+        if table_pos is not None:
+            notes.append(f"partition table found at {table_pos + base:#x}, not at the default "
+                         f"{DEFAULT_TABLE_OFFSET:#x}")
+    if table_pos is not None:
+        try:
+            table = PartitionTable.from_bytes(view[table_pos:table_pos + TABLE_AREA])
+        except FormatError as exc:
+            checks.append(Check("structure", False, table_pos, f"partition table: {exc}"))
+    else:
+        issues.append(Issue("warning", "no-table", "no partition table found in the file"))
+
+    contents: list[PartitionContent] = []
+    otadata: OtaData | None = None
+    boot: BootSelection | None = None
+    table_address = table_pos + base if table_pos is not None else None
+    if table is not None and table_pos is not None and table_address is not None:
+        region(table_pos, TABLE_AREA, "partition-table", "partition-table",
+               f"{len(table.partitions)} partitions")
+        checks.append(Check("structure", True, table_pos,
+                            f"partition table: {len(table.partitions)} partitions"))
+        checks.extend(_prefixed(table.checks(table_pos), "partition table"))
+        table_issues = list(table.validate(flash_size=flash_size, table_offset=table_address,
+                                           bootloader_offset=chip.bootloader_offset))
+        if bootloader is not None and chip.bootloader_offset + bootloader.end > table_address:
+            table_issues.append(Issue(
+                "error", "bootloader-overlaps-table",
+                f"bootloader ends at {chip.bootloader_offset + bootloader.end:#x}, past the "
+                f"partition table at {table_address:#x}"))
+        contents, otadata, more_checks, more_issues = _partitions(view, base, table, chip)
+        checks.extend(more_checks)
+        table_issues.extend(more_issues)
+        checks.append(_layout_check(table_issues, table_pos))
+        issues.extend(table_issues)
+        boot = _boot_selection(table, otadata, contents, notes)
+        for content in contents:
+            start = content.partition.offset - base
+            if content.covered:
+                kind = {"image": "image", "erased": "erased"}.get(content.state, "data")
+                if content.partition.is_otadata and otadata is not None:
+                    kind = "otadata"
+                region(start, content.covered, kind, content.partition.name,
+                       _content_summary(content))
+        if not any(p.partition.name in ("vfs", "ffat") or
+                   p.partition.subtype in (0x81, 0x82, 0x83) for p in contents if
+                   not p.partition.is_app) and table.factory is not None:
+            notes.append("no vfs/ffat partition: MicroPython >= 1.26 creates a vfs at run time "
+                         "from the end of the last partition to the physical end of flash")
+
+    end_address = base + size
+    if flash_size is not None and end_address > flash_size:
+        issues.append(Issue("warning", "file-past-flash-size",
+                            f"the file reaches flash {end_address:#x}, past the "
+                            f"{format_size(flash_size)} in the bootloader header"))
+    regions.sort(key=lambda r: r.offset)
+    regions = _fill_gaps(regions, view, base)
+    checks.sort(key=lambda c: c.offset)
+    return Image(path, size, "flash", chip=chip, base=base, bootloader=bootloader, table=table,
+                 table_address=table_address, otadata=otadata, boot=boot,
+                 partitions=tuple(contents), regions=tuple(regions), checks=tuple(checks),
+                 issues=tuple(issues), notes=tuple(notes), data=view)
+
+
+def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.Chip
+                ) -> tuple[list[PartitionContent], OtaData | None, list[Check], list[Issue]]:
+    size = len(view)
+    contents: list[PartitionContent] = []
+    checks: list[Check] = []
+    issues: list[Issue] = []
+    otadata: OtaData | None = None
+    for part in table.partitions:
+        start = part.offset - base
+        stop = min(part.end - base, size)
+        covered = max(0, stop - max(start, 0)) if start < size else 0
+        if start < 0 or covered == 0:
+            contents.append(PartitionContent(part, 0, "absent"))
+            continue
+        sub = view[:stop]
+        if part.is_app:
+            if sub[start] != esp32_fmt.MAGIC:
+                state = "erased" if is_erased(sub[start:]) else "invalid"
+                contents.append(PartitionContent(part, covered, state))
+                if state == "invalid":
+                    issues.append(Issue("warning", "no-app-image",
+                                        f"app partition {part.name!r} at {part.offset:#x} does "
+                                        "not start with an image"))
+                continue
+            try:
+                image = AppImage.from_bytes(sub, start, flash_offset=part.offset,
+                                            role_hint="app")
+            except FormatError as exc:
+                checks.append(Check("structure", False, start, f"{part.name}: {exc.reason}"))
+                contents.append(PartitionContent(part, covered, "invalid"))
+                continue
+            checks.extend(_prefixed(image.checks(start), part.name))
+            contents.append(PartitionContent(part, covered, "image", image))
+            if image.end > part.size:
+                issues.append(Issue("error", "app-too-large",
+                                    f"app in {part.name!r} is {image.end:#x} bytes, larger than "
+                                    f"its partition ({part.size:#x})"))
+            elif image.truncated and covered == part.size:
+                issues.append(Issue("error", "app-too-large",
+                                    f"app in {part.name!r} runs past the end of its partition"))
+            if image.chip is not None and image.chip != chip:
+                issues.append(Issue("error", "chip-mismatch",
+                                    f"app in {part.name!r} is for {image.chip.title}, the "
+                                    f"bootloader for {chip.title}; the bootloader rejects it"))
+            continue
+        erased = is_erased(view[start:stop])
+        if part.is_otadata and covered >= 0x2000 and not erased:
+            try:
+                otadata = OtaData.from_bytes(view[start:start + 0x2000])
+            except FormatError as exc:
+                checks.append(Check("structure", False, start, f"{part.name}: {exc.reason}"))
+            else:
+                checks.extend(_prefixed(otadata.checks(start), part.name))
+        elif part.is_otadata and covered >= 0x2000:
+            otadata = OtaData.erased()
+        contents.append(PartitionContent(part, covered, "erased" if erased else "data"))
+    return contents, otadata, checks, issues
+
+
+def _boot_selection(table: PartitionTable, otadata: OtaData | None,
+                    contents: list[PartitionContent], notes: list[str]) -> BootSelection | None:
+    slots = table.ota_slots
+    if table.otadata is None:
+        if table.factory is None and not slots:
+            return None
+        if table.factory is None:
+            notes.append("no otadata partition: the bootloader boots ota_0")
+        return BootSelection(slot=None if table.factory else 0, copy=None,
+                             reason="no otadata partition: "
+                             + ("factory app" if table.factory else "ota_0"),
+                             factory_fallback=table.factory is not None, seeding=False,
+                             pending_note=None)
+    if otadata is None:
+        notes.append("otadata is not in the file; on a freshly erased flash the bootloader "
+                     "boots " + ("the factory app" if table.factory else "ota_0"))
+        otadata = OtaData.erased()
+    return otadata.select(ota_slot_count=len(slots), has_factory=table.factory is not None)
+
+
+def _fill_gaps(regions: list[Region], view: memoryview, base: int) -> list[Region]:
+    """Insert regions for the parts of the file no structure claims."""
+    out: list[Region] = []
+    pos = 0
+    for r in regions:
+        if r.offset > pos:
+            out.append(_gap(view, pos, r.offset, base))
+        out.append(r)
+        pos = max(pos, r.offset + r.size)
+    if pos < len(view):
+        out.append(_gap(view, pos, len(view), base))
+    return out
+
+
+def _gap(view: memoryview, start: int, stop: int, base: int) -> Region:
+    if is_erased(view[start:stop]):
+        return Region(start, stop - start, start + base, "erased", "(unused)")
+    return Region(start, stop - start, start + base, "gap", "(unused)", "not erased")
+
+
+def _prefixed(checks: list[Check], label: str) -> list[Check]:
+    return [Check(c.name, c.valid, c.offset, f"{label}: {c.detail}") for c in checks]
+
+
+def _image_summary(image: AppImage) -> str:
+    desc = ""
+    if image.app_desc is not None:
+        desc = " ".join(x for x in (image.app_desc.project_name, image.app_desc.version,
+                                    f"IDF {image.app_desc.idf_ver}") if x)
+    elif image.bootloader_desc is not None:
+        desc = f"IDF {image.bootloader_desc.idf_ver}"
+    return f"{image.role} image, {image.end:#x} bytes" + (f", {desc}" if desc else "")
+
+
+def _content_summary(content: PartitionContent) -> str:
+    if content.image is not None:
+        return f"{_image_summary(content.image)}, fills {content.fill:.1%}"
+    if content.covered < content.partition.size:
+        return f"{content.state}, file covers {content.covered:#x} of {content.partition.size:#x}"
+    return content.state
+
+
+# ---------------------------------------------------------------------- unknown data
+def _unknown(view: memoryview, path: str | None, reason: str) -> Image:
+    return Image(path, len(view), "unknown", reason=reason, data=view,
+                 checks=(Check("structure", False, 0, reason),))
+
+
+def _entropy(view: memoryview) -> float:
+    sample = bytes(view[:0x10000])
+    counts = [0] * 256
+    for b in sample:
+        counts[b] += 1
+    n = len(sample)
+    return -sum(c / n * math.log2(c / n) for c in counts if c)
+
+
+def _unknown_reason(view: memoryview) -> str:
+    if not any(view[:0x10000]):
+        return "all zeros: not firmware (erased flash reads as 0xFF, not 0x00)"
+    entropy = _entropy(view)
+    if entropy > 7.9 and len(view) >= 4096:
+        return (f"no ESP image, partition table or otadata found; byte entropy {entropy:.2f} "
+                "bits/byte: looks like encrypted flash contents or compressed data")
+    return (f"no ESP image (0xE9), partition table (AA 50) or otadata found at offset 0, "
+            f"0x1000 or 0x2000 (first bytes {bytes(view[:8]).hex(' ')}); if this is a raw "
+            "ESP8266 irom0 blob, it belongs at 0x10000 or 0x40000 next to its 0x00000.bin")
+
+
+def _esp8266_reason(view: memoryview, forced: chips.Chip | None) -> str:
+    if len(view) < esp32_fmt.HEADER_SIZE:
+        return (f"truncated: image magic 0xE9 but only {len(view)} bytes (an ESP32 image header "
+                f"needs {esp32_fmt.HEADER_SIZE})")
+    chip_id = int.from_bytes(view[12:14], "little")
+    if forced is not None and forced.chip_id is None:
+        return "ESP8266 images are not supported yet"
+    return (f"image magic 0xE9 but not an ESP32-family header (chip id {chip_id:#x}, "
+            f"hash_appended {view[23]}); probably an ESP8266 image, not supported yet")
+
+
+__all__ = ["EspImageError", "Image", "PartitionContent", "Region", "is_erased"]

@@ -1,0 +1,329 @@
+"""Turn library results into text: blocks of lines and tables, plain or with rich.
+
+The description is built once as data (:class:`Table` and strings). Plain text is used when
+stdout is not a terminal or ``NO_COLOR`` is set, so pipelines never pay for importing rich;
+a terminal gets rich tables.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TextIO
+
+from .units import format_size
+
+if TYPE_CHECKING:
+    from .app_image import AppImage
+    from .image import Image
+
+
+@dataclass
+class Table:
+    """A titled table; ``align`` holds ``l`` or ``r`` per column."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]] = field(default_factory=list)
+    align: str = ""
+
+
+Block = str | Table
+
+
+def hex_size(size: int) -> str:
+    """``0x1f0000 (1.9MB)``: sizes are shown as hex and human units."""
+    return f"{size:#x} ({format_size(size)})"
+
+
+# ---------------------------------------------------------------------- descriptions
+_KIND_TEXT = {
+    "image": "firmware image",
+    "flash": "flash file",
+    "partition-table": "partition table",
+    "otadata": "OTA data (otadata partition)",
+    "erased": "erased flash",
+    "unknown": "unrecognised data",
+}
+
+
+def describe(image: Image) -> list[Block]:
+    """The full human description used by ``esp-image info``."""
+    blocks: list[Block] = []
+    chip = image.chip.title if image.chip else None
+    what = _KIND_TEXT.get(image.kind, image.kind)
+    if image.kind == "flash" and image.base is not None:
+        shape = "flash dump from 0x0" if image.base == 0 else "merged firmware"
+        what = f"{chip} {what} ({shape}, file byte 0 = flash {image.base:#x})"
+    elif image.kind == "image" and image.firmware is not None:
+        what = f"{chip or 'unknown-chip'} {image.firmware.role} image"
+    elif chip:
+        what = f"{chip} {what}"
+    blocks.append(f"{image.path or '<bytes>'}: {what}, {image.size} bytes")
+    failed = [c for c in image.checks if not c.valid]
+    if image.kind == "unknown":
+        blocks.append(f"verdict: not recognised: {image.reason}")
+    else:
+        blocks.append("verdict: valid" if image.valid else
+                      f"verdict: INVALID ({len(failed)} failed check"
+                      f"{'s' if len(failed) != 1 else ''})")
+    if image.kind == "image" and image.firmware is not None:
+        blocks.extend(_describe_app(image.firmware, "Image"))
+    if image.kind == "flash":
+        blocks.extend(_describe_flash(image))
+    elif image.table is not None:
+        blocks.append(_partition_table(image))
+    if image.otadata is not None and image.kind in ("otadata", "flash"):
+        blocks.append(_otadata_table(image))
+    if image.boot is not None:
+        blocks.append(f"boot: {_boot_text(image)}")
+    if image.checks and image.kind != "unknown":
+        blocks.append(_checks_table(image))
+    for issue in image.issues:
+        blocks.append(f"{issue.severity}: {issue.message}")
+    for note in image.notes:
+        blocks.append(f"note: {note}")
+    return blocks
+
+
+def _describe_app(app: AppImage, title: str) -> list[Block]:
+    h = app.header
+    kv = Table(title, ["Field", "Value"])
+    rows = kv.rows
+    rows.append(["Chip", f"{app.chip.title if app.chip else 'unknown'} (chip id {h.chip_id})"])
+    rows.append(["Format", "ESP32-family image"])
+    rows.append(["Role", app.role])
+    rows.append(["Flash", f"size {app.flash_size_name}, mode {h.flash_mode}, "
+                 f"freq {app.flash_freq}"])
+    rows.append(["Entry", f"{h.entry_addr:#010x}"])
+    rows.append(["Chip revision", f"min v{h.min_chip_rev_full // 100}.{h.min_chip_rev_full % 100}"
+                 f", max {_rev(h.max_chip_rev_full)}"])
+    rows.append(["Length", hex_size(app.length)])
+    if app.stored_checksum is not None:
+        rows.append(["Checksum", f"{app.stored_checksum:#04x} "
+                     + ("(valid)" if app.checksum_valid else
+                        f"(INVALID, computed {app.computed_checksum:#04x})")])
+    if app.stored_digest is not None:
+        rows.append(["SHA-256", f"{app.stored_digest.hex()} "
+                     + ("(valid)" if app.digest_valid else "(INVALID)")])
+    elif h.hash_appended == 0:
+        rows.append(["SHA-256", "not appended"])
+    if app.signature is not None:
+        sig = app.signature
+        blocks_text = f", {len(sig.blocks)} block(s)" if sig.blocks else ""
+        rows.append(["Signature", f"{sig.scheme} at {sig.offset:#x}{blocks_text} "
+                     "(header edits would break it)"])
+    if app.app_desc is not None:
+        d = app.app_desc
+        rows.append(["Project", f"{d.project_name or '(empty)'} {d.version}".strip()])
+        rows.append(["ESP-IDF", d.idf_ver])
+        rows.append(["Built", f"{d.date} {d.time}".strip() or "(no date)"])
+        rows.append(["Secure version", str(d.secure_version)])
+        rows.append(["ELF SHA-256", d.app_elf_sha256.hex()])
+    if app.bootloader_desc is not None:
+        b = app.bootloader_desc
+        rows.append(["Bootloader", f"version {b.version}, ESP-IDF {b.idf_ver}, built "
+                     f"{b.date_time or '(no date)'}"])
+    for problem in app.problems:
+        rows.append(["Problem", problem])
+    segs = Table(f"{title} segments", ["#", "Address", "Size", "Offset", "Region"], align="rrrrl")
+    from . import chips
+
+    name = app.chip.name if app.chip else ""
+    for i, s in enumerate(app.segments):
+        segs.rows.append([str(i), f"{s.load_addr:#010x}", f"{s.data_len:#x}",
+                          f"{s.offset:#x}", "/".join(chips.memory_regions(name, s.load_addr))])
+    return [kv, segs]
+
+
+def _rev(full: int) -> str:
+    if full in (0, 0xFFFF):
+        return "not set"
+    return f"v{full // 100}.{full % 100}"
+
+
+def _describe_flash(image: Image) -> list[Block]:
+    blocks: list[Block] = []
+    fmap = Table("Flash map", ["Address", "End", "Size", "Kind", "Name", "Detail"],
+                 align="rrrlll")
+    for r in image.regions:
+        fmap.rows.append([f"{r.address:#x}", f"{r.address + r.size:#x}", format_size(r.size),
+                          r.kind, r.name, r.detail])
+    blocks.append(fmap)
+    if image.bootloader is not None:
+        blocks.extend(_describe_app(image.bootloader, "Bootloader"))
+    if image.table is not None:
+        blocks.append(_partition_table(image))
+    for content in image.apps:
+        if content.image is not None:
+            blocks.append(_app_summary(content.partition.name, content.image))
+    return blocks
+
+
+def _app_summary(name: str, app: AppImage) -> Table:
+    t = Table(f"App in {name}", ["Field", "Value"])
+    h = app.header
+    t.rows.append(["Image", f"{app.chip.title if app.chip else '?'} {app.role}, "
+                   f"{hex_size(app.end)}, entry {h.entry_addr:#010x}, "
+                   f"{len(app.segments)} segments"])
+    t.rows.append(["Flash", f"size {app.flash_size_name}, mode {h.flash_mode}, "
+                   f"freq {app.flash_freq}"])
+    if app.app_desc is not None:
+        d = app.app_desc
+        t.rows.append(["Project", f"{d.project_name or '(empty)'} {d.version}".strip()])
+        t.rows.append(["ESP-IDF", f"{d.idf_ver}, built {d.date} {d.time}".strip()])
+    verdicts = []
+    if app.stored_checksum is not None:
+        verdicts.append("checksum " + ("valid" if app.checksum_valid else "INVALID"))
+    if app.digest_valid is not None:
+        verdicts.append("SHA-256 " + ("valid" if app.digest_valid else "INVALID"))
+    if app.signature is not None:
+        verdicts.append(f"signed ({app.signature.scheme})")
+    t.rows.append(["Integrity", ", ".join(verdicts) or "truncated"])
+    return t
+
+
+def _partition_table(image: Image) -> Table:
+    table = image.table
+    assert table is not None  # callers check
+    where = f" at {image.table_address:#x}" if image.table_address is not None else ""
+    t = Table(f"Partition table{where}",
+              ["Name", "Type", "SubType", "Offset", "Size", "End", "Flags", "Size", "Contents"],
+              align="lllrrrlrl")
+    contents = {id(c.partition): c for c in image.partitions}
+    for p in table.partitions:
+        c = contents.get(id(p))
+        what = ""
+        if c is not None:
+            if c.image is not None:
+                what = f"app {format_size(c.image.end)}, {c.fill:.1%} full"
+            elif c.state == "absent":
+                what = "not in file"
+            else:
+                what = c.state
+                if c.covered < p.size:
+                    what += f" (file covers {format_size(c.covered)})"
+        flags = ",".join(str(f) for f in p.flag_names)
+        t.rows.append([p.name, p.type_name or f"{p.type:#x}",
+                       p.subtype_name or f"{p.subtype:#x}", f"{p.offset:#x}", f"{p.size:#x}",
+                       f"{p.end:#x}", flags, format_size(p.size), what])
+    return t
+
+
+def _otadata_table(image: Image) -> Table:
+    otadata = image.otadata
+    assert otadata is not None
+    t = Table("OTA data", ["Copy", "Sequence", "State", "CRC", "Status"], align="rrlll")
+    for i, e in enumerate(otadata.entries):
+        if e.is_erased:
+            t.rows.append([str(i), "-", "-", "-", "erased"])
+            continue
+        crc = f"{e.crc:#010x}" + ("" if e.crc_ok else f" (computed {e.computed_crc:#010x})")
+        status = "valid" if e.is_valid else ("invalid state" if e.is_invalid else "bad CRC")
+        t.rows.append([str(i), str(e.ota_seq), e.state_name, crc, status])
+    return t
+
+
+def _boot_text(image: Image) -> str:
+    boot = image.boot
+    assert boot is not None
+    target = "factory app" if boot.slot is None else f"ota_{boot.slot}"
+    if image.table is not None and boot.slot is not None:
+        slots = image.table.ota_slots
+        if boot.slot < len(slots):
+            target = f"ota_{boot.slot} ({slots[boot.slot].name})"
+    text = f"{target}: {boot.reason}"
+    if boot.pending_note:
+        text += f"; {boot.pending_note}"
+    return text
+
+
+def _checks_table(image: Image) -> Table:
+    t = Table("Checks", ["Check", "Offset", "Result", "Detail"], align="lrll")
+    for c in image.checks:
+        t.rows.append([c.name, f"{c.offset:#x}", "ok" if c.valid else "FAILED", c.detail])
+    return t
+
+
+def verify_lines(image: Image) -> list[str]:
+    """The terse ``verify`` report: one OK/FAIL line, then one line per problem."""
+    chip = image.chip.name if image.chip else "-"
+    name = image.path or "<bytes>"
+    if image.kind == "unknown":
+        return [f"FAIL {name}: not recognised: {image.reason}"]
+    failed = [c for c in image.checks if not c.valid]
+    if not failed:
+        return [f"OK   {name}: {image.kind} {chip}, {len(image.checks)} checks passed"]
+    lines = [f"FAIL {name}: {image.kind} {chip}, {len(failed)} of {len(image.checks)} "
+             "checks failed"]
+    lines += [f"     {c.name} at {c.offset:#x}: {c.detail}" for c in failed]
+    return lines
+
+
+# ---------------------------------------------------------------------- output
+def use_rich(stream: TextIO) -> bool:
+    """Rich output only for terminals, and never with ``NO_COLOR`` set."""
+    return stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def write_blocks(blocks: list[Block], stream: TextIO | None = None) -> None:
+    """Write blocks to ``stream`` (stdout by default), with rich on a terminal."""
+    out = stream or sys.stdout
+    if use_rich(out):
+        _write_rich(blocks, out)
+    else:
+        out.write(plain(blocks))
+
+
+def plain(blocks: list[Block]) -> str:
+    """Render blocks as plain text with aligned columns."""
+    lines: list[str] = []
+    for block in blocks:
+        if isinstance(block, str):
+            lines.append(block)
+            continue
+        lines.append("")
+        lines.append(block.title)
+        widths = [len(c) for c in block.columns]
+        for row in block.rows:
+            widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=False)]
+        align = block.align or "l" * len(block.columns)
+
+        def fmt(cells: list[str], widths: list[int] = widths, align: str = align) -> str:
+            return "  ".join(
+                cell.rjust(w) if a == "r" else cell.ljust(w)
+                for cell, w, a in zip(cells, widths, align, strict=False)
+            ).rstrip()
+
+        lines.append("  " + fmt(block.columns))
+        lines.extend("  " + fmt(row) for row in block.rows)
+    lines.append("")
+    return "\n".join(lines) + "\n" if lines[-1] else "\n".join(lines)
+
+
+def _write_rich(blocks: list[Block], stream: TextIO) -> None:
+    from rich.console import Console
+    from rich.table import Table as RichTable
+
+    console = Console(file=stream, highlight=False)
+    for block in blocks:
+        if isinstance(block, str):
+            style = None
+            if block.startswith(("error:", "verdict: INVALID", "verdict: not")):
+                style = "bold red"
+            elif block.startswith("warning:"):
+                style = "yellow"
+            elif block.startswith("verdict: valid"):
+                style = "bold green"
+            console.print(block, style=style, markup=False)
+            continue
+        table = RichTable(title=block.title, title_justify="left", title_style="bold")
+        align = block.align or "l" * len(block.columns)
+        for col, a in zip(block.columns, align, strict=False):
+            table.add_column(col, justify="right" if a == "r" else "left")
+        for row in block.rows:
+            styled = [f"[red]{c}[/red]" if c in ("FAILED",) else c.replace("[", "\\[")
+                      for c in row]
+            table.add_row(*styled)
+        console.print(table)
