@@ -6,7 +6,6 @@ exit code of cli-contract.md: 0 success, 1 damage found (``verify``), 2 unusable
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -46,6 +45,8 @@ def _open_all(paths: Sequence[str], chip: str | None, err: TextIO,
 
 
 def _json_doc(paths: Sequence[str], results: list[Image | str]) -> str:
+    import json
+
     docs: list[dict[str, object]] = []
     for path, result in zip(paths, results, strict=True):
         if isinstance(result, str):

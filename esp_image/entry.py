@@ -33,11 +33,53 @@ def _fast(argv: list[str]) -> int | None:
     return run(paths, as_json="--json" in flags)
 
 
+def _defer_imports(*names: str) -> None:
+    """Load modules that construct imports but uses only at run time on first attribute use.
+
+    ``construct.debug`` imports ``pdb`` and ``construct.core`` imports ``pickle``; together
+    they cost several milliseconds of every start-up and esp-image never uses them. Done only
+    here, in the CLI's own process, never when esp_image is imported as a library.
+    """
+    import importlib.util
+
+    for name in names:
+        if name in sys.modules:
+            continue
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            continue
+        spec.loader = importlib.util.LazyLoader(spec.loader)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+
+
 def main() -> None:
     """Run the command line."""
+    _defer_imports("pdb", "pickle")
     code = _fast(sys.argv[1:])
     if code is not None:
         sys.exit(code)
+    sys.exit(_typer_main(sys.argv[1:]))
+
+
+def _typer_main(argv: list[str]) -> int:
+    """Run the typer app; a usage error becomes one line on stderr and exit code 2."""
+    import typer
+
     from .cli import app
 
-    app(prog_name="esp-image")
+    try:
+        code = app(argv, prog_name="esp-image", standalone_mode=False)
+    except typer.Abort:
+        sys.stderr.write("esp-image: aborted\n")
+        return 130
+    except typer.TyperException as exc:  # click's usage errors (unknown option, missing file)
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        if message:
+            known = {c.name or getattr(c.callback, "__name__", "") for c in app.registered_commands}
+            command = next((a for a in argv if a in known), "")
+            hint = f"esp-image {command} --help" if command else "esp-image --help"
+            sys.stderr.write(f"esp-image: error: {message} (see '{hint}')\n")
+        return int(getattr(exc, "exit_code", 2))
+    return code if isinstance(code, int) else 0

@@ -21,7 +21,6 @@ import math
 import os
 import stat
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from . import chips
 from .app_image import AppImage
@@ -172,9 +171,8 @@ class Image:
         Raises:
             InputError: the file is missing, unreadable, not a regular file, empty or too large.
         """
-        p = Path(path)
         try:
-            st = p.stat()
+            st = os.stat(path)
         except OSError as exc:
             raise InputError(f"{path}: {exc.strerror or exc}") from None
         if stat.S_ISDIR(st.st_mode):
@@ -185,7 +183,8 @@ class Image:
             raise InputError(f"{path}: {st.st_size} bytes is larger than the largest flash "
                              f"({format_size(max_size)}); refusing to read it")
         try:
-            data = p.read_bytes()
+            with open(path, "rb") as fh:
+                data = fh.read()
         except OSError as exc:
             raise InputError(f"{path}: {exc.strerror or exc}") from None
         return cls.from_bytes(data, path=str(path), chip=chip)

@@ -1,0 +1,162 @@
+"""The command line: exit codes, JSON shape, one-line errors, and both dispatch paths."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from esp_image import __version__, commands
+from esp_image.entry import _fast, _typer_main
+
+from .conftest import FIXTURES, corpus_path
+
+APP = str(FIXTURES / "esp32-app.bin")
+FIRMWARE = str(FIXTURES / "firmware-esp32-4MB.bin")
+TABLE = str(FIXTURES / "partitions-4MiB-ota.bin")
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m esp_image`` in a fresh interpreter, as a user would."""
+    return subprocess.run([sys.executable, "-m", "esp_image", *args], capture_output=True,
+                          text=True, check=False, timeout=60)
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"esp-image {__version__}"
+    assert _typer_main(["--version"]) == 0
+
+
+def test_info_exit_zero_and_text() -> None:
+    result = run("info", FIRMWARE)
+    assert result.returncode == 0, result.stderr
+    assert "merged firmware, file byte 0 = flash 0x1000" in result.stdout
+    for text in ("Partition table at 0x8000", "factory", "fixture_app", "verdict: valid"):
+        assert text in result.stdout
+    assert result.stderr == ""
+
+
+def test_info_json_object_and_list() -> None:
+    one = json.loads(run("info", "--json", APP).stdout)
+    assert isinstance(one, dict)
+    assert {"path", "size", "kind", "chip", "valid", "checks", "image"} <= set(one)
+    assert one["image"]["format"] == "esp32" and one["image"]["role"] == "app"
+    assert one["image"]["flash"] == {"size": "4MB", "mode": "dio", "freq": "40m"}
+    assert all({"name", "valid", "offset", "detail"} <= set(c) for c in one["checks"])
+    many = json.loads(run("info", "--json", APP, FIRMWARE, TABLE).stdout)
+    assert [d["kind"] for d in many] == ["image", "flash", "partition-table"]
+    flash = many[1]
+    assert flash["flash"]["base"] == 0x1000
+    assert [p["name"] for p in flash["partitions"]] == ["nvs", "phy_init", "factory", "vfs"]
+    assert flash["partitions"][0] == {**flash["partitions"][0], "type": "data",
+                                      "subtype": "nvs", "offset": 0x9000, "size": 0x6000,
+                                      "flags": []}
+
+
+def test_verify_codes(tmp_path: Path) -> None:
+    assert run("verify", APP, FIRMWARE, TABLE).returncode == 0
+    damaged = tmp_path / "damaged.bin"
+    data = bytearray(Path(APP).read_bytes())
+    data[0x2000] ^= 1
+    damaged.write_bytes(bytes(data))
+    result = run("verify", APP, str(damaged))
+    assert result.returncode == 1
+    assert "FAIL" in result.stdout and "checksum" in result.stdout
+    assert json.loads(run("verify", "--json", str(damaged)).stdout)["valid"] is False
+
+
+@pytest.mark.parametrize("command", ["info", "verify"])
+def test_unusable_inputs(tmp_path: Path, command: str) -> None:
+    empty = tmp_path / "empty.bin"
+    empty.write_bytes(b"")
+    for target, text in ((tmp_path / "missing.bin", "No such file"), (tmp_path, "directory"),
+                         (empty, "empty")):
+        result = run(command, str(target))
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and text in lines[0] and "Traceback" not in result.stderr
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    path = tmp_path / "secret.bin"
+    path.write_bytes(b"\xe9" * 64)
+    path.chmod(0)
+    try:
+        path.read_bytes()
+    except PermissionError:
+        result = run("info", str(path))
+        assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    else:
+        pytest.skip("running as root: permissions are not enforced")
+    finally:
+        path.chmod(0o644)
+
+
+@pytest.mark.parametrize("args", [["info", "--bogus", APP], ["nosuch"], ["info"],
+                                  ["verify", "--chip", "esp99", APP]])
+def test_usage_errors_are_one_line(args: list[str]) -> None:
+    result = run(*args)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("esp-image: error:")
+
+
+def test_unknown_data_is_described_not_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "zeros.bin"
+    path.write_bytes(bytes(4096))
+    assert run("info", str(path)).returncode == 0
+    assert run("verify", str(path)).returncode == 1
+
+
+def test_fast_path_matches_typer_path() -> None:
+    """The fast dispatch and the typer app produce identical output and codes."""
+    for args in (["info", APP, FIRMWARE], ["info", "--json", TABLE], ["verify", FIRMWARE]):
+        out_fast, out_typer = io.StringIO(), io.StringIO()
+        run_fn = commands.info if args[0] == "info" else commands.verify
+        paths = [a for a in args[1:] if not a.startswith("-")]
+        code_fast = run_fn(paths, as_json="--json" in args, out=out_fast)
+        old = sys.stdout
+        sys.stdout = out_typer
+        try:
+            code_typer = _typer_main(args)
+        finally:
+            sys.stdout = old
+        assert code_fast == code_typer
+        assert out_fast.getvalue() == out_typer.getvalue()
+
+
+def test_fast_path_scope() -> None:
+    assert _fast(["info", "--debug", APP]) is None  # anything unusual goes to typer
+    assert _fast(["info"]) is None
+    assert _fast(["retable", APP]) is None
+
+
+def test_help_has_an_example_for_every_command() -> None:
+    from esp_image.cli import app
+
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__  # type: ignore[union-attr]
+        result = run(name, "--help")
+        assert result.returncode == 0
+        assert "Example" in result.stdout, name
+
+
+def test_python_m_equals_console_script() -> None:
+    script = Path(sys.executable).parent / "esp-image"
+    if not script.exists():
+        pytest.skip("console script not installed next to the interpreter")
+    a = subprocess.run([str(script), "info", "--json", APP], capture_output=True, text=True,
+                       check=False)
+    assert a.stdout == run("info", "--json", APP).stdout
+
+
+def test_corpus_merged_info() -> None:
+    path = corpus_path("esptool_ESP32_GENERIC-20240602-v1.23.0.bin")
+    result = run("info", str(path))
+    assert result.returncode == 0
+    assert "82.3% full" in result.stdout and "v5.0.4" in result.stdout
