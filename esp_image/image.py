@@ -388,7 +388,7 @@ def _bare_table(view: memoryview, path: str | None) -> Image:
     checks = [Check("structure", True, 0, f"{len(table.partitions)} partitions"),
               *table.checks(0)]
     issues = tuple(table.validate())
-    checks.append(_layout_check(issues, 0))
+    checks.insert(1, _layout_check(issues, 0))
     notes: list[str] = []
     if len(view) > TABLE_AREA:
         notes.append(f"{len(view) - TABLE_AREA:#x} bytes after the 4KB table sector")
@@ -521,9 +521,7 @@ def _flash(view: memoryview, path: str | None, chip: chips.Chip, base: int) -> I
                     kind = "otadata"
                 region(start, content.covered, kind, content.partition.name,
                        _content_summary(content))
-        if not any(p.partition.name in ("vfs", "ffat") or
-                   p.partition.subtype in (0x81, 0x82, 0x83) for p in contents if
-                   not p.partition.is_app) and table.factory is not None:
+        if _looks_like_micropython(contents):
             notes.append("no vfs/ffat partition: MicroPython >= 1.26 creates a vfs at run time "
                          "from the end of the last partition to the physical end of flash")
 
@@ -609,8 +607,7 @@ def _boot_selection(table: PartitionTable, otadata: OtaData | None,
         if table.factory is None:
             notes.append("no otadata partition: the bootloader boots ota_0")
         return BootSelection(slot=None if table.factory else 0, copy=None,
-                             reason="no otadata partition: "
-                             + ("factory app" if table.factory else "ota_0"),
+                             reason="no otadata partition",
                              factory_fallback=table.factory is not None, seeding=False,
                              pending_note=None)
     if otadata is None:
@@ -618,6 +615,19 @@ def _boot_selection(table: PartitionTable, otadata: OtaData | None,
                      "boots " + ("the factory app" if table.factory else "ota_0"))
         otadata = OtaData.erased()
     return otadata.select(ota_slot_count=len(slots), has_factory=table.factory is not None)
+
+
+def _looks_like_micropython(contents: list[PartitionContent]) -> bool:
+    """A MicroPython table without an explicit filesystem (v1.26 and later).
+
+    MicroPython builds leave the app descriptor's project name and version empty.
+    """
+    if any(c.partition.name in ("vfs", "ffat") or c.partition.subtype in (0x81, 0x82, 0x83)
+           for c in contents if not c.partition.is_app):
+        return False
+    apps = [c.image for c in contents if c.image is not None and c.image.app_desc is not None]
+    return bool(apps) and all(a.app_desc is not None and not a.app_desc.project_name
+                              and not a.app_desc.version for a in apps)
 
 
 def _fill_gaps(regions: list[Region], view: memoryview, base: int) -> list[Region]:

@@ -188,9 +188,10 @@ def _partition_table(image: Image) -> Table:
     table = image.table
     assert table is not None  # callers check
     where = f" at {image.table_address:#x}" if image.table_address is not None else ""
-    t = Table(f"Partition table{where}",
-              ["Name", "Type", "SubType", "Offset", "Size", "End", "Flags", "Size", "Contents"],
-              align="lllrrrlrl")
+    columns = ["Name", "Type", "SubType", "Offset", "Size", "End", "Flags", "Size"]
+    if image.partitions:
+        columns.append("Contents")
+    t = Table(f"Partition table{where}", columns, align="lllrrrlrl")
     contents = {id(c.partition): c for c in image.partitions}
     for p in table.partitions:
         c = contents.get(id(p))
@@ -207,7 +208,7 @@ def _partition_table(image: Image) -> Table:
         flags = ",".join(str(f) for f in p.flag_names)
         t.rows.append([p.name, p.type_name or f"{p.type:#x}",
                        p.subtype_name or f"{p.subtype:#x}", f"{p.offset:#x}", f"{p.size:#x}",
-                       f"{p.end:#x}", flags, format_size(p.size), what])
+                       f"{p.end:#x}", flags, format_size(p.size), what][:len(columns)])
     return t
 
 
