@@ -9,7 +9,9 @@ other option and every error in the arguments, goes to the typer application in
 
 from __future__ import annotations
 
+import importlib
 import sys
+import types
 
 _FAST_COMMANDS = ("info", "verify")
 _FAST_FLAGS = {"--json"}
@@ -33,31 +35,38 @@ def _fast(argv: list[str]) -> int | None:
     return run(paths, as_json="--json" in flags)
 
 
+class _Deferred(types.ModuleType):
+    """Stands in for a module until one of its attributes is used, then imports it."""
+
+    def __getattr__(self, attr: str) -> object:
+        name = self.__name__
+        if sys.modules.get(name) is self:
+            del sys.modules[name]
+        module = importlib.import_module(name)
+        self.__dict__.update(module.__dict__)
+        return getattr(module, attr)
+
+
 def _defer_imports(*names: str) -> None:
-    """Load modules that construct imports but uses only at run time on first attribute use.
+    """Defer modules that construct imports but uses only at run time.
 
-    ``construct.debug`` imports ``pdb`` and ``construct.core`` imports ``pickle``; together
-    they cost several milliseconds of every start-up and esp-image never uses them. Done only
-    here, in the CLI's own process, never when esp_image is imported as a library.
+    ``construct.debug`` imports ``pdb`` (with bdb, cmd, code, glob, pprint, signal) and
+    ``construct.core`` imports ``pickle``: several milliseconds of every start-up for
+    features esp-image never uses. Done only in the CLI's own process, never when esp_image is
+    imported as a library. (importlib's LazyLoader does not help here: the import statement
+    reads ``module.__spec__``, which makes it load at once.)
     """
-    import importlib.util
-
     for name in names:
-        if name in sys.modules:
-            continue
-        spec = importlib.util.find_spec(name)
-        if spec is None or spec.loader is None:
-            continue
-        spec.loader = importlib.util.LazyLoader(spec.loader)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
+        if name not in sys.modules:
+            sys.modules[name] = _Deferred(name)
 
 
 def main() -> None:
     """Run the command line."""
-    _defer_imports("pdb", "pickle")
-    code = _fast(sys.argv[1:])
+    argv = sys.argv[1:]
+    if argv != ["--version"]:
+        _defer_imports("pdb", "pickle")
+    code = _fast(argv)
     if code is not None:
         sys.exit(code)
     sys.exit(_typer_main(sys.argv[1:]))

@@ -160,3 +160,20 @@ def test_corpus_merged_info() -> None:
     result = run("info", str(path))
     assert result.returncode == 0
     assert "82.3% full" in result.stdout and "v5.0.4" in result.stdout
+
+
+def test_deferred_modules_load_on_use() -> None:
+    code = (
+        "import sys\n"
+        "from esp_image.entry import _defer_imports\n"
+        "_defer_imports('pdb', 'pickle')\n"
+        "import construct\n"
+        "assert 'bdb' not in sys.modules, 'pdb was loaded eagerly'\n"
+        "import pickle\n"
+        "assert pickle.loads(pickle.dumps([1, 2])) == [1, 2]\n"
+        "import pdb\n"
+        "assert callable(pdb.post_mortem) and 'bdb' in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False)
+    assert result.returncode == 0, result.stderr
