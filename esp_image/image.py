@@ -249,6 +249,12 @@ class Image:
         return bytes(out)
 
     @property
+    def _table_file_offset(self) -> int:
+        if self.table_address is None or self.base is None:
+            return 0
+        return self.table_address - self.base
+
+    @property
     def bootloader_file_offset(self) -> int:
         """File offset of the bootloader in a flash file."""
         if self.base is None or self.chip is None:
@@ -278,6 +284,9 @@ class Image:
             if self.table_address is not None:
                 flash["table_address"] = self.table_address
             out["flash"] = flash
+        if self.table is not None and self.table.signature is not None:
+            out["table_signature"] = {"scheme": "sbv1", "offset": self._table_file_offset
+                                      + 0xC00, "size": len(self.table.signature)}
         if self.table is not None:
             if self.partitions:
                 out["partitions"] = [p.to_dict() for p in self.partitions]
@@ -390,6 +399,9 @@ def _bare_table(view: memoryview, path: str | None) -> Image:
     issues = tuple(table.validate())
     checks.insert(1, _layout_check(issues, 0))
     notes: list[str] = []
+    if table.signature is not None:
+        notes.append("the table is signed (Secure Boot v1 signature at 0xc00); editing it "
+                     "breaks the signature")
     if len(view) > TABLE_AREA:
         notes.append(f"{len(view) - TABLE_AREA:#x} bytes after the 4KB table sector")
     return Image(path, len(view), "partition-table", table=table, checks=tuple(checks),
@@ -500,6 +512,9 @@ def _flash(view: memoryview, path: str | None, chip: chips.Chip, base: int) -> I
         checks.append(Check("structure", True, table_pos,
                             f"partition table: {len(table.partitions)} partitions"))
         checks.extend(_prefixed(table.checks(table_pos), "partition table"))
+        if table.signature is not None:
+            notes.append(f"the partition table is signed (Secure Boot v1 signature at "
+                         f"{table_address + 0xC00:#x}); editing it breaks the signature")
         table_issues = list(table.validate(flash_size=flash_size, table_offset=table_address,
                                            bootloader_offset=chip.bootloader_offset))
         if bootloader is not None and chip.bootloader_offset + bootloader.end > table_address:
@@ -507,7 +522,8 @@ def _flash(view: memoryview, path: str | None, chip: chips.Chip, base: int) -> I
                 "error", "bootloader-overlaps-table",
                 f"bootloader ends at {chip.bootloader_offset + bootloader.end:#x}, past the "
                 f"partition table at {table_address:#x}"))
-        contents, otadata, more_checks, more_issues = _partitions(view, base, table, chip)
+        contents, otadata, more_checks, more_issues = _partitions(view, base, table, chip,
+                                                                  flash_size)
         checks.extend(more_checks)
         table_issues.extend(more_issues)
         checks.append(_layout_check(table_issues, table_pos))
@@ -539,7 +555,8 @@ def _flash(view: memoryview, path: str | None, chip: chips.Chip, base: int) -> I
                  issues=tuple(issues), notes=tuple(notes), data=view)
 
 
-def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.Chip
+def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.Chip,
+                flash_size: int | None
                 ) -> tuple[list[PartitionContent], OtaData | None, list[Check], list[Issue]]:
     size = len(view)
     contents: list[PartitionContent] = []
@@ -579,6 +596,12 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
             elif image.truncated and covered == part.size:
                 issues.append(Issue("error", "app-too-large",
                                     f"app in {part.name!r} runs past the end of its partition"))
+            if flash_size is not None and image.flash_size not in (None, flash_size):
+                issues.append(Issue(
+                    "warning", "app-flash-size",
+                    f"app in {part.name!r} says {image.flash_size_name} flash, the bootloader "
+                    f"{format_size(flash_size)}; the bootloader's value is used unless the app "
+                    "was built with CONFIG_SPI_FLASH_SIZE_OVERRIDE"))
             if image.chip is not None and image.chip != chip:
                 issues.append(Issue("error", "chip-mismatch",
                                     f"app in {part.name!r} is for {image.chip.title}, the "

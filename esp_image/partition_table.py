@@ -217,6 +217,10 @@ class Partition:
         )
 
 
+SIGNATURE_OFFSET = 0xC00
+SIGNATURE_SIZE = 68
+
+
 @dataclass(frozen=True)
 class PartitionTable:
     """A partition table, partitions in file order.
@@ -384,6 +388,25 @@ class PartitionTable:
             if lo < hi:
                 out[lo:hi] = self.tail[lo - start : hi - start]
         return bytes(out)
+
+    @property
+    def signature(self) -> bytes | None:
+        """The 68-byte Secure Boot v1 signature block at 0xC00, when the table is signed.
+
+        With Secure Boot v1, ESP-IDF signs the 0xC00-byte table and appends
+        ``esp_secure_boot_sig_block_t`` (u32 version 0, then a 64-byte ECDSA signature) in
+        the sector's reserved area. Editing a signed table breaks the signature.
+        """
+        if self.area_size is None or self.area_size < SIGNATURE_OFFSET + SIGNATURE_SIZE:
+            return None
+        start = self.area_size - len(self.tail)
+        if start > SIGNATURE_OFFSET:
+            return None
+        block = self.tail[SIGNATURE_OFFSET - start:SIGNATURE_OFFSET - start + SIGNATURE_SIZE]
+        sig = block[4:]
+        if block[:4] != bytes(4) or sig in (b"\xff" * 64, bytes(64)):
+            return None
+        return block
 
     def checks(self, offset: int = 0) -> list[Check]:
         """Integrity checks: the ``md5`` check when the table has an MD5 record.

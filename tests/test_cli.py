@@ -177,3 +177,32 @@ def test_deferred_modules_load_on_use() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_info_path_imports_nothing_heavy() -> None:
+    """esptool, typer, rich and crcmod stay out of info/verify (start-up time)."""
+    code = (
+        "import sys\n"
+        f"sys.argv = ['esp-image', 'info', {FIRMWARE!r}, {APP!r}]\n"
+        "from esp_image.entry import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = [m for m in ('esptool', 'typer', 'rich', 'crcmod', 'click')\n"
+        "         if m in sys.modules]\n"
+        "sys.stderr.write(repr(heavy))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False)
+    assert result.stderr == "[]", result.stderr
+
+
+def test_rich_rendering_of_every_fixture() -> None:
+    from esp_image import Image
+    from esp_image.render import _write_rich, describe
+
+    for path in sorted(FIXTURES.glob("*.bin")):
+        out = io.StringIO()
+        _write_rich(describe(Image.open(path)), out)
+        assert path.name in out.getvalue() and "verdict: valid" in out.getvalue()

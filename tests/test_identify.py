@@ -269,3 +269,57 @@ def test_corpus_dir_is_where_expected() -> None:
     if not CORPUS.is_dir():
         pytest.skip("../shared/corpus absent")
     assert set(EXPECTED) <= set(CORPUS_NAMES)
+
+
+def test_app_and_bootloader_flash_size_disagree() -> None:
+    data = _mpy()
+    data[3] = (data[3] & 0x0F) | 0x30  # bootloader says 8MB, the app still 4MB
+    image = Image.from_bytes(bytes(data))
+    assert [i.code for i in image.issues] == ["app-flash-size"]
+    assert image.issues[0].severity == "warning"
+    assert [c.name for c in image.checks if not c.valid] == ["sha256"]  # header edit
+
+
+def test_signed_partition_table() -> None:
+    image = Image.open(corpus_path("khiem_flash_dump_0x0_0x20000.bin"))
+    assert image.table is not None and image.table.signature is not None
+    assert image.to_dict()["table_signature"] == {"scheme": "sbv1", "offset": 0x10C00,
+                                                  "size": 68}
+    unsigned = Image.open(corpus_path("knot_partition-table.bin"))
+    assert unsigned.table is not None and unsigned.table.signature is None
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", ["esptool_ESP32_GENERIC-20240602-v1.23.0.bin",
+                                  "tjc_mpy_esp32-20220618-v1.19.1.bin",
+                                  "khiem_flash_dump_0x0_0x20000.bin"])
+def test_esptool_oracle_on_images_inside_flash_files(name: str) -> None:
+    """esptool agrees on every image found inside merged files and dumps."""
+    from esptool.bin_image import LoadFirmwareImage
+
+    image = Image.open(corpus_path(name))
+    found = [(image.bootloader_file_offset, image.bootloader)]
+    found += [(c.partition.offset - (image.base or 0), c.image) for c in image.apps if c.image]
+    assert len(found) >= 2 or name.startswith("khiem")
+    for offset, app in found:
+        assert app is not None
+        theirs = LoadFirmwareImage("esp32", bytes(image.data[offset:offset + app.end]))
+        assert [(s.addr, len(s.data)) for s in theirs.segments] == [
+            (s.load_addr, s.data_len) for s in app.segments]
+        assert theirs.calculate_checksum() == app.computed_checksum == app.stored_checksum
+        assert theirs.calc_digest == app.computed_digest == app.stored_digest
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name", ["esp32-app.bin", "esp32-bootloader.bin"])
+def test_esptool_oracle_on_fixtures(name: str) -> None:
+    from esptool.bin_image import LoadFirmwareImage
+
+    data = (FIXTURES / name).read_bytes()
+    ours = Image.from_bytes(data).firmware
+    assert ours is not None
+    theirs = LoadFirmwareImage("esp32", data)
+    assert [(s.addr, len(s.data)) for s in theirs.segments] == [
+        (s.load_addr, s.data_len) for s in ours.segments]
+    assert theirs.calculate_checksum() == ours.stored_checksum
+    assert theirs.calc_digest == ours.stored_digest
