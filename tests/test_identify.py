@@ -323,3 +323,45 @@ def test_esptool_oracle_on_fixtures(name: str) -> None:
         (s.load_addr, s.data_len) for s in ours.segments]
     assert theirs.calculate_checksum() == ours.stored_checksum
     assert theirs.calc_digest == ours.stored_digest
+
+
+CHIP_PIECES = {  # chip -> (bootloader, app) corpus files
+    "esp32": ("esf_esp32_bootloader.bin", "esf_esp32_hello_world.bin"),
+    "esp32s2": ("esf_esp32s2_bootloader.bin", "esf_esp32s2_hello_world.bin"),
+    "esp32s3": ("esf_esp32s3_bootloader.bin", "esf_esp32s3_hello_world.bin"),
+    "esp32c3": ("esf_esp32c3_bootloader.bin", "esf_esp32c3_hello_world.bin"),
+    "esp32c6": ("esf_esp32c6_bootloader.bin", "esf_esp32c6_hello_world.bin"),
+    "esp32p4": ("esf_esp32p4_bootloader.bin", "esf_esp32p4_hello_world.bin"),
+}
+
+
+def _merge(parts: dict[int, bytes], start: int, end: int) -> bytes:
+    out = bytearray(b"\xff" * (end - start))
+    for address, blob in parts.items():
+        out[address - start:address - start + len(blob)] = blob
+    return bytes(out)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("chip", sorted(CHIP_PIECES))
+@pytest.mark.parametrize("shape", ["merged", "dump"])
+def test_every_chip_every_shape(chip: str, shape: str) -> None:
+    """A merged firmware (file starts at the bootloader) and a dump from 0 for every chip."""
+    from esp_image import chips as chip_table
+
+    boot_name, app_name = CHIP_PIECES[chip]
+    boot = corpus_path(boot_name).read_bytes()
+    app = corpus_path(app_name).read_bytes()
+    table = corpus_path("esf_partition-table.bin").read_bytes()
+    offset = chip_table.chip_by_name(chip).bootloader_offset
+    start = offset if shape == "merged" else 0
+    end = 0x10000 + len(app) if shape == "merged" else 0x110000
+    data = _merge({offset: boot, 0x8000: table, 0x10000: app}, start, end)
+    image = Image.from_bytes(data)
+    assert (image.kind, image.chip.name if image.chip else None) == ("flash", chip)
+    assert image.base == start and image.table_address == 0x8000
+    assert image.bootloader is not None and image.bootloader.role == "bootloader"
+    factory = next(c for c in image.apps if c.partition.name == "factory")
+    assert factory.image is not None and factory.image.end == len(app)
+    assert image.valid, [c for c in image.checks if not c.valid]
+    assert image.to_bytes() == data
