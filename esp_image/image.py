@@ -21,6 +21,7 @@ import math
 import os
 import stat
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import chips
 from .app_image import AppImage
@@ -30,6 +31,9 @@ from .formats import esp32_image as esp32_fmt
 from .otadata import BootSelection, OtaData, looks_like_otadata
 from .partition_table import Partition, PartitionTable
 from .units import SECTOR, align_up, format_size
+
+if TYPE_CHECKING:
+    from .esp8266 import Esp8266Finding, Esp8266Image
 
 MAX_FILE_SIZE = 128 * 1024 * 1024
 """Largest flash any ESP chip addresses; larger inputs are refused unless overridden."""
@@ -136,6 +140,8 @@ class Image:
         issues: layout errors and warnings (errors also appear as a failed ``layout`` check).
         notes: facts worth telling a person that are not problems.
         reason: why the data is ``unknown``.
+        esp8266: everything found in an ESP8266 file (images, flash map, system parameters,
+            rBoot and yaota8266 details); None for other files.
     """
 
     path: str | None
@@ -143,7 +149,7 @@ class Image:
     kind: str
     chip: chips.Chip | None = None
     base: int | None = None
-    firmware: AppImage | None = None
+    firmware: AppImage | Esp8266Image | None = None
     bootloader: AppImage | None = None
     table: PartitionTable | None = None
     table_address: int | None = None
@@ -155,6 +161,7 @@ class Image:
     issues: tuple[Issue, ...] = ()
     notes: tuple[str, ...] = ()
     reason: str | None = None
+    esp8266: Esp8266Finding | None = None
     data: memoryview = field(repr=False, compare=False, default=memoryview(b""))
 
     # ------------------------------------------------------------------ construction
@@ -222,6 +229,8 @@ class Image:
         Regions esp_image does not model (gaps, data partitions, trailing data) are kept
         byte for byte; every parsed structure is rebuilt from its model.
         """
+        if self.esp8266 is not None:
+            return self.esp8266.to_bytes()
         if self.kind == "image" and self.firmware is not None:
             return self.firmware.to_bytes() + bytes(self.data[self.firmware.end:])
         if self.kind == "partition-table" and self.table is not None:
@@ -263,6 +272,14 @@ class Image:
 
     def to_dict(self) -> dict[str, object]:
         """The JSON document of cli-contract.md for this file."""
+        if self.esp8266 is not None:
+            doc: dict[str, object] = {"path": self.path, "size": self.size,
+                                      **self.esp8266.to_dict()}
+            doc["chip"] = self.chip.name if self.chip else None
+            if self.table is not None:
+                doc["partitions"] = [p.to_dict() for p in self.table.partitions]
+            doc.setdefault("issues", [])
+            return doc
         out: dict[str, object] = {
             "path": self.path,
             "size": self.size,
@@ -317,14 +334,43 @@ def _identify(view: memoryview, path: str | None, forced: chips.Chip | None) -> 
     if view[0] == esp32_fmt.MAGIC:
         head = _plausible_esp32(view, 0, forced)
         if head is not None:
-            return _esp32_at_zero(view, path, head)
-        return _unknown(view, path, _esp8266_reason(view, forced))
-    for pos in (0x1000, 0x2000):
-        if pos < size and view[pos] == esp32_fmt.MAGIC:
-            head = _plausible_esp32(view, pos, forced)
-            if head is not None and head.bootloader_offset == pos:
-                return _flash(view, path, head, base=0)
-    return _unknown(view, path, _unknown_reason(view))
+            result = _esp32_at_zero(view, path, head)
+            if result.valid or forced is not None:
+                return result
+            # ESP8266 and ESP32 share the magic; a damaged "ESP32" reading loses to an intact
+            # ESP8266 one (an ESP8266 segment length can look like a known chip id).
+            alt = _esp8266(view, path)
+            return alt if alt is not None and alt.valid else result
+        return _esp8266(view, path) or _unknown(view, path, _esp8266_reason(view))
+    if forced is None or forced.chip_id is not None:
+        for pos in (0x1000, 0x2000):
+            if pos < size and view[pos] == esp32_fmt.MAGIC:
+                head = _plausible_esp32(view, pos, forced)
+                if head is not None and head.bootloader_offset == pos:
+                    return _flash(view, path, head, base=0)
+    return _esp8266(view, path) or _unknown(view, path, _unknown_reason(view))
+
+
+def _esp8266(view: memoryview, path: str | None) -> Image | None:
+    """The ESP8266 reading of the data, or None when it is not ESP8266 at all."""
+    # Imported here: ESP32 files never pay for the ESP8266 modules.
+    from .esp8266 import identify_esp8266
+
+    finding = identify_esp8266(view)
+    if finding is None:
+        return None
+    regions = tuple(Region(r.offset, r.size, r.address, r.kind, r.name, r.detail)
+                    for r in finding.regions)
+    table = next((r.model for r in finding.regions if isinstance(r.model, PartitionTable)),
+                 None)
+    known = finding.kind != "unknown"
+    return Image(path, len(view), finding.kind, chip=finding.chip if known else None,
+                 base=finding.base if finding.kind == "flash" else None,
+                 firmware=finding.firmware, table=table,
+                 table_address=next((r.address for r in finding.regions
+                                     if r.model is table and table is not None), None),
+                 regions=regions, checks=finding.checks, issues=finding.issues,
+                 notes=finding.notes, reason=finding.reason, esp8266=finding, data=view)
 
 
 def _plausible_esp32(view: memoryview, pos: int, forced: chips.Chip | None
@@ -722,15 +768,13 @@ def _unknown_reason(view: memoryview) -> str:
             "ESP8266 irom0 blob, it belongs at 0x10000 or 0x40000 next to its 0x00000.bin")
 
 
-def _esp8266_reason(view: memoryview, forced: chips.Chip | None) -> str:
+def _esp8266_reason(view: memoryview) -> str:
     if len(view) < esp32_fmt.HEADER_SIZE:
         return (f"truncated: image magic 0xE9 but only {len(view)} bytes (an ESP32 image header "
-                f"needs {esp32_fmt.HEADER_SIZE})")
+                f"needs {esp32_fmt.HEADER_SIZE}, an ESP8266 one 8 plus its segments)")
     chip_id = int.from_bytes(view[12:14], "little")
-    if forced is not None and forced.chip_id is None:
-        return "ESP8266 images are not supported yet"
-    return (f"image magic 0xE9 but not an ESP32-family header (chip id {chip_id:#x}, "
-            f"hash_appended {view[23]}); probably an ESP8266 image, not supported yet")
+    return (f"image magic 0xE9 but neither an ESP32-family header (chip id {chip_id:#x}, "
+            f"hash_appended {view[23]}) nor a plausible ESP8266 image")
 
 
 __all__ = ["EspImageError", "Image", "PartitionContent", "Region", "is_erased"]

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
+from .app_image import AppImage
 from .units import format_size
 
 if TYPE_CHECKING:
-    from .app_image import AppImage
+    from .checks import Check
     from .image import Image
 
 
@@ -44,12 +46,19 @@ _KIND_TEXT = {
     "partition-table": "partition table",
     "otadata": "OTA data (otadata partition)",
     "erased": "erased flash",
+    "esp8266-init-data": "esp_init_data_default (RF/PHY init data)",
+    "rboot-config": "rBoot configuration sector",
     "unknown": "unrecognised data",
 }
 
 
 def describe(image: Image) -> list[Block]:
     """The full human description used by ``esp-image info``."""
+    if image.esp8266 is not None:
+        from .render_esp8266 import describe_esp8266
+
+        return [f"{image.path or '<bytes>'}: {image.size} bytes",
+                *describe_esp8266(image.esp8266)]
     blocks: list[Block] = []
     chip = image.chip.title if image.chip else None
     what = _KIND_TEXT.get(image.kind, image.kind)
@@ -68,7 +77,7 @@ def describe(image: Image) -> list[Block]:
         blocks.append("verdict: valid" if image.valid else
                       f"verdict: INVALID ({len(failed)} failed check"
                       f"{'s' if len(failed) != 1 else ''})")
-    if image.kind == "image" and image.firmware is not None:
+    if image.kind == "image" and isinstance(image.firmware, AppImage):
         blocks.extend(_describe_app(image.firmware, "Image"))
     if image.kind == "flash":
         blocks.extend(_describe_flash(image))
@@ -79,7 +88,7 @@ def describe(image: Image) -> list[Block]:
     if image.boot is not None:
         blocks.append(f"boot: {_boot_text(image)}")
     if image.checks and image.kind != "unknown":
-        blocks.append(_checks_table(image))
+        blocks.append(checks_table(image.checks))
     for issue in image.issues:
         blocks.append(f"{issue.severity}: {issue.message}")
     for note in image.notes:
@@ -240,9 +249,10 @@ def _boot_text(image: Image) -> str:
     return text
 
 
-def _checks_table(image: Image) -> Table:
+def checks_table(checks: Sequence[Check]) -> Table:
+    """The table of every check that was run (name, file offset, result, detail)."""
     t = Table("Checks", ["Check", "Offset", "Result", "Detail"], align="lrll")
-    for c in image.checks:
+    for c in checks:
         t.rows.append([c.name, f"{c.offset:#x}", "ok" if c.valid else "FAILED", c.detail])
     return t
 

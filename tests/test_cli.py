@@ -206,3 +206,14 @@ def test_rich_rendering_of_every_fixture() -> None:
         out = io.StringIO()
         _write_rich(describe(Image.open(path)), out)
         assert path.name in out.getvalue() and "verdict: valid" in out.getvalue()
+
+
+def test_esp8266_json_and_text() -> None:
+    path = str(corpus_path("nonos306_at_user1.1024.new.2.bin"))
+    doc = json.loads(run("info", "--json", path).stdout)
+    assert (doc["kind"], doc["chip"], doc["valid"]) == ("image", "esp8266", True)
+    assert doc["image"]["format"] == "esp8266-v2" and doc["image"]["role"] == "app"
+    assert {c["name"] for c in doc["checks"]} >= {"checksum", "crc32"}
+    text = run("info", path).stdout
+    assert "gen_appbin" in text and "user2" in text and "0x81000" in text
+    assert run("verify", path).returncode == 0

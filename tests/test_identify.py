@@ -49,7 +49,30 @@ EXPECTED: dict[str, tuple[str, str | None, bool, str | None]] = {
     "knot_s3_tinyuf2.bin": ("image", "esp32s3", True, "app"),
     "mgwr_nonos_0x10000.bin": ("unknown", None, False, None),
     "nonos_blank.bin": ("erased", None, True, None),
+    "tjc_mpy_esp32-20220618-v1.19.1.bin": ("flash", "esp32", True, None),
     "uartremote_ota.elf-0x09000.bin": ("unknown", None, False, None),
+    # ESP8266 (issue 3)
+    "esf_esp8266_rtos_bootloader.bin": ("image", "esp8266", True, "bootloader"),
+    "esf_esp8266_rtos_hello-world.bin": ("image", "esp8266", True, "app"),
+    "esptool_test_esp8266_sdk_4096_user1.bin": ("image", "esp8266", True, "app"),
+    "esptool_test_nodemcu-master-7-modules-2017-01-19-integer.bin": ("flash", "esp8266", True,
+                                                                     None),
+    "mgwr_nonos_0x00000.bin": ("image", "esp8266", True, "app"),
+    "mgwr_rboot_0x00000.bin": ("image", "esp8266", True, "bootloader"),
+    "mgwr_rboot_rom0_0x02000.bin": ("image", "esp8266", True, "app"),
+    "mgwr_rboot_rom1_0x82000.bin": ("image", "esp8266", True, "app"),
+    "nonos306_at_user1.1024.new.2.bin": ("image", "esp8266", True, "app"),
+    "nonos306_at_user2.1024.new.2.bin": ("image", "esp8266", True, "app"),
+    "nonos_boot_v1.2.bin": ("image", "esp8266", True, "bootloader"),
+    "nonos_boot_v1.6.bin": ("image", "esp8266", True, "bootloader"),
+    "nonos_boot_v1.7.bin": ("image", "esp8266", True, "bootloader"),
+    "nonos_esp_init_data_default_v05.bin": ("esp8266-init-data", "esp8266", True, None),
+    "nonos_esp_init_data_default_v08.bin": ("esp8266-init-data", "esp8266", True, None),
+    "pypi_cloudmgr_micropython-v1.8.6-firmware-combined.bin": ("flash", "esp8266", True, None),
+    "uartremote_boot8266-0x00000.bin": ("image", "esp8266", True, "bootloader"),
+    "uartremote_micropython_v1.15-ota.bin": ("flash", "esp8266", True, None),
+    "uartremote_ota.elf-0x00000.bin": ("image", "esp8266", True, "app"),
+    "uartremote_yaota8266.bin": ("flash", "esp8266", True, None),
 }
 
 FIXTURE_EXPECTED = {
@@ -269,6 +292,8 @@ def test_corpus_dir_is_where_expected() -> None:
     if not CORPUS.is_dir():
         pytest.skip("../shared/corpus absent")
     assert set(EXPECTED) <= set(CORPUS_NAMES)
+    # Every *.bin in the corpus has a file-by-file expectation.
+    assert {n for n in CORPUS_NAMES if n.endswith(".bin")} <= set(EXPECTED)
 
 
 def test_app_and_bootloader_flash_size_disagree() -> None:

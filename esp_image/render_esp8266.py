@@ -1,0 +1,181 @@
+"""Human description of ESP8266 findings for ``esp-image info``: plain blocks and tables.
+
+:func:`describe_esp8266` returns data only (:class:`~esp_image.render.Table` and strings); the
+caller prints the path line before it, exactly as for ESP32-family files.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .render import Block, Table, checks_table, hex_size
+
+if TYPE_CHECKING:
+    from .esp8266 import Esp8266Finding, Esp8266Image, FlashMap
+
+_SHAPES = {
+    "image": "image",
+    "nonos-flash": "NONOS SDK flash (boot.bin + user bins + system areas)",
+    "rboot-flash": "rBoot flash (rBoot + config sector + ROM slots)",
+    "micropython": "MicroPython firmware (v1 image + irom at 0x9000 + MD5)",
+    "noboot": "noboot combined firmware (v1 image + irom)",
+    "nodemcu": "NodeMCU combined firmware (v1 image + irom at 0x10000)",
+    "arduino": "Arduino-ESP8266 firmware (eboot at 0x0, sketch at 0x1000)",
+    "yaota8266-bundle": "yaota8266.bin (boot8266 + ota-server)",
+    "yaota8266-initial": "yaota8266 initial image (yaota8266.bin + main app at 0x3c000)",
+    "yaota8266-main-app": "MicroPython firmware-ota.bin (yaota8266 main app)",
+    "rtos-sdk-flash": "ESP8266 RTOS SDK flash (bootloader + partition table + apps)",
+    "init-data": "esp_init_data_default (RF/PHY init data)",
+    "rboot-config": "rBoot config sector",
+    "irom": "raw irom0 code",
+    "unknown": "unrecognised data",
+}
+
+
+def describe_esp8266(finding: Esp8266Finding) -> list[Block]:
+    """The ``info`` blocks for one ESP8266 finding (after the caller's path line)."""
+    blocks: list[Block] = []
+    img = finding.firmware
+    if finding.kind == "image" and img is not None:
+        what = f"ESP8266 {img.role} image ({img.format}"
+        what += f", {img.variant}" if img.variant else ""
+        what += f", {img.bootloader_name}" if img.bootloader_name else ""
+        blocks.append(what + ")")
+    else:
+        base = f", file byte 0 = flash {finding.base:#x}" if finding.kind == "flash" else ""
+        blocks.append(f"ESP8266 {_SHAPES.get(finding.shape, finding.shape)}{base}")
+    failed = [c for c in finding.checks if not c.valid]
+    if finding.kind == "unknown":
+        blocks.append(f"verdict: not recognised: {finding.reason}")
+    else:
+        blocks.append("verdict: valid" if finding.valid else
+                      f"verdict: INVALID ({len(failed)} failed check"
+                      f"{'s' if len(failed) != 1 else ''})")
+    if img is not None:
+        blocks.extend(describe_image(img))
+    if finding.flash_map is not None:
+        blocks.append(flash_map_table(finding.flash_map))
+    if finding.regions and finding.kind != "image":
+        regions = Table("Regions", ["Offset", "Address", "Size", "Kind", "Name", "Detail"],
+                        align="rrrlll")
+        for r in finding.regions:
+            regions.rows.append([f"{r.offset:#x}", f"{r.address:#x}", hex_size(r.size), r.kind,
+                                 r.name, r.detail])
+        blocks.append(regions)
+    blocks.extend(_details(finding))
+    if finding.checks and finding.kind != "unknown":
+        blocks.append(checks_table(finding.checks))
+    blocks.extend(f"{i.severity}: {i.message}" for i in finding.issues)
+    blocks.extend(f"note: {n}" for n in finding.notes)
+    return blocks
+
+
+def describe_image(img: Esp8266Image, title: str = "Image") -> list[Block]:
+    """Field table and segment table of one ESP8266 image."""
+    kv = Table(title, ["Field", "Value"])
+    rows = kv.rows
+    rows.append(["Chip", "ESP8266"])
+    fmt_text = img.format
+    if img.variant == "gen_appbin":
+        fmt_text += f" (Espressif gen_appbin, user{img.user}.bin marker in EA byte 3)"
+    elif img.variant == "esptool":
+        fmt_text += " (esptool: flash parameters in EA bytes 2-3)"
+    rows.append(["Format", fmt_text])
+    role = img.role
+    if img.bootloader_name:
+        role += f": {img.bootloader_name}"
+        if img.bootloader_version and img.bootloader_version not in img.bootloader_name:
+            role += f" ({img.bootloader_version})"
+    rows.append(["Role", role])
+    size = img.flash_size_name
+    if img.flash_size_ambiguous:
+        size += " (ambiguous: the RTOS SDK writes ESP32 size codes; see the bootloader)"
+    rows.append(["Flash", f"size {size}, mode {img.flash_mode}, freq {img.flash_freq} "
+                 f"(byte 3 = {img.flash_size_freq:#04x})"])
+    rows.append(["Entry", f"{img.entry:#010x}"])
+    rows.append(["Length", hex_size(img.length)])
+    if img.v2_header is not None:
+        addr = f", runs at {img.irom_address:#x}" if img.irom_address is not None else ""
+        rows.append(["irom", f"{img.irom_size or 0:#x} bytes at image offset 0x10{addr}"])
+        rows.append(["Inner image", f"at image offset {img.header_offset:#x}"])
+    if img.stored_checksum is not None:
+        rows.append(["Checksum", f"{img.stored_checksum:#04x} "
+                     + ("(valid)" if img.checksum_valid else
+                        f"(INVALID, computed {img.computed_checksum:#04x})")])
+    status = img.crc32_status
+    if status == "absent":
+        rows.append(["CRC32", "absent (older esptool / esp-open-rtos; the SDK OTA check needs "
+                     "it, the bootloaders do not)"])
+    elif status is not None:
+        rows.append(["CRC32", f"{img.stored_crc32 or 0:#010x} "
+                     + ("(valid)" if status == "valid" else
+                        f"(INVALID, computed {img.computed_crc32 or 0:#010x})")])
+    if img.stored_sha256 is not None:
+        rows.append(["SHA-256", f"{img.stored_sha256.hex()} "
+                     + ("(valid)" if img.sha256_valid else "(INVALID)")])
+    rows.extend(["Problem", p] for p in img.problems)
+    rows.extend(["Warning", w] for w in img.warnings)
+    segs = Table(f"{title} segments", ["#", "Address", "Size", "Offset", "Region"],
+                 align="rrrrl")
+    for i, s in enumerate(img.segments):
+        region = "/".join(_region(s.load_addr))
+        segs.rows.append([str(i), f"{s.load_addr:#010x}", f"{s.data_len:#x}", f"{s.offset:#x}",
+                          region])
+    return [kv, segs]
+
+
+def _region(addr: int) -> tuple[str, ...]:
+    from . import chips
+
+    if 0x40200000 <= addr < 0x40300000:
+        return ("IROM",)
+    return chips.memory_regions("esp8266", addr)
+
+
+def flash_map_table(fmap: FlashMap) -> Table:
+    """The flash map the header declares: where each part goes (esptool write-flash)."""
+    title = f"Flash map declared by the header: {fmap.title}, map {fmap.code} ({fmap.sdk_map})"
+    if not fmap.supported:
+        title += ", NOT SUPPORTED by current esptool/SDK"
+    table = Table(title, ["Part", "Address", "Size", "What to write there"], align="lrrl")
+    for name, addr, size, what in fmap.addresses():
+        table.rows.append([name, f"{addr:#x}", hex_size(size), what])
+    return table
+
+
+def _details(finding: Esp8266Finding) -> list[Block]:
+    blocks: list[Block] = []
+    d = finding.details
+    params = d.get("system_params")
+    if isinstance(params, dict):
+        boot = params.get("boot_hdr")
+        t = Table("System parameters (inferred: boot_v1.x is closed source)",
+                  ["Field", "Value"])
+        t.rows.append(["Flag", f"{params.get('flag')} → live copy {params.get('live_copy')}"])
+        if isinstance(boot, dict):
+            t.rows.append(["boot_hdr", ", ".join(f"{k}={v}" for k, v in boot.items())])
+        t.rows.append(["Next boot", str(params.get("next_user_bin"))])
+        blocks.append(t)
+    init = d.get("init_data")
+    if isinstance(init, dict):
+        blocks.append(f"init data: version {init.get('version')}, vdd33_const "
+                      f"{init.get('vdd33_const')} (ADC reads {init.get('adc_mode')})")
+    rcfg = d.get("rboot_config")
+    if isinstance(rcfg, dict):
+        roms = rcfg.get("roms")
+        rom_text = ", ".join(hex(r) for r in roms) if isinstance(roms, list) else "?"
+        blocks.append(f"rBoot config: current_rom {rcfg.get('current_rom')}, "
+                      f"{rcfg.get('count')} ROMs at {rom_text}, mode {rcfg.get('mode_names')}")
+    rboot_boot = d.get("rboot_boot")
+    if isinstance(rboot_boot, dict):
+        blocks.append(f"rBoot boots: slot {rboot_boot.get('slot')} ({rboot_boot.get('reason')})")
+    b8266 = d.get("boot8266")
+    if isinstance(b8266, dict):
+        blocks.append("boot8266: " + ", ".join(f"{k} {v}" for k, v in b8266.items()))
+    app = d.get("main_app")
+    if isinstance(app, dict):
+        blocks.append(f"yaota8266 main app: {app.get('verdict')}")
+    return blocks
+
+
+__all__ = ["describe_esp8266", "describe_image", "flash_map_table"]
