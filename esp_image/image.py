@@ -34,6 +34,7 @@ from .units import SECTOR, align_up, format_size
 
 if TYPE_CHECKING:
     from .esp8266 import Esp8266Finding, Esp8266Image
+    from .yaota8266 import OtaFile
 
 MAX_FILE_SIZE = 128 * 1024 * 1024
 """Largest flash any ESP chip addresses; larger inputs are refused unless overridden."""
@@ -142,6 +143,7 @@ class Image:
         reason: why the data is ``unknown``.
         esp8266: everything found in an ESP8266 file (images, flash map, system parameters,
             rBoot and yaota8266 details); None for other files.
+        ota_file: a yaota8266 ``.ota`` update file (``kind == "yaota8266-ota"``).
     """
 
     path: str | None
@@ -162,6 +164,7 @@ class Image:
     notes: tuple[str, ...] = ()
     reason: str | None = None
     esp8266: Esp8266Finding | None = None
+    ota_file: OtaFile | None = None
     data: memoryview = field(repr=False, compare=False, default=memoryview(b""))
 
     # ------------------------------------------------------------------ construction
@@ -231,6 +234,8 @@ class Image:
         """
         if self.esp8266 is not None:
             return self.esp8266.to_bytes()
+        if self.ota_file is not None:
+            return self.ota_file.to_bytes() + bytes(self.data[self.ota_file.end:])
         if self.kind == "image" and self.firmware is not None:
             return self.firmware.to_bytes() + bytes(self.data[self.firmware.end:])
         if self.kind == "partition-table" and self.table is not None:
@@ -311,6 +316,8 @@ class Image:
                 out["partitions"] = [p.to_dict() for p in self.table.partitions]
         if self.otadata is not None:
             out["otadata"] = self.otadata.to_dict()
+        if self.ota_file is not None:
+            out["yaota8266_ota"] = self.ota_file.to_dict()
         if self.boot is not None:
             out["boot"] = self.boot.to_dict()
         out["issues"] = [i.to_dict() for i in self.issues]
@@ -331,6 +338,8 @@ def _identify(view: memoryview, path: str | None, forced: chips.Chip | None) -> 
         return _bare_table(view, path)
     if looks_like_otadata(view):
         return _bare_otadata(view, path)
+    if bytes(view[:9]) == b"yaota8266":
+        return _yaota_ota(view, path)
     if view[0] == esp32_fmt.MAGIC:
         head = _plausible_esp32(view, 0, forced)
         if head is not None:
@@ -349,6 +358,27 @@ def _identify(view: memoryview, path: str | None, forced: chips.Chip | None) -> 
                 if head is not None and head.bootloader_offset == pos:
                     return _flash(view, path, head, base=0)
     return _esp8266(view, path) or _unknown(view, path, _unknown_reason(view))
+
+
+def _yaota_ota(view: memoryview, path: str | None) -> Image:
+    """A yaota8266 ``.ota`` update file (ota_client.py sign)."""
+    from .yaota8266 import OtaFile
+
+    try:
+        ota = OtaFile.from_bytes(view)
+    except FormatError as exc:
+        return _unknown(view, path, str(exc))
+    notes = [f"{len(ota.data_datagrams)} data datagrams, "
+             f"{sum(1 for d in ota.datagrams if d.has_signature)} of {len(ota.datagrams)} "
+             "carry a signature (not verified without the key)"]
+    try:
+        app = ota.main_app()
+    except FormatError as exc:
+        notes.append(f"the payload is not a yaota8266 main app: {exc.reason}")
+    else:
+        notes.append(f"payload: main app, boot8266 verdict: {app.verdict}")
+    return Image(path, len(view), "yaota8266-ota", chip=chips.chip_by_name("esp8266"),
+                 checks=tuple(ota.checks(0)), notes=tuple(notes), ota_file=ota, data=view)
 
 
 def _esp8266(view: memoryview, path: str | None) -> Image | None:

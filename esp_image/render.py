@@ -48,6 +48,7 @@ _KIND_TEXT = {
     "erased": "erased flash",
     "esp8266-init-data": "esp_init_data_default (RF/PHY init data)",
     "rboot-config": "rBoot configuration sector",
+    "yaota8266-ota": "yaota8266 .ota update file",
     "unknown": "unrecognised data",
 }
 

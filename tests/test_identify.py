@@ -390,3 +390,31 @@ def test_every_chip_every_shape(chip: str, shape: str) -> None:
     assert factory.image is not None and factory.image.end == len(app)
     assert image.valid, [c for c in image.checks if not c.valid]
     assert image.to_bytes() == data
+
+
+def test_yaota8266_ota_file() -> None:
+    """A .ota file laid out as ota_client.py signs it (yaota8266.md §4.2, §4.5; fake
+    signatures) is recognised, rebuilt exactly, and a flipped byte fails its SHA-1."""
+    import hashlib as _h
+    import struct
+
+    payload = bytes(range(256)) * 8
+    records = b"yaota8266\x01"
+    seq = 1
+    chunks = [(i, payload[i:i + 256]) for i in range(0, len(payload), 256)]
+    for offset, chunk in [*chunks, (0, b""), (0, b""), (0, b"")]:
+        body = struct.pack("<HHI", 0, len(chunk), offset) + chunk
+        body += bytes(-len(body) % 16)
+        gram = struct.pack("<I", seq) + body + b"\x55" * 64
+        records += struct.pack("<H", len(gram)) + gram
+        seq += 1
+    data = records + struct.pack("<H", 0) + _h.sha1(records).digest()
+    image = Image.from_bytes(data)
+    assert image.kind == "yaota8266-ota" and image.chip is not None
+    assert image.valid, [c for c in image.checks if not c.valid]
+    assert image.to_bytes() == data
+    assert "sha1" in [c.name for c in image.checks]
+    assert image.to_dict()["yaota8266_ota"]["data_datagrams"] == 8  # type: ignore[index]
+    damaged = bytearray(data)
+    damaged[40] ^= 1
+    assert not Image.from_bytes(bytes(damaged)).valid
