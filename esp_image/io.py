@@ -1,0 +1,89 @@
+"""Safe output: every file esp_image writes appears complete, verified and atomically.
+
+The bytes go to a temporary file in the target directory, are flushed to disk, re-read and
+verified with :class:`esp_image.Image` (the same checks as ``esp-image verify``), and only then
+renamed over the final name. On any failure the temporary file is removed and nothing appears
+under the final name; an existing file there (the input, with ``--in-place``) is untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable
+
+from .errors import EspImageError, InputError
+
+
+class VerificationFailed(EspImageError):
+    """The bytes about to be written do not pass esp_image's own checks."""
+
+
+def verify_bytes(data: bytes, *, what: str = "output") -> None:
+    """Raise :class:`VerificationFailed` unless ``data`` passes every check ``verify`` runs."""
+    from .image import Image
+
+    image = Image.from_bytes(data)
+    failed = [c for c in image.checks if not c.valid]
+    if image.kind == "unknown" or failed:
+        detail = "; ".join(f"{c.name}: {c.detail}" for c in failed) or image.reason or "?"
+        raise VerificationFailed(f"refusing to write {what}: it does not verify ({detail})")
+
+
+def write_atomic(path: str, data: bytes, *, verify: Callable[[bytes], None] | None = verify_bytes,
+                 mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` atomically, after ``verify`` accepted what was written.
+
+    Args:
+        path: the final file name.
+        data: the complete contents.
+        verify: called with the bytes read back from the temporary file; raise to abort.
+            None skips verification (for outputs esp_image cannot verify, e.g. a CSV).
+        mode: permission bits of the new file.
+
+    Raises:
+        InputError: the directory is not writable, or the disk is full.
+        VerificationFailed: ``verify`` rejected the bytes.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    base = os.path.basename(path)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise InputError(f"cannot write in {directory}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if verify is not None:
+            with open(tmp, "rb") as fh:
+                written = fh.read()
+            if written != data:
+                raise InputError(f"{path}: the bytes read back differ from those written")
+            verify(written)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        _remove(tmp)
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+def output_name(path: str, tag: str, *, suffix: str | None = None) -> str:
+    """The default output name next to the input: ``dir/firmware-8MB-OTA.bin``.
+
+    ``tag`` is inserted before the last suffix, as mp-image-tool-esp32 users already write in
+    their docs (but always next to the input, never in the current directory).
+    """
+    directory, name = os.path.split(path)
+    stem, ext = os.path.splitext(name)
+    return os.path.join(directory, f"{stem}-{tag}{suffix if suffix is not None else ext}")

@@ -1,0 +1,87 @@
+"""Writing otadata the way ESP-IDF does, in a bare otadata file or inside a flash file."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from ..errors import LayoutError
+from ..formats import otadata as fmt
+from ..otadata import OtaData, OtaEntry
+
+if TYPE_CHECKING:
+    from ..image import Image
+
+STATES = {"new": fmt.NEW, "pending": fmt.PENDING_VERIFY, "valid": fmt.VALID,
+          "invalid": fmt.INVALID, "aborted": fmt.ABORTED, "undefined": fmt.UNDEFINED}
+
+
+def select_slot(otadata: OtaData, slot: int, *, ota_slot_count: int,
+                state: str | None = None) -> OtaData:
+    """Make ``slot`` boot, as ``esp_ota_set_boot_partition`` writes it, with ``state``.
+
+    The record ESP-IDF would write (the other copy, the next sequence number, the right CRC);
+    ``state`` (default ``undefined``, what ESP-IDF writes without rollback) replaces its state.
+    Reading the result back with ESP-IDF's rule selects ``slot``.
+    """
+    if state is not None and state not in STATES:
+        raise LayoutError(f"unknown OTA state {state!r}; choose one of {', '.join(STATES)}")
+    switched = otadata.switch(slot, ota_slot_count=ota_slot_count,
+                              rollback=state == "new")
+    if state is None or state in ("new", "undefined"):
+        return switched
+    active = switched.active_copy()
+    if active is None:  # pragma: no cover - switch() always leaves a valid copy
+        raise LayoutError("otadata switch left no valid copy")
+    entries = list(switched.entries)
+    old = entries[active]
+    entries[active] = OtaEntry.make(old.ota_seq, STATES[state], old.seq_label)
+    return replace(switched, entries=(entries[0], entries[1]))
+
+
+def otadata_for(image: Image, *, slot: int | None = None, state: str | None = None,
+                erase: bool = False, ota_slot_count: int | None = None
+                ) -> tuple[bytes, list[str]]:
+    """New file bytes with the otadata changed; and what changed, one line each.
+
+    Works on a bare otadata file (the slot count defaults to 2 unless given) and on a flash
+    file holding an otadata partition (the slot count comes from its table).
+    """
+    if image.kind == "otadata" and image.otadata is not None:
+        current = image.otadata
+        where = 0
+        n = ota_slot_count or 2
+    elif image.kind == "flash" and image.table is not None and image.base is not None:
+        part = image.table.otadata
+        if part is None:
+            raise LayoutError("the partition table has no otadata partition; the bootloader "
+                              "boots the factory app (or ota_0)")
+        where = part.offset - image.base
+        if where < 0 or where + fmt.OTADATA_SIZE > image.size:
+            raise LayoutError(f"the otadata partition ({part.offset:#x}) is not inside the file")
+        current = image.otadata or OtaData.erased()
+        n = ota_slot_count or len(image.table.ota_slots)
+    else:
+        raise LayoutError(f"{image.path or 'input'} is {image.kind}; otadata needs an otadata "
+                          "file or a flash file with an otadata partition")
+    if erase or (slot is None and state is None):
+        new = OtaData.erased()
+        actions = ["otadata erased: the bootloader boots the factory app, else ota_0"]
+    elif slot is None:
+        active = current.active_copy()
+        if active is None:
+            raise LayoutError("no valid otadata record to change the state of; give --boot")
+        chosen = current.select(ota_slot_count=n, has_factory=False).slot
+        new = select_slot(current, chosen if chosen is not None else 0, ota_slot_count=n,
+                          state=state)
+        actions = [f"otadata state set to {state}"]
+    else:
+        if not 0 <= slot < n:
+            raise LayoutError(f"slot {slot} does not exist: the table has {n} OTA slot(s)")
+        new = select_slot(current, slot, ota_slot_count=n, state=state)
+        choice = new.select(ota_slot_count=n, has_factory=False)
+        actions = [f"otadata: ota_{slot} boots ({choice.reason}); "
+                   f"state {new.entries[choice.copy or 0].state_name}"]
+    out = bytearray(image.data)
+    out[where:where + fmt.OTADATA_SIZE] = new.to_bytes()
+    return bytes(out), actions
