@@ -58,3 +58,206 @@ def verify(files: Files, json: Json = False, chip: Chip = None, quiet: Quiet = F
     Example: [bold]esp-image verify build/*.bin[/bold]
     """
     raise typer.Exit(commands.verify(files, as_json=json, chip=chip, quiet=quiet, debug=debug))
+
+
+# ---------------------------------------------------------------------- rewriting commands
+Output = Annotated[str | None, typer.Option("-o", "--output",
+                                            help="Output file (default: a tagged name next "
+                                                 "to the input).")]
+InPlace = Annotated[bool, typer.Option("--in-place", help="Rewrite the input (atomically).")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write "
+                                                         "nothing.")]
+File = Annotated[str, typer.Argument(help="The firmware file.", metavar="FILE")]
+
+
+def _done(code: int) -> None:
+    raise typer.Exit(code)
+
+
+@app.command()
+def retable(
+    file: File,
+    flash_size: Annotated[str | None, typer.Option("-f", "--flash-size",
+                                                   help="New flash size (8MB, 16M, ...).")
+                          ] = None,
+    table: Annotated[str | None, typer.Option(
+        "--table", help="ota | default | original | micropython | PATH.csv")] = None,
+    app_size: Annotated[str | None, typer.Option("--app-size",
+                                                 help="Size of every app partition.")] = None,
+    resize: Annotated[list[str] | None, typer.Option(
+        "--resize", help="NAME=SIZE (0: fill the free space after it); repeatable.")] = None,
+    add: Annotated[list[str] | None, typer.Option(
+        "--add", help="NAME:TYPE:SUBTYPE:SIZE[:OFFSET]; repeatable.")] = None,
+    delete: Annotated[list[str] | None, typer.Option("--delete", help="NAME; repeatable.")
+                      ] = None,
+    rename: Annotated[list[str] | None, typer.Option("--rename", help="OLD=NEW; repeatable.")
+                      ] = None,
+    output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
+    json: Json = False, quiet: Quiet = False, debug: Debug = False,
+) -> None:
+    """Give a merged firmware a new flash size and/or partition table, safely.
+
+    Every rule the bootloader enforces is checked first; the bootloader header's SHA-256, the
+    table MD5 and the otadata are rewritten; the app moves to the first app slot; data
+    partitions that moved or shrank are erased.
+
+    Example: [bold]esp-image retable -f 8MB --table ota firmware.bin[/bold]
+    (writes firmware-8MB-OTA.bin)
+    """
+    _done(commands.run_retable(
+        file, flash_size=flash_size, table=table, app_size=app_size, resize=resize or [],
+        add=add or [], delete=delete or [], rename=rename or [], output=output,
+        in_place=in_place, dry_run=dry_run, as_json=json, quiet=quiet, debug=debug))
+
+
+@app.command("flash-params")
+def flash_params(
+    file: File,
+    size: Annotated[str | None, typer.Option("--size", help="Flash size (4MB, 8MB; ESP8266 "
+                                                            "also 4MB-c1, 32m-c1 ...).")] = None,
+    mode: Annotated[str | None, typer.Option("--mode", help="qio | qout | dio | dout")] = None,
+    freq: Annotated[str | None, typer.Option("--freq", help="Flash clock, e.g. 40m, 80m.")
+                    ] = None,
+    output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
+    json: Json = False, debug: Debug = False,
+) -> None:
+    """Set flash size, mode and/or frequency in image headers (hashes and CRCs repaired).
+
+    Works on a bootloader, an app, a merged file (bootloader and apps) and ESP8266 images.
+    Signed images are refused.
+
+    Example: [bold]esp-image flash-params --size 8MB --freq 80m firmware.bin[/bold]
+    """
+    _done(commands.run_flash_params(file, size=size, mode=mode, freq=freq, output=output,
+                                    in_place=in_place, dry_run=dry_run, as_json=json,
+                                    debug=debug))
+
+
+@app.command()
+def otadata(
+    file: File,
+    boot: Annotated[str | None, typer.Option("--boot", help="Slot to boot: 0, ota_1, or a "
+                                                            "partition name.")] = None,
+    state: Annotated[str | None, typer.Option(
+        "--state", help="new | pending | valid | invalid | aborted | undefined")] = None,
+    erase: Annotated[bool, typer.Option("--erase", help="Erase both copies (factory / "
+                                                        "ota_0 boots).")] = False,
+    slots: Annotated[int | None, typer.Option("--slots", help="OTA slot count for a bare "
+                                                              "otadata file (default 2).")
+                     ] = None,
+    output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
+    json: Json = False, debug: Debug = False,
+) -> None:
+    """Choose the OTA slot that boots, writing the record ESP-IDF would write.
+
+    Example: [bold]esp-image otadata --boot ota_1 firmware.bin[/bold]
+    """
+    _done(commands.run_otadata(file, boot=boot, state=state, erase=erase, slots=slots,
+                               output=output, in_place=in_place, dry_run=dry_run, as_json=json,
+                               debug=debug))
+
+
+@app.command()
+def extract(
+    file: File,
+    what: Annotated[str, typer.Argument(help="bootloader | partition-table | otadata | "
+                                             "a partition name")],
+    output: Output = None,
+    raw: Annotated[bool, typer.Option("--raw", help="The whole region, not just the image.")
+                   ] = False,
+    json: Json = False, debug: Debug = False,
+) -> None:
+    """Cut a bootloader, table, otadata or partition out of a firmware file.
+
+    Apps and bootloaders end at their real image end (signatures included).
+
+    Example: [bold]esp-image extract firmware.bin factory -o app.bin[/bold]
+    """
+    _done(commands.run_extract(file, what, output=output, raw=raw, as_json=json, debug=debug))
+
+
+@app.command()
+def merge(
+    parts: Annotated[list[str], typer.Argument(help="ADDR=FILE pairs.", metavar="ADDR=FILE...")],
+    output: Annotated[str, typer.Option("-o", "--output", help="The merged file.")],
+    pad_to: Annotated[str | None, typer.Option("--pad-to", help="Pad with 0xFF to this size.")
+                      ] = None,
+    chip: Chip = None,
+    flash_size: Annotated[str | None, typer.Option("--flash-size")] = None,
+    flash_mode: Annotated[str | None, typer.Option("--flash-mode")] = None,
+    flash_freq: Annotated[str | None, typer.Option("--flash-freq")] = None,
+    target_offset: Annotated[str | None, typer.Option(
+        "--target-offset", help="Flash address of the output's first byte.")] = None,
+    json: Json = False, debug: Debug = False,
+) -> None:
+    """Build one flash image from parts, like esptool merge-bin, refusing overlaps.
+
+    Example: [bold]esp-image merge -o full.bin 0x1000=bootloader.bin 0x8000=partitions.bin
+    0x10000=app.bin[/bold]
+    """
+    _done(commands.run_merge(parts, output=output, pad_to=pad_to, chip=chip,
+                             flash_size=flash_size, flash_mode=flash_mode, flash_freq=flash_freq,
+                             target_offset=target_offset, as_json=json, debug=debug))
+
+
+@app.command()
+def table(
+    file: File,
+    output: Output = None,
+    offset: Annotated[str, typer.Option("--offset", help="Table offset for CSV input.")
+                      ] = "0x8000",
+    flash_size: Annotated[str | None, typer.Option("--flash-size",
+                                                   help="Check the table fits.")] = None,
+    json: Json = False, debug: Debug = False,
+) -> None:
+    """Print a table as ESP-IDF CSV, or compile a CSV to a binary table (like gen_esp32part).
+
+    Example: [bold]esp-image table firmware.bin[/bold]  or
+    [bold]esp-image table partitions.csv -o partitions.bin[/bold]
+    """
+    _done(commands.run_table(file, output=output, offset=offset, flash_size=flash_size,
+                             as_json=json, debug=debug))
+
+
+@app.command()
+def convert(
+    file: File,
+    to: Annotated[str, typer.Option("--to", help="gen_appbin | esptool")],
+    user: Annotated[int | None, typer.Option("--user", help="1 or 2 (gen_appbin)")] = None,
+    output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
+    json: Json = False, debug: Debug = False,
+) -> None:
+    """Convert an ESP8266 v2 image between esptool's and gen_appbin's form (CRC repaired).
+
+    Example: [bold]esp-image convert app.bin --to gen_appbin --user 1[/bold]
+    """
+    _done(commands.run_convert(file, to=to, user=user, output=output, in_place=in_place,
+                               dry_run=dry_run, as_json=json, debug=debug))
+
+
+layout_app = typer.Typer(help="Flash plans: what goes where, and the command to flash it.",
+                         no_args_is_help=True)
+app.add_typer(layout_app, name="layout")
+
+
+@layout_app.command("esp8266")
+def layout_esp8266(
+    map_name: Annotated[str, typer.Option("--map", help="NONOS map: 1MB, 4MB-c1, 32m-c1 ...")],
+    boot: Annotated[str | None, typer.Option("--boot", help="boot_v1.x.bin")] = None,
+    user1: Annotated[str | None, typer.Option("--user1", help="user1.bin")] = None,
+    user2: Annotated[str | None, typer.Option("--user2", help="user2.bin")] = None,
+    init_data: Annotated[str | None, typer.Option("--init-data",
+                                                  help="esp_init_data_default.bin")] = None,
+    output: Output = None,
+    port: Annotated[str, typer.Option("--port", help="Serial port for the printed command.")
+                    ] = "PORT",
+    json: Json = False, debug: Debug = False,
+) -> None:
+    """The ESP8266 NONOS flash plan for a map, the esptool command, and the full image.
+
+    Example: [bold]esp-image layout esp8266 --map 4MB-c1 --boot boot_v1.7.bin --user1
+    user1.bin -o full.bin[/bold]
+    """
+    _done(commands.run_layout_esp8266(map_name, boot=boot, user1=user1, user2=user2,
+                                      init_data=init_data, output=output, port=port,
+                                      as_json=json, debug=debug))

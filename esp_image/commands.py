@@ -7,7 +7,7 @@ exit code of cli-contract.md: 0 success, 1 damage found (``verify``), 2 unusable
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from .errors import EspImageError
@@ -98,3 +98,354 @@ def verify(paths: Sequence[str], *, as_json: bool = False, chip: str | None = No
     if any(isinstance(r, str) for r in results):
         return EXIT_UNUSABLE
     return EXIT_OK if all(isinstance(r, Image) and r.valid for r in results) else EXIT_DAMAGED
+
+
+# ---------------------------------------------------------------------- writing commands
+class UsageProblem(Exception):
+    """A malformed request (exit code 2)."""
+
+
+def run_guarded(body: Callable[[], int], *, debug: bool = False,
+                err: TextIO | None = None) -> int:
+    """Run a command body: esp_image errors become one line and the contract's exit code.
+
+    A ``LayoutError`` or a failed verification is a pre-flight refusal (exit 1); unusable
+    input or a malformed request exits 2. Nothing is written in either case.
+    """
+    from .errors import LayoutError
+    from .io import VerificationFailed
+
+    stream = err or sys.stderr
+    try:
+        return body()
+    except (LayoutError, VerificationFailed) as exc:
+        if debug:
+            raise
+        error_line(f"refused: {exc}", stream)
+        return EXIT_DAMAGED
+    except (EspImageError, UsageProblem, ValueError) as exc:
+        if debug:
+            raise
+        error_line(str(exc), stream)
+        return EXIT_UNUSABLE
+    except Exception as exc:  # a bug must still give one line, not a traceback
+        if debug:
+            raise
+        error_line(f"internal error: {type(exc).__name__}: {exc} (run with --debug)", stream)
+        return EXIT_UNUSABLE
+
+
+def emit_write(*, source: str | None, output: str, data: bytes, actions: Sequence[str],
+               notes: Sequence[str] = (), dry_run: bool = False, as_json: bool = False,
+               verify: bool = True, extra: dict[str, object] | None = None,
+               out: TextIO | None = None) -> int:
+    """Write ``data`` to ``output`` atomically (unless ``dry_run``) and report what was done."""
+    from .io import verify_bytes, write_atomic
+
+    stream = out or sys.stdout
+    if not dry_run:
+        write_atomic(output, data, verify=verify_bytes if verify else None)
+    if as_json:
+        import json
+
+        doc: dict[str, object] = {"input": source, "output": output, "written": not dry_run,
+                                  "size": len(data), "actions": list(actions),
+                                  "notes": list(notes), **(extra or {})}
+        stream.write(json.dumps(doc, indent=2) + "\n")
+        return EXIT_OK
+    verb = "would write" if dry_run else "wrote"
+    lines = [f"{verb} {output} ({len(data)} bytes)"]
+    lines += [f"  - {a}" for a in actions]
+    lines += [f"  note: {n}" for n in notes]
+    stream.write("\n".join(lines) + "\n")
+    return EXIT_OK
+
+
+def choose_output(path: str, output: str | None, in_place: bool, tag: str,
+                  suffix: str | None = None) -> str:
+    """``-o`` if given, the input with ``--in-place``, else a tagged name next to the input."""
+    from .io import output_name
+
+    if output and in_place:
+        raise UsageProblem("give either -o/--output or --in-place, not both")
+    if output:
+        return output
+    if in_place:
+        return path
+    return output_name(path, tag, suffix=suffix)
+
+
+def _open(path: str) -> Image:
+    return Image.open(path)
+
+
+def _size(text: str | None, what: str) -> int | None:
+    from .units import parse_size
+
+    if text is None:
+        return None
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise UsageProblem(f"{what}: {exc}") from None
+
+
+def _pair(spec: str, sep: str, what: str) -> tuple[str, str]:
+    if sep not in spec:
+        raise UsageProblem(f"{what} takes {what.upper()}=VALUE pairs, got {spec!r}")
+    left, right = spec.split(sep, 1)
+    return left.strip(), right.strip()
+
+
+def _table_rows(table: object) -> list[dict[str, object]]:
+    from .partition_table import PartitionTable
+
+    assert isinstance(table, PartitionTable)
+    return [p.to_dict() for p in table.partitions]
+
+
+def run_retable(path: str, *, flash_size: str | None, table: str | None, app_size: str | None,
+                resize: Sequence[str], add: Sequence[str], delete: Sequence[str],
+                rename: Sequence[str], output: str | None, in_place: bool, dry_run: bool,
+                as_json: bool, quiet: bool = False, debug: bool = False) -> int:
+    """``esp-image retable``."""
+    def body() -> int:
+        from .render import partition_table_block, plain
+        from .transforms.retable import RetableOptions, retable
+
+        options = RetableOptions(
+            flash_size=_size(flash_size, "-f/--flash-size"), table=table,
+            app_size=_size(app_size, "--app-size"),
+            resize=tuple((n, _size(s, "--resize") or 0)
+                         for n, s in (_pair(r, "=", "--resize") for r in resize)),
+            add=tuple(add), delete=tuple(delete),
+            rename=tuple(_pair(r, "=", "--rename") for r in rename))
+        image = _open(path)
+        result = retable(image, options)
+        target = choose_output(path, output, in_place, options.tag())
+        code = emit_write(source=path, output=target, data=result.data, actions=result.actions,
+                          notes=result.notes, dry_run=dry_run, as_json=as_json,
+                          extra={"flash_size": result.flash_size,
+                                 "partitions": _table_rows(result.table)})
+        if not as_json and not quiet:
+            sys.stdout.write(plain([partition_table_block(result.table)]))
+        return code
+    return run_guarded(body, debug=debug)
+
+
+def run_flash_params(path: str, *, size: str | None, mode: str | None, freq: str | None,
+                     output: str | None, in_place: bool, dry_run: bool, as_json: bool,
+                     debug: bool = False) -> int:
+    """``esp-image flash-params``."""
+    def body() -> int:
+        image = _open(path)
+        tag = "-".join(x for x in (size, mode, freq) if x) or "flash-params"
+        if image.esp8266 is not None or (image.chip is not None and image.chip.chip_id is None):
+            from .transforms.esp8266 import set_esp8266_flash_params
+
+            data = set_esp8266_flash_params(bytes(image.data), size=size, mode=mode, freq=freq)
+            asked = (("size", size), ("mode", mode), ("freq", freq))
+            actions = ["ESP8266 header: " + ", ".join(f"{k} {v}" for k, v in asked if v)]
+        else:
+            from .transforms.flash import FlashParams, set_flash_params
+
+            data, actions = set_flash_params(image, FlashParams.parse(size, mode, freq))
+        return emit_write(source=path, output=choose_output(path, output, in_place, tag),
+                          data=data, actions=actions, dry_run=dry_run, as_json=as_json)
+    return run_guarded(body, debug=debug)
+
+
+def run_otadata(path: str, *, boot: str | None, state: str | None, erase: bool,
+                slots: int | None, output: str | None, in_place: bool, dry_run: bool,
+                as_json: bool, debug: bool = False) -> int:
+    """``esp-image otadata``."""
+    def body() -> int:
+        from .transforms.ota import otadata_for
+
+        image = _open(path)
+        slot = _slot_number(image, boot) if boot is not None else None
+        data, actions = otadata_for(image, slot=slot, state=state, erase=erase,
+                                    ota_slot_count=slots)
+        after = Image.from_bytes(data)
+        extra: dict[str, object] = {"boot": after.boot.to_dict() if after.boot else None}
+        return emit_write(source=path, output=choose_output(path, output, in_place, "otadata"),
+                          data=data, actions=actions, dry_run=dry_run, as_json=as_json,
+                          extra=extra)
+    return run_guarded(body, debug=debug)
+
+
+def _slot_number(image: Image, boot: str) -> int:
+    text = boot.strip().lower()
+    if text.isdigit():
+        return int(text)
+    if text.startswith("ota_") and text[4:].isdigit():
+        return int(text[4:])
+    if image.table is not None:
+        part = image.table.find(boot)
+        if part is not None and part.ota_index is not None:
+            return part.ota_index
+    raise UsageProblem(f"--boot {boot!r}: give a slot number, ota_N, or the name of an OTA "
+                       "app partition")
+
+
+def run_extract(path: str, what: str, *, output: str | None, raw: bool, as_json: bool,
+                debug: bool = False) -> int:
+    """``esp-image extract``."""
+    def body() -> int:
+        from .transforms.extract import default_extract_name, extract
+
+        image = _open(path)
+        part = extract(image, what, raw=raw)
+        target = output or default_extract_name(path, what)
+        notes = [part.description]
+        verify = not raw and (what.lower() in ("bootloader", "partition-table", "otadata")
+                              or part.data[:1] in (b"\xe9", b"\xea"))
+        return emit_write(source=path, output=target, data=part.data,
+                          actions=[f"extracted {part.name}"
+                                   + (f" (flash {part.address:#x})" if part.address is not None
+                                      else "")],
+                          notes=notes, as_json=as_json, verify=verify)
+    return run_guarded(body, debug=debug)
+
+
+def run_merge(parts: Sequence[str], *, output: str, pad_to: str | None, chip: str | None,
+              flash_size: str | None, flash_mode: str | None, flash_freq: str | None,
+              target_offset: str | None, as_json: bool, debug: bool = False) -> int:
+    """``esp-image merge``."""
+    def body() -> int:
+        from .transforms.merge import merge
+
+        pieces: list[tuple[int, bytes]] = []
+        names: dict[int, str] = {}
+        for spec in parts:
+            addr, file = _pair(spec, "=", "ADDR=FILE")
+            try:
+                address = int(addr, 0)
+            except ValueError:
+                raise UsageProblem(f"{spec!r}: {addr!r} is not an address") from None
+            names[address] = file
+            try:
+                with open(file, "rb") as fh:
+                    pieces.append((address, fh.read()))
+            except OSError as exc:
+                raise UsageProblem(f"{file}: {exc.strerror or exc}") from None
+        result = merge(pieces, chip=chip, pad_to=_size(pad_to, "--pad-to"),
+                       flash_size=flash_size, flash_mode=flash_mode, flash_freq=flash_freq,
+                       target_offset=int(target_offset, 0) if target_offset else 0,
+                       names=[names[a] for a, _ in pieces])
+        actions = [f"{addr:#x}: {names[addr]}" for addr in sorted(names)]
+        return emit_write(source=None, output=output, data=result.data, actions=actions,
+                          notes=result.notes, as_json=as_json)
+    return run_guarded(body, debug=debug)
+
+
+def run_table(path: str, *, output: str | None, offset: str, flash_size: str | None,
+              as_json: bool, debug: bool = False) -> int:
+    """``esp-image table``: binary/flash → CSV, or CSV → binary."""
+    def body() -> int:
+        from .partition_table import PartitionTable
+
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        if not raw:
+            raise UsageProblem(f"{path}: file is empty")
+        is_csv = path.lower().endswith(".csv") or (raw[:2] != b"\xaa\x50" and raw[:1] not in (
+            b"\xe9", b"\xff") and raw.isascii())
+        size = _size(flash_size, "--flash-size")
+        if is_csv:
+            table = PartitionTable.from_csv(raw.decode("utf-8-sig"),
+                                            table_offset=int(offset, 0))
+            errors = [i for i in table.validate(flash_size=size, table_offset=int(offset, 0))
+                      if i.is_error]
+            if errors:
+                from .errors import LayoutError
+
+                raise LayoutError("; ".join(i.message for i in errors))
+            target = output or (path.rsplit(".", 1)[0] + ".bin")
+            return emit_write(source=path, output=target, data=table.to_bytes(),
+                              actions=[f"compiled {len(table.partitions)} partitions"],
+                              as_json=as_json, extra={"partitions": _table_rows(table)})
+        image = Image.from_bytes(raw, path=path)
+        if image.table is None:
+            raise UsageProblem(f"{path}: no partition table found (it is {image.kind})")
+        text = image.table.to_csv()
+        if output:
+            from .io import write_atomic
+
+            write_atomic(output, text.encode(), verify=None)
+        if as_json:
+            import json
+
+            sys.stdout.write(json.dumps({"input": path, "output": output,
+                                         "partitions": _table_rows(image.table),
+                                         "csv": text}, indent=2) + "\n")
+        elif not output:
+            sys.stdout.write(text)
+        else:
+            sys.stdout.write(f"wrote {output}\n")
+        return EXIT_OK
+    return run_guarded(body, debug=debug)
+
+
+def run_convert(path: str, *, to: str, user: int | None, output: str | None, in_place: bool,
+                dry_run: bool, as_json: bool, debug: bool = False) -> int:
+    """``esp-image convert`` (ESP8266 v2 esptool <-> gen_appbin)."""
+    def body() -> int:
+        from .transforms.esp8266 import convert_v2
+
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        data = convert_v2(raw, to=to, user=user)
+        tag = to if user is None else f"{to}-user{user}"
+        return emit_write(source=path, output=choose_output(path, output, in_place, tag),
+                          data=data, actions=[f"converted to the {to} form"
+                                              + (f" (user{user})" if user else "")],
+                          dry_run=dry_run, as_json=as_json)
+    return run_guarded(body, debug=debug)
+
+
+def run_layout_esp8266(map_name: str, *, boot: str | None, user1: str | None,
+                       user2: str | None, init_data: str | None, output: str | None,
+                       port: str, as_json: bool, debug: bool = False) -> int:
+    """``esp-image layout esp8266``."""
+    def body() -> int:
+        from .transforms.esp8266 import plan_layout
+
+        def read(name: str | None) -> bytes | None:
+            if name is None:
+                return None
+            try:
+                with open(name, "rb") as fh:
+                    return fh.read()
+            except OSError as exc:
+                raise UsageProblem(f"{name}: {exc.strerror or exc}") from None
+
+        files = {k: v for k, v in (("boot", boot), ("user1", user1), ("user2", user2),
+                                   ("init_data", init_data)) if v}
+        plan = plan_layout(map_name, boot=read(boot), user1=read(user1), user2=read(user2),
+                           init_data=read(init_data))
+        command = plan.write_flash_command(port=port, files=files)
+        if output:
+            data = plan.build()
+            emit_write(source=None, output=output, data=data,
+                       actions=[f"full flash image for map {map_name}"], as_json=False,
+                       out=sys.stderr if as_json else None)
+        if as_json:
+            import json
+
+            sys.stdout.write(json.dumps({**plan.to_dict(), "write_flash": command,
+                                         "output": output}, indent=2) + "\n")
+            return EXIT_OK
+        from .render import Block, Table, plain
+
+        table = Table(f"ESP8266 flash plan: {plan.flash_map.title}", list(plan.ROW_HEADERS),
+                      align="rrlll")
+        for row in plan.rows:
+            table.rows.append([str(c) for c in row])
+        blocks: list[Block] = [table]
+        blocks += [f"{i.severity}: {i.message}" for i in plan.issues]
+        blocks += [f"note: {n}" for n in plan.notes]
+        blocks += ["", "flash it with:", f"  {command}"]
+        sys.stdout.write(plain(blocks))
+        return EXIT_OK
+    return run_guarded(body, debug=debug)

@@ -19,6 +19,7 @@ from .units import format_size
 if TYPE_CHECKING:
     from .checks import Check
     from .image import Image
+    from .partition_table import PartitionTable
 
 
 @dataclass
@@ -219,6 +220,17 @@ def _partition_table(image: Image) -> Table:
         t.rows.append([p.name, p.type_name or f"{p.type:#x}",
                        p.subtype_name or f"{p.subtype:#x}", f"{p.offset:#x}", f"{p.size:#x}",
                        f"{p.end:#x}", flags, format_size(p.size), what][:len(columns)])
+    return t
+
+
+def partition_table_block(table: PartitionTable, title: str = "New partition table") -> Table:
+    """A partition table on its own (name, type, subtype, offset, size, end, flags)."""
+    t = Table(title, ["Name", "Type", "SubType", "Offset", "Size", "End", "Flags", "Size"],
+              align="lllrrrlr")
+    for p in table.partitions:
+        t.rows.append([p.name, p.type_name or f"{p.type:#x}", p.subtype_name or f"{p.subtype:#x}",
+                       f"{p.offset:#x}", f"{p.size:#x}", f"{p.end:#x}",
+                       ",".join(str(f) for f in p.flag_names), format_size(p.size)])
     return t
 
 

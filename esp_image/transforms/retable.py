@@ -1,0 +1,301 @@
+"""``retable``: a new flash size and/or partition table for an ESP32-family flash file.
+
+Steps, in mp-image-tool-esp32's order so that the two give the same table: new flash size →
+table source (``--table``) → app size → delete → resize → rename → add. Then every rule is
+checked before anything is built (the device-safe validation plus: the app fits its new slot,
+nothing signed is edited), and the new file is assembled:
+
+- the bootloader header gets the new size (SHA-256 recomputed); app headers too;
+- the table is written at its offset (MD5 recomputed);
+- the app that boots moves unchanged into the first app slot (factory, else ota_0): ESP32-family
+  apps run from any flash offset that is a multiple of their MMU page (64 KiB or smaller);
+- other app slots, and data partitions that moved or shrank, are erased (0xFF) and reported;
+  a data partition whose offset is unchanged and which did not shrink keeps its contents;
+- otadata is written as ESP-IDF would after ``esp_ota_set_boot_partition(ota_0)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ..errors import LayoutError
+from ..otadata import OtaData
+from ..units import format_size
+from .flash import FlashParams, patch_image, size_code
+
+if TYPE_CHECKING:
+    from ..app_image import AppImage
+    from ..image import Image, PartitionContent
+    from ..partition_table import Partition, PartitionTable
+
+
+@dataclass(frozen=True)
+class RetableOptions:
+    """What ``retable`` should change; empty fields change nothing."""
+
+    flash_size: int | None = None
+    table: str | None = None
+    app_size: int | None = None
+    resize: tuple[tuple[str, int], ...] = ()
+    add: tuple[str, ...] = ()
+    delete: tuple[str, ...] = ()
+    rename: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing was requested."""
+        return (self.flash_size is None and self.table is None and self.app_size is None
+                and not (self.resize or self.add or self.delete or self.rename))
+
+    def tag(self) -> str:
+        """The output-name tag, as mp-image-tool-esp32 users write it: ``8MB-OTA``.
+
+        Never contains ``=`` or ``,`` (awkward in shells, make and Windows).
+        """
+        tokens = []
+        if self.flash_size is not None:
+            tokens.append(format_size(self.flash_size))
+        if self.table is not None:
+            low = self.table.lower()
+            tokens.append("CSV" if low.endswith(".csv") else low.upper())
+        if self.app_size is not None:
+            tokens.append("appsize")
+        for flag, name in ((self.delete, "delete"), (self.resize, "resize"),
+                           (self.rename, "rename"), (self.add, "add")):
+            if flag:
+                tokens.append(name)
+        return "-".join(tokens) or "retable"
+
+
+@dataclass(frozen=True)
+class RetableResult:
+    """The new file and an account of every change.
+
+    Attributes:
+        data: the complete new file.
+        table: the new partition table.
+        flash_size: the flash size in the new bootloader header.
+        actions: one line per change made.
+        notes: facts worth knowing (slots grown, filesystems kept).
+    """
+
+    data: bytes
+    table: PartitionTable
+    flash_size: int
+    actions: tuple[str, ...]
+    notes: tuple[str, ...] = field(default=())
+
+
+def retable(image: Image, options: RetableOptions) -> RetableResult:
+    """Plan and build the new file; raises ``LayoutError`` with the reason when it must not.
+
+    Nothing is written here: the caller writes ``result.data`` (atomically, after verifying).
+    """
+    from ..layouts import table_from_source
+    from ..transforms import partitions as ops
+
+    if options.empty:
+        raise LayoutError("nothing to change: give -f SIZE, --table, --app-size, --resize, "
+                          "--add, --delete or --rename")
+    chip, boot, table, base, table_address = _requirements(image)
+    notes: list[str] = []
+    actions: list[str] = []
+
+    current_size = boot.flash_size
+    flash_size = options.flash_size or current_size
+    if flash_size is None:
+        raise LayoutError(f"the bootloader's flash size code {boot.header.spi_size:#x} is "
+                          "invalid; give -f SIZE")
+    size_code(flash_size, chip)  # refuses non-power-of-two sizes and sizes the chip cannot use
+
+    running = _running_app(image)
+    app = running.image if running is not None else None
+    min_app = app.end if app is not None else None
+
+    new = table
+    if options.table is not None:
+        new, more = table_from_source(options.table, flash_size, app_size=options.app_size,
+                                      min_app=min_app, current=table)
+        notes.extend(more)
+    elif options.app_size is not None:
+        new = ops.set_app_size(new, options.app_size, flash_size=flash_size)
+    for name in options.delete:
+        new = ops.delete_partition(new, name)
+    for name, size in options.resize:
+        new = ops.resize_partition(new, name, size, flash_size=flash_size)
+    for old_name, new_name in options.rename:
+        new = ops.rename_partition(new, old_name, new_name)
+    for spec in options.add:
+        name, ptype, subtype, size, offset = ops.parse_add_spec(spec)
+        new = ops.add_partition(new, name, ptype, subtype, size, offset, flash_size=flash_size)
+
+    # The MD5 record is always written (ESP-IDF apps refuse a table without one), so its
+    # absence in the source table is not an error here.
+    errors = [i for i in ops.check_table(new, flash_size=flash_size, table_offset=table_address,
+                                         bootloader_offset=chip.bootloader_offset,
+                                         require_md5=False) if i.is_error]
+    if errors:
+        raise LayoutError("the new partition table breaks the bootloader's rules: "
+                          + "; ".join(i.message for i in errors))
+    target = _first_app_slot(new)
+    if app is not None:
+        if target is None:
+            raise LayoutError("the new table has no app partition for the app")
+        if app.end > target.size:
+            raise LayoutError(
+                f"the app is {app.end:#x} bytes ({format_size(app.end)}) but {target.name!r} "
+                f"holds {target.size:#x} ({format_size(target.size)}); use --app-size or "
+                f"--resize {target.name}=SIZE")
+
+    data = _assemble(image, new, base=base, table_address=table_address, running=running,
+                     target=target, flash_size=flash_size,
+                     size_changed=options.flash_size is not None, actions=actions, notes=notes)
+    return RetableResult(data, new, flash_size, tuple(actions), tuple(notes))
+
+
+# ---------------------------------------------------------------------- helpers
+def _requirements(image: Image) -> tuple:  # type: ignore[type-arg]
+    if image.kind != "flash" or image.esp8266 is not None:
+        raise LayoutError(f"{image.path or 'input'} is {image.kind}: retable needs an "
+                          "ESP32-family merged firmware or flash dump (bootloader + table)")
+    if image.bootloader is None or image.chip is None or image.base is None:
+        raise LayoutError("no bootloader found in the file")
+    if image.table is None or image.table_address is None:
+        raise LayoutError("no partition table found in the file")
+    if image.table.signature is not None:
+        raise LayoutError("the partition table is signed (Secure Boot v1); a new table would "
+                          "not verify. Sign the new table with your key instead")
+    bad = [c for c in image.checks if not c.valid and c.name != "layout"]
+    if bad:
+        raise LayoutError("the input is damaged (" + "; ".join(
+            f"{c.name}: {c.detail}" for c in bad) + "); fix it first (esp-image verify)")
+    return (image.chip, image.bootloader, image.table, image.base, image.table_address)
+
+
+def _running_app(image: Image) -> PartitionContent | None:
+    """The app partition content the bootloader would boot (with an image in the file)."""
+    apps = [c for c in image.apps if c.image is not None]
+    if not apps:
+        return None
+    if image.boot is not None and image.table is not None:
+        if image.boot.slot is None:
+            wanted = image.table.factory
+        else:
+            slots = image.table.ota_slots
+            wanted = slots[image.boot.slot] if image.boot.slot < len(slots) else None
+        for content in apps:
+            if wanted is not None and content.partition is wanted:
+                return content
+    return apps[0]
+
+
+def _first_app_slot(table: PartitionTable) -> Partition | None:
+    if table.factory is not None:
+        return table.factory
+    slots = table.ota_slots
+    if slots:
+        return slots[0]
+    apps = table.app_partitions
+    return apps[0] if apps else None
+
+
+def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: int,
+              running: PartitionContent | None, target: Partition | None, flash_size: int,
+              size_changed: bool, actions: list[str], notes: list[str]) -> bytes:
+    size = image.size
+    app: AppImage | None = running.image if running is not None else None
+    end = size
+    if app is not None and target is not None:
+        end = max(end, target.offset - base + app.end)
+    out = bytearray(image.data) + b"\xff" * (end - size)
+
+    def erase(start: int, stop: int) -> None:
+        lo, hi = max(start - base, 0), min(stop - base, len(out))
+        if lo < hi:
+            out[lo:hi] = b"\xff" * (hi - lo)
+
+    boot = image.bootloader
+    assert boot is not None and image.chip is not None and image.table is not None
+    if size_changed and boot.flash_size != flash_size:
+        start = image.bootloader_file_offset
+        out[start:start + boot.end] = patch_image(boot, FlashParams(size=flash_size))
+        actions.append(f"bootloader: flash size {boot.flash_size_name} -> "
+                       f"{format_size(flash_size)}, SHA-256 recomputed")
+
+    old = image.table
+    table_bytes = new.to_bytes(size=0xC00, md5=True)
+    at = table_address - base
+    out[at:at + len(table_bytes)] = table_bytes
+    actions.append(f"partition table at {table_address:#x} rewritten: {len(new.partitions)} "
+                   "partitions, MD5 " + ("recomputed" if new.md5 is not None or
+                                         old.md5 is not None else
+                                         "record added (ESP-IDF apps require it)"))
+
+    # Old app slots are emptied; the running app is placed again below.
+    for part in old.app_partitions:
+        erase(part.offset, part.end)
+    kept: set[str] = set()
+    for part in new.data_partitions:
+        before = old.find(part.name)
+        same = (before is not None and before.offset == part.offset
+                and before.type == part.type and before.subtype == part.subtype
+                and part.size >= before.size)
+        if same:
+            kept.add(part.name)
+            if before is not None and part.size > before.size:
+                notes.append(f"{part.name}: kept (same offset, grown from "
+                             f"{format_size(before.size)} to {format_size(part.size)}); a "
+                             "filesystem may need to be grown to use the new space")
+            continue
+        covered = part.offset - base < size and not _erased(image, part.offset, part.end, base)
+        erase(part.offset, part.end)
+        if covered:
+            why = "new" if before is None else ("moved" if before.offset != part.offset
+                                                else "shrank" if part.size < before.size
+                                                else "changed type")
+            actions.append(f"{part.name}: erased ({why}; its old contents would be invalid)")
+    for part in old.data_partitions:
+        if part.name not in kept and new.find(part.name) is None and \
+                not _erased(image, part.offset, part.end, base):
+            actions.append(f"{part.name}: removed from the table; its bytes were erased")
+            erase(part.offset, part.end)
+
+    if app is not None and target is not None and running is not None:
+        body = app.to_bytes()
+        if size_changed and not app.is_signed and app.flash_size != flash_size:
+            body = patch_image(app, FlashParams(size=flash_size))
+            actions.append(f"{target.name}: app header flash size -> {format_size(flash_size)} "
+                           "(used with CONFIG_SPI_FLASH_SIZE_OVERRIDE), SHA-256 recomputed")
+        start = target.offset - base
+        out[start:start + len(body)] = body
+        source = running.partition
+        if source.offset == target.offset and source.name == target.name:
+            actions.append(f"{target.name}: app kept at {target.offset:#x} "
+                           f"({app.end / target.size:.1%} full)")
+        else:
+            actions.append(f"app moved from {source.name} ({source.offset:#x}) to "
+                           f"{target.name} ({target.offset:#x}), {app.end / target.size:.1%} full")
+
+    if new.otadata is not None:
+        slots = new.ota_slots
+        if target is not None and target.ota_index is not None and slots:
+            otadata = OtaData.erased().switch(target.ota_index, ota_slot_count=len(slots))
+            nxt = slots[(target.ota_index + 1) % len(slots)].name
+            actions.append(f"otadata: {target.name} boots (seq {target.ota_index + 1}), "
+                           f"{nxt} is next for an update")
+        else:
+            otadata = OtaData.erased()
+            actions.append("otadata: erased (the factory app boots)")
+        at = new.otadata.offset - base
+        if at + 0x2000 > len(out):
+            out += b"\xff" * (at + 0x2000 - len(out))
+        out[at:at + 0x2000] = otadata.to_bytes()
+    return bytes(out)
+
+
+def _erased(image: Image, start: int, stop: int, base: int) -> bool:
+    from ..image import is_erased
+
+    lo, hi = max(start - base, 0), min(stop - base, image.size)
+    return lo >= hi or is_erased(image.data[lo:hi])
