@@ -11,7 +11,8 @@ Public names are loaded on first use, so ``import esp_image`` itself costs almos
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 __version__ = "0.1.0"
 
@@ -65,6 +66,8 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from .app_image import AppImage
     from .checks import Check, Issue
     from .chips import Chip

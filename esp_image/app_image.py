@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
 
 from . import chips
 from .checks import Check, compare, compare_digest
@@ -21,6 +20,10 @@ from .formats import app_desc as desc_fmt
 from .formats import esp32_image as fmt
 from .hashing import xor_checksum
 from .units import align_up, format_size
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 MMU_PAGE_DEFAULT = 0x10000
 
@@ -411,15 +414,15 @@ class AppImage:
                                                            "data_len": seg.data_len}))
             parts.append(self.data[seg.data_offset:seg.end])
         parts.append(self.padding)
-        body = b"".join(parts)
-        checksum = xor_checksum((self.data[s.data_offset:s.end] for s in self.segments),
-                                fmt.CHECKSUM_SEED)
-        body += bytes([checksum])
+        # computed_checksum was computed from these very segment bytes when the image was
+        # parsed (a model is immutable), so it is the checksum of what is built here.
+        parts.append(bytes([self.computed_checksum]))
+        body = bytearray().join(parts)
         if self.header.hash_appended == 1:
             body += hashlib.sha256(body).digest()
         if self.signature is not None:
-            body += bytes(self.data[self.length:self.end])
-        return body
+            body += self.data[self.length:self.end]
+        return bytes(body)
 
     def to_dict(self) -> dict[str, object]:
         """The contract's ``image`` object."""

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from typing import TextIO
 
 from .errors import EspImageError
 from .image import Image
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import TextIO
 
 EXIT_OK = 0
 EXIT_DAMAGED = 1

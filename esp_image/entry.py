@@ -13,8 +13,70 @@ import importlib
 import sys
 import types
 
-_FAST_COMMANDS = ("info", "verify")
-_FAST_FLAGS = {"--json"}
+# The options each fast command accepts: option -> (keyword, kind). kind is "flag", "value"
+# or "multi" (repeatable). tests/test_cli.py holds this table against the typer commands'
+# declared options, so the two cannot drift apart; anything not in it goes to typer.
+_FAST: dict[str, dict[str, tuple[str, str]]] = {
+    "info": {"--json": ("as_json", "flag")},
+    "verify": {"--json": ("as_json", "flag")},
+    "retable": {
+        "-f": ("flash_size", "value"), "--flash-size": ("flash_size", "value"),
+        "--table": ("table", "value"), "--app-size": ("app_size", "value"),
+        "--resize": ("resize", "multi"), "--add": ("add", "multi"),
+        "--delete": ("delete", "multi"), "--rename": ("rename", "multi"),
+        "-o": ("output", "value"), "--output": ("output", "value"),
+        "--in-place": ("in_place", "flag"), "--dry-run": ("dry_run", "flag"),
+        "--json": ("as_json", "flag"), "-q": ("quiet", "flag"), "--quiet": ("quiet", "flag"),
+    },
+}
+_DEFAULTS: dict[str, dict[str, object]] = {
+    "retable": {"flash_size": None, "table": None, "app_size": None, "resize": [], "add": [],
+                "delete": [], "rename": [], "output": None, "in_place": False,
+                "dry_run": False, "as_json": False, "quiet": False},
+}
+
+
+def _parse_fast(command: str, args: list[str]) -> tuple[list[str], dict[str, object]] | None:
+    """Positional arguments and keywords, or None when typer must handle the arguments."""
+    spec = _FAST[command]
+    values: dict[str, object] = {k: (list(v) if isinstance(v, list) else v)
+                                 for k, v in _DEFAULTS.get(command, {}).items()}
+    positional: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            positional.extend(args[i + 1:])
+            break
+        if not arg.startswith("-") or arg == "-":
+            positional.append(arg)
+            i += 1
+            continue
+        name, eq, inline = arg.partition("=")
+        if name not in spec:
+            return None
+        key, kind = spec[name]
+        if kind == "flag":
+            if eq:
+                return None
+            values[key] = True
+            i += 1
+            continue
+        if eq:
+            value = inline
+            i += 1
+        elif i + 1 < len(args):
+            value = args[i + 1]
+            i += 2
+        else:
+            return None
+        if kind == "multi":
+            current = values.setdefault(key, [])
+            assert isinstance(current, list)
+            current.append(value)
+        else:
+            values[key] = value
+    return positional, values
 
 
 def _fast(argv: list[str]) -> int | None:
@@ -23,16 +85,22 @@ def _fast(argv: list[str]) -> int | None:
 
         sys.stdout.write(f"esp-image {__version__}\n")
         return 0
-    if len(argv) < 2 or argv[0] not in _FAST_COMMANDS:
+    if not argv or argv[0] not in _FAST:
         return None
-    flags = [a for a in argv[1:] if a.startswith("-")]
-    paths = [a for a in argv[1:] if not a.startswith("-")]
-    if not paths or any(f not in _FAST_FLAGS for f in flags):
+    parsed = _parse_fast(argv[0], argv[1:])
+    if parsed is None:
         return None
+    positional, values = parsed
     from . import commands
 
+    if argv[0] == "retable":
+        if len(positional) != 1:
+            return None
+        return commands.run_retable(positional[0], **values)  # type: ignore[arg-type]
+    if not positional:
+        return None
     run = commands.info if argv[0] == "info" else commands.verify
-    return run(paths, as_json="--json" in flags)
+    return run(positional, as_json=bool(values.get("as_json")))
 
 
 class _Deferred(types.ModuleType):

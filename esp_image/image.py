@@ -21,7 +21,6 @@ import math
 import os
 import stat
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from . import chips
 from .app_image import AppImage
@@ -31,6 +30,8 @@ from .formats import esp32_image as esp32_fmt
 from .otadata import BootSelection, OtaData, looks_like_otadata
 from .partition_table import Partition, PartitionTable
 from .units import SECTOR, align_up, format_size
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
     from .esp8266 import Esp8266Finding, Esp8266Image

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Callable
 
 from .errors import EspImageError, InputError
@@ -48,8 +47,11 @@ def write_atomic(path: str, data: bytes, *, verify: Callable[[bytes], None] | No
     """
     directory = os.path.dirname(os.path.abspath(path))
     base = os.path.basename(path)
+    # A unique name in the target directory (so the rename stays on one file system), created
+    # exclusively; tempfile would do the same but costs milliseconds of imports.
+    tmp = os.path.join(directory, f".{base}.{os.getpid()}.{os.urandom(6).hex()}.tmp")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{base}.", suffix=".tmp", dir=directory)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
         raise InputError(f"cannot write in {directory}: {exc.strerror or exc}") from None
     try:

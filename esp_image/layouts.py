@@ -51,7 +51,6 @@ Sources:
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from .errors import InputError, LayoutError
 from .formats import partition_table as fmt
@@ -295,7 +294,8 @@ def micropython_layout(
 
 def _read_csv(path: str) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8-sig")
+        with open(path, encoding="utf-8-sig") as fh:
+            return fh.read()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise InputError(f"cannot read partition CSV {path!r}: {reason}") from None

@@ -16,13 +16,16 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 from .checks import Check, Issue, compare_digest
 from .errors import FormatError, LayoutError, TruncatedError
 from .formats import _common
 from .formats import partition_table as fmt
 from .units import SECTOR, align_up
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["Partition", "PartitionTable"]
 

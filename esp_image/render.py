@@ -11,12 +11,15 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TextIO
 
 from .app_image import AppImage
 from .units import format_size
 
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+
 if TYPE_CHECKING:
+    from typing import TextIO
+
     from .checks import Check
     from .image import Image
     from .partition_table import PartitionTable

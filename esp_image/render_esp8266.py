@@ -6,9 +6,9 @@ caller prints the path line before it, exactly as for ESP32-family files.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .render import Block, Table, checks_table, hex_size
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
     from .esp8266 import Esp8266Finding, Esp8266Image, FlashMap

@@ -133,7 +133,8 @@ def test_fast_path_matches_typer_path() -> None:
 def test_fast_path_scope() -> None:
     assert _fast(["info", "--debug", APP]) is None  # anything unusual goes to typer
     assert _fast(["info"]) is None
-    assert _fast(["retable", APP]) is None
+    assert _fast(["flash-params", APP]) is None
+    assert _fast(["retable", APP, "--bogus"]) is None
 
 
 def test_help_has_an_example_for_every_command() -> None:
@@ -217,3 +218,60 @@ def test_esp8266_json_and_text() -> None:
     text = run("info", path).stdout
     assert "gen_appbin" in text and "user2" in text and "0x81000" in text
     assert run("verify", path).returncode == 0
+
+
+def test_fast_parser_table_matches_typer() -> None:
+    """Every option the fast dispatcher knows is declared by the typer command, with the same
+    kind (flag, value, repeatable) and the same keyword of the commands function."""
+    import typing
+
+    from esp_image.cli import app
+    from esp_image.entry import _FAST
+
+    for command in app.registered_commands:
+        name = command.name or command.callback.__name__  # type: ignore[union-attr]
+        if name not in _FAST:
+            continue
+        declared: dict[str, str] = {}
+        hints = typing.get_type_hints(command.callback, include_extras=True)
+        for hint in hints.values():
+            metadata = getattr(hint, "__metadata__", ())
+            if not metadata:
+                continue
+            base = str(typing.get_args(hint)[0])
+            kind = "flag" if "bool" in base else "multi" if "list" in base else "value"
+            info = metadata[0]
+            # In Annotated form typer keeps the first declaration in ``default``.
+            first = [info.default] if isinstance(getattr(info, "default", None), str) else []
+            for opt in [*first, *(getattr(info, "param_decls", ()) or ())]:
+                if opt.startswith("-"):
+                    declared[opt] = kind
+        for opt, (_, kind) in _FAST[name].items():
+            assert declared.get(opt) == kind, (name, opt, declared.get(opt), kind)
+
+
+@pytest.mark.parametrize("argv", [
+    ["retable", "-f", "8MB", "--table", "ota", "{f}", "-o", "{o}"],
+    ["retable", "--flash-size=8MB", "--table=ota", "--output={o}", "{f}", "--dry-run"],
+    ["retable", "{f}", "--resize", "vfs=0", "-f", "8MB", "--json", "-o", "{o}"],
+])
+def test_fast_retable_matches_typer(tmp_path: Path, argv: list[str]) -> None:
+    import shutil
+
+    src = tmp_path / "fw.bin"
+    shutil.copy(FIXTURES / "firmware-esp32-4MB.bin", src)
+    outputs = []
+    for way in ("fast", "typer"):
+        out = tmp_path / f"{way}.bin"
+        args = [a.format(f=src, o=out) for a in argv]
+        buffer = io.StringIO()
+        old = sys.stdout
+        sys.stdout = buffer
+        try:
+            code = _fast(args) if way == "fast" else _typer_main(args)
+        finally:
+            sys.stdout = old
+        assert code == 0
+        text = buffer.getvalue().replace(str(out), "OUT")
+        outputs.append((text, out.read_bytes() if out.exists() else None))
+    assert outputs[0] == outputs[1]

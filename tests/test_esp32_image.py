@@ -244,3 +244,14 @@ def test_fixture_round_trip() -> None:
         assert image.to_bytes() == data[:image.end], path.name
         assert hashlib.sha256(image.to_bytes()).digest() == hashlib.sha256(
             data[:image.end]).digest()
+
+
+def test_build_repairs_derived_fields() -> None:
+    """Parsing is lenient, building strict: a stale checksum and hash are rebuilt."""
+    good = _hello()
+    data = bytearray(good)
+    data[0x1E5DF] ^= 0xFF  # the checksum byte
+    data[-1] ^= 0xFF  # the SHA-256
+    image = AppImage.from_bytes(bytes(data))
+    assert _failed(image) == ["checksum", "sha256"]
+    assert image.to_bytes() == good

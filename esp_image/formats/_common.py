@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import construct
 
 from ..errors import FormatError, TruncatedError
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def parse(struct: construct.Construct[Any, Any], data: bytes | memoryview, offset: int = 0,

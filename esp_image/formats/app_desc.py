@@ -8,9 +8,11 @@ decoded leniently in the model; fields added by newer ESP-IDF releases read as 0
 
 from __future__ import annotations
 
-from typing import Any
-
 from construct import Bytes, Int8ul, Int16ul, Int32ul, Struct
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 APP_DESC_MAGIC = 0xABCD5432
 APP_DESC_SIZE = 256

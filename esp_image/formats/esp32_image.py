@@ -10,9 +10,11 @@ Only headers are declared with construct: megabytes of segment data are sliced, 
 
 from __future__ import annotations
 
-from typing import Any
-
 from construct import BitStruct, Bytes, Const, Int8ul, Int16ul, Int32ul, Nibble, Struct
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 MAGIC = 0xE9
 CHECKSUM_SEED = 0xEF

@@ -17,8 +17,6 @@ Pure declarations: no I/O, no policy. Segment data is sliced by the model, never
 
 from __future__ import annotations
 
-from typing import Any
-
 from construct import (
     Array,
     BitsInteger,
@@ -32,6 +30,10 @@ from construct import (
     Nibble,
     Struct,
 )
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 MAGIC_V1 = 0xE9
 MAGIC_V2 = 0xEA

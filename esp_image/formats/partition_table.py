@@ -12,9 +12,11 @@ kind is decided by its first two bytes), so only the two record layouts are decl
 
 from __future__ import annotations
 
-from typing import Any
-
 from construct import Bytes, Const, Int8ul, Int32ul, Struct
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 MAGIC = b"\xaa\x50"
 """``ESP_PARTITION_MAGIC`` (u16 0x50AA) as it appears on flash."""

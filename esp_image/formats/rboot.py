@@ -15,9 +15,11 @@ Pure declarations: no I/O, no policy.
 
 from __future__ import annotations
 
-from typing import Any
-
 from construct import Array, Bytes, Int8ul, Int32ul, Struct
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 # --- rboot.h constants -----------------------------------------------------------------------
 

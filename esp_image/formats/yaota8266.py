@@ -16,9 +16,11 @@ Pure declarations: no I/O, no policy. Digests are plain fields; the model recomp
 
 from __future__ import annotations
 
-from typing import Any
-
 from construct import Bytes, Int16ul, Int32ul, Struct
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 # --- flash layout (§1) -----------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ import hashlib
 import shlex
 import struct
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from .. import chips
 from ..checks import Issue
@@ -28,6 +27,8 @@ from ..esp8266 import (
 )
 from ..formats import esp8266 as fmt
 from ..units import SECTOR, format_size
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

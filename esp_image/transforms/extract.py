@@ -15,10 +15,11 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ..errors import FormatError, InputError
 from ..units import format_size
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
     from ..app_image import AppImage

@@ -11,12 +11,13 @@ ESP32, for mode and clock).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from .. import chips
 from ..errors import LayoutError, UnsupportedChip
 from ..formats import esp32_image as fmt
 from ..units import format_size, parse_size
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
     from ..app_image import AppImage

@@ -24,13 +24,14 @@ table in offset order stays in offset order).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from ..checks import Issue
 from ..errors import LayoutError
 from ..formats import partition_table as fmt
 from ..partition_table import Partition, PartitionTable
 from ..units import SECTOR, align_down, align_up, parse_size
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping

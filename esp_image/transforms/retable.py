@@ -17,12 +17,13 @@ nothing signed is edited), and the new file is assembled:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ..errors import LayoutError
 from ..otadata import OtaData
 from ..units import format_size
 from .flash import FlashParams, patch_image, size_code
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
     from ..app_image import AppImage
@@ -115,8 +116,9 @@ def retable(image: Image, options: RetableOptions) -> RetableResult:
 
     new = table
     if options.table is not None:
+        # Erasures are decided and reported by _assemble, from the real file contents.
         new, more = table_from_source(options.table, flash_size, app_size=options.app_size,
-                                      min_app=min_app, current=table)
+                                      min_app=min_app)
         notes.extend(more)
     elif options.app_size is not None:
         new = ops.set_app_size(new, options.app_size, flash_size=flash_size)
@@ -262,11 +264,12 @@ def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: in
             erase(part.offset, part.end)
 
     if app is not None and target is not None and running is not None:
-        body = app.to_bytes()
         if size_changed and not app.is_signed and app.flash_size != flash_size:
             body = patch_image(app, FlashParams(size=flash_size))
             actions.append(f"{target.name}: app header flash size -> {format_size(flash_size)} "
                            "(used with CONFIG_SPI_FLASH_SIZE_OVERRIDE), SHA-256 recomputed")
+        else:
+            body = app.to_bytes()
         start = target.offset - base
         out[start:start + len(body)] = body
         source = running.partition

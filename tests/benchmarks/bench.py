@@ -157,7 +157,7 @@ def build_cases(tmp: Path) -> list[Case]:
                       "-o", "out-esp.bin"),
             contender("mp-image-tool", "mp-image-tool-esp32", f["fw"], "-f", "8M", "--table",
                       "ota", "-o", "out-mp.bin"),
-        ], [Target(("mp-image-tool",), 0.4)], scratch=("out-esp.bin", "out-mp.bin"),
+        ], mp_targets, scratch=("out-esp.bin", "out-mp.bin"),
             skip=no_input or retable_skip()),
         # The floor: read the file once and hash it twice, plus esp-image's own start-up. A
         # verify that costs much more than that is doing avoidable work.
