@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from . import chips
 from .checks import Check, compare, compare_digest
 from .errors import FormatError, TruncatedError
-from .formats import _common
+from .formats import _common, _compiled
 from .formats import app_desc as desc_fmt
 from .formats import esp32_image as fmt
 from .hashing import xor_checksum
@@ -54,14 +54,14 @@ class ImageHeader:
     @classmethod
     def from_bytes(cls, data: bytes | memoryview, offset: int = 0) -> ImageHeader:
         """Parse the header at ``data[offset:]``."""
-        c = _common.parse(fmt.ImageHeader, data, offset, "ESP32 image header")
+        c = _common.parse(_compiled.ESP32_IMAGE_HEADER, data, offset, "ESP32 image header")
         return cls(c.segment_count, c.spi_mode, c.spi.spi_size, c.spi.spi_speed, c.entry_addr,
                    c.wp_pin, bytes(c.spi_pin_drv), c.chip_id, c.min_chip_rev,
                    c.min_chip_rev_full, c.max_chip_rev_full, bytes(c.reserved), c.hash_appended)
 
     def to_bytes(self) -> bytes:
         """Build the 24 header bytes."""
-        return _common.build(fmt.ImageHeader, {
+        return _common.build(_compiled.ESP32_IMAGE_HEADER, {
             "segment_count": self.segment_count, "spi_mode": self.spi_mode,
             "spi": {"spi_size": self.spi_size, "spi_speed": self.spi_speed},
             "entry_addr": self.entry_addr, "wp_pin": self.wp_pin,
@@ -261,7 +261,7 @@ class AppImage:
                                 f"of the data ({size:#x})")
                 truncated = True
                 break
-            seg_hdr = _common.parse(fmt.SegmentHeader, view, pos, "segment header")
+            seg_hdr = _common.parse(_compiled.ESP32_SEGMENT_HEADER, view, pos, "segment header")
             seg = Segment(seg_hdr.load_addr, seg_hdr.data_len, pos)
             if seg.end > size:
                 problems.append(f"truncated: segment {index} at {pos:#x} declares "
@@ -410,7 +410,7 @@ class AppImage:
             raise FormatError("cannot rebuild a truncated image", 0, "ESP32 image")
         parts: list[bytes | memoryview] = [self.header.to_bytes()]
         for seg in self.segments:
-            parts.append(_common.build(fmt.SegmentHeader, {"load_addr": seg.load_addr,
+            parts.append(_common.build(_compiled.ESP32_SEGMENT_HEADER, {"load_addr": seg.load_addr,
                                                            "data_len": seg.data_len}))
             parts.append(self.data[seg.data_offset:seg.end])
         parts.append(self.padding)
@@ -458,7 +458,7 @@ def _descriptors(view: memoryview, segments: list[Segment]
     if first.data_len >= desc_fmt.APP_DESC_SIZE:
         raw = view[desc_fmt.DESC_OFFSET:desc_fmt.DESC_OFFSET + 4]
         if int.from_bytes(raw, "little") == desc_fmt.APP_DESC_MAGIC:
-            c = _common.parse(desc_fmt.AppDesc, view, desc_fmt.DESC_OFFSET, "esp_app_desc_t")
+            c = _common.parse(_compiled.APP_DESC, view, desc_fmt.DESC_OFFSET, "esp_app_desc_t")
             return AppDescriptor(c.secure_version, _text(c.version), _text(c.project_name),
                                  _text(c.time), _text(c.date), _text(c.idf_ver),
                                  bytes(c.app_elf_sha256), c.min_efuse_blk_rev_full,
@@ -466,7 +466,7 @@ def _descriptors(view: memoryview, segments: list[Segment]
                                  c.spi_flash_mode), None
     if (first.data_len >= desc_fmt.BOOTLOADER_DESC_SIZE
             and view[desc_fmt.DESC_OFFSET] == desc_fmt.BOOTLOADER_DESC_MAGIC):
-        c = _common.parse(desc_fmt.BootloaderDesc, view, desc_fmt.DESC_OFFSET,
+        c = _common.parse(_compiled.BOOTLOADER_DESC, view, desc_fmt.DESC_OFFSET,
                           "esp_bootloader_desc_t")
         return None, BootloaderDescriptor(c.secure_version, c.version, _text(c.idf_ver),
                                           _text(c.date_time))
@@ -574,7 +574,7 @@ def _parse_sbv2(view: memoryview, sector: int) -> Signature:
         off = sector + i * fmt.SBV2_BLOCK_SIZE
         if off + fmt.SBV2_BLOCK_SIZE > sector + available or view[off] != fmt.SBV2_MAGIC:
             break
-        c: Any = _common.parse(fmt.SignatureBlockV2, view, off, "signature block")
+        c: Any = _common.parse(_compiled.SBV2_SIGNATURE_BLOCK, view, off, "signature block")
         if c.version == fmt.SBV2_VERSION_RSA:
             digest = bytes(c.body[:32])
         else:

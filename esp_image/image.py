@@ -503,9 +503,14 @@ def _layout_check(issues: tuple[Issue, ...] | list[Issue], offset: int) -> Check
 
 
 def _scan_for_table(view: memoryview, after: int, base: int) -> int | None:
-    """File offset of a partition table at a 4 KiB boundary after ``after``, if any."""
+    """File offset of a partition table at a 4 KiB boundary after ``after``, if any.
+
+    A table whose MD5 record matches wins; failing that, the first one that parses (so that a
+    damaged relocated table is reported by its ``md5`` check instead of going unnoticed).
+    """
     start = align_up(after, SECTOR)
     stop = min(len(view), 0x100000 - base)
+    first: int | None = None
     for pos in range(start, stop, SECTOR):
         if bytes(view[pos:pos + 2]) != b"\xaa\x50":
             continue
@@ -515,7 +520,9 @@ def _scan_for_table(view: memoryview, after: int, base: int) -> int | None:
             continue
         if table.md5 is None or table.md5 == table.computed_md5:
             return pos
-    return None
+        if first is None:
+            first = pos
+    return first
 
 
 # ---------------------------------------------------------------------- flash files

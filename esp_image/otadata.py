@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 
 from .checks import Check, compare
 from .errors import FormatError, LayoutError, TruncatedError
-from .formats import _common
+from .formats import _common, _compiled
 from .formats import otadata as fmt
 
 MAX_OTA_SLOTS = 16
@@ -104,12 +104,12 @@ class OtaEntry:
     @classmethod
     def from_bytes(cls, data: bytes | memoryview) -> OtaEntry:
         """Parse a 32-byte record (``TruncatedError`` if shorter; extra bytes are ignored)."""
-        c = _common.parse(fmt.OtaSelectEntry, data, 0, _ENTRY_NAME)
+        c = _common.parse(_compiled.OTA_SELECT_ENTRY, data, 0, _ENTRY_NAME)
         return cls(c.ota_seq, c.ota_state, c.crc, c.seq_label)
 
     def to_bytes(self) -> bytes:
         """Return the 32 stored bytes, with the CRC as stored (not recomputed)."""
-        return _common.build(fmt.OtaSelectEntry, self._container(), _ENTRY_NAME)
+        return _common.build(_compiled.OTA_SELECT_ENTRY, self._container(), _ENTRY_NAME)
 
     def _container(self) -> dict[str, object]:
         return {
@@ -338,7 +338,7 @@ class OtaData:
             raise FormatError(
                 f"must be exactly {fmt.OTADATA_SIZE:#x} bytes, got {len(data):#x}", 0, "otadata"
             )
-        c = _common.parse(fmt.OtaData, data, 0, "otadata")
+        c = _common.parse(_compiled.OTADATA, data, 0, "otadata")
         e0, e1 = (
             OtaEntry(s.entry.ota_seq, s.entry.ota_state, s.entry.crc, s.entry.seq_label)
             for s in c.copies
@@ -351,7 +351,7 @@ class OtaData:
             {"entry": e._container(), "tail": t}
             for e, t in zip(self.entries, self.sectors, strict=True)
         ]
-        return _common.build(fmt.OtaData, {"copies": copies}, "otadata")
+        return _common.build(_compiled.OTADATA, {"copies": copies}, "otadata")
 
     @classmethod
     def erased(cls) -> OtaData:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from .checks import Check, Issue, compare_digest
 from .errors import FormatError, LayoutError, TruncatedError
-from .formats import _common
+from .formats import _common, _compiled
 from .formats import partition_table as fmt
 from .units import SECTOR, align_up
 
@@ -194,7 +194,7 @@ class Partition:
             if not 0 <= value <= limit:
                 raise LayoutError(f"partition {self.name!r}: {what} {value:#x} out of range")
         return _common.build(
-            fmt.PartitionInfo,
+            _compiled.PARTITION_INFO,
             {
                 "type": self.type,
                 "subtype": self.subtype,
@@ -300,7 +300,7 @@ class PartitionTable:
                     # Representable on flash (the bootloader skips past the MD5 record), but
                     # gen_esp32part never writes it and the model keeps one digest for all records.
                     raise FormatError("partition record after the MD5 record", pos, _STRUCTURE)
-                container = _common.parse(fmt.PartitionInfo, buf, pos, "partition record")
+                container = _common.parse(_compiled.PARTITION_INFO, buf, pos, "partition record")
                 partitions.append(Partition._from_container(container))
             elif magic == fmt.MD5_MAGIC:
                 if not partitions:
@@ -309,7 +309,7 @@ class PartitionTable:
                 if md5 is not None:
                     raise FormatError("second MD5 record (the bootloader allows one)", pos,
                                       _STRUCTURE)
-                container = _common.parse(fmt.Md5Record, buf, pos, "MD5 record")
+                container = _common.parse(_compiled.MD5_RECORD, buf, pos, "MD5 record")
                 md5 = bytes(container.digest)
                 padding = bytes(container.padding)
             elif record[:4] == b"\xff" * 4:
@@ -365,7 +365,7 @@ class PartitionTable:
         body = records
         if md5 is True or (md5 is None and self.md5 is not None):
             body += _common.build(
-                fmt.Md5Record,
+                _compiled.MD5_RECORD,
                 {"padding": self.md5_record_padding, "digest": hashlib.md5(records).digest()},
                 "MD5 record",
             )

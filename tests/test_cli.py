@@ -181,7 +181,7 @@ def test_deferred_modules_load_on_use() -> None:
 
 
 def test_info_path_imports_nothing_heavy() -> None:
-    """esptool, typer, rich and crcmod stay out of info/verify (start-up time)."""
+    """esptool, typer, rich, crcmod and construct stay out of info/verify (start-up time)."""
     code = (
         "import sys\n"
         f"sys.argv = ['esp-image', 'info', {FIRMWARE!r}, {APP!r}]\n"
@@ -190,7 +190,7 @@ def test_info_path_imports_nothing_heavy() -> None:
         "    main()\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = [m for m in ('esptool', 'typer', 'rich', 'crcmod', 'click')\n"
+        "heavy = [m for m in ('esptool', 'typer', 'rich', 'crcmod', 'click', 'construct')\n"
         "         if m in sys.modules]\n"
         "sys.stderr.write(repr(heavy))\n"
     )

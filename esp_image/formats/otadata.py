@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import zlib
 
-from construct import Array, Bytes, Default, Int32ul, Struct
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 # --- sizes (otadata.md §1) -------------------------------------------------------------------
 
@@ -112,26 +114,48 @@ def ota_crc(seq: int) -> int:
 
 # --- structures -----------------------------------------------------------------------------
 
-OtaSelectEntry = Struct(
-    "ota_seq" / Int32ul,
-    "seq_label" / Bytes(SEQ_LABEL_SIZE),
-    "ota_state" / Int32ul,
-    "crc" / Int32ul,
-)
 """``esp_ota_select_entry_t`` (esp_flash_partitions.h), 32 bytes.
 
 ``ota_state`` stays an integer (unknown values exist); ``crc`` is a plain field holding what
 is stored (CRC of the 4 bytes of ``ota_seq`` only, see :func:`ota_crc`).
 """
 
-OtaSelectSector = Struct(
-    "entry" / OtaSelectEntry,
-    "tail" / Default(Bytes(TAIL_SIZE), ERASED_TAIL),
-)
 """One 4 KiB otadata sector: the record, then the rest of the sector kept byte for byte
 (erased flash, 0xFF, when built without a ``tail``)."""
 
-OtaData = Struct(
-    "copies" / Array(2, OtaSelectSector),
-)
 """The whole 0x2000-byte otadata partition: copy 0 at +0x0000, copy 1 at +0x1000."""
+
+
+def _declare() -> dict[str, Any]:
+    """The construct declarations (see :func:`__getattr__`)."""
+    from construct import Array, Bytes, Default, Int32ul, Struct
+
+    OtaSelectEntry = Struct(
+        "ota_seq" / Int32ul,
+        "seq_label" / Bytes(SEQ_LABEL_SIZE),
+        "ota_state" / Int32ul,
+        "crc" / Int32ul,
+    )
+    OtaSelectSector = Struct(
+        "entry" / OtaSelectEntry,
+        "tail" / Default(Bytes(TAIL_SIZE), ERASED_TAIL),
+    )
+    OtaData = Struct(
+        "copies" / Array(2, OtaSelectSector),
+    )
+    return {"OtaSelectEntry": OtaSelectEntry, "OtaSelectSector": OtaSelectSector,
+            "OtaData": OtaData}
+
+
+_DECLARED: dict[str, Any] = {}
+
+
+def __getattr__(name: str) -> Any:
+    # Built on first use: importing construct costs about 15 ms, and esp-image's run-time
+    # path parses with the layouts compiled from these declarations (_compiled.py).
+    if not _DECLARED:
+        _DECLARED.update(_declare())
+    try:
+        return _DECLARED[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None

@@ -12,8 +12,6 @@ kind is decided by its first two bytes), so only the two record layouts are decl
 
 from __future__ import annotations
 
-from construct import Bytes, Const, Int8ul, Int32ul, Struct
-
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
@@ -105,21 +103,42 @@ FLAGS: dict[str, int] = {"encrypted": 1 << 0, "readonly": 1 << 1}
 """Flag names and their bit MASKS in the ``flags`` word (gen_esp32part stores bit numbers)."""
 
 # Annotated Any: construct-typing types the ``"""doc""" * Struct(...)`` idiom as str.
-PartitionInfo: Any = """esp_partition_info_t (32 bytes), esp_flash_partitions.h. ``label`` is
-NUL-padded UTF-8 with no terminator when all 16 bytes are used; decoded leniently.""" * Struct(
-    "magic" / Const(MAGIC),
-    "type" / Int8ul,
-    "subtype" / Int8ul,
-    "offset" / Int32ul,
-    "size" / Int32ul,
-    "label" / Bytes(LABEL_SIZE),
-    "flags" / Int32ul,
-)
 
-Md5Record: Any = """MD5 record (32 bytes, gen_esp32part ``MD5_PARTITION_BEGIN``): 0xEBEB, 14 bytes
-of 0xFF kept as read, then the MD5 of all preceding records at ``ESP_PARTITION_MD5_OFFSET`` (16).
-The digest is a plain field so a mismatch can be reported instead of raised.""" * Struct(
-    "magic" / Const(MD5_MAGIC),
-    "padding" / Bytes(14),
-    "digest" / Bytes(16),
-)
+
+def _declare() -> dict[str, Any]:
+    """The construct declarations (see :func:`__getattr__`)."""
+    from construct import Bytes, Const, Int8ul, Int32ul, Struct
+
+    PartitionInfo: Any = """esp_partition_info_t (32 bytes), esp_flash_partitions.h. ``label`` is
+    NUL-padded UTF-8 with no terminator when all 16 bytes are used; decoded leniently.""" * Struct(
+        "magic" / Const(MAGIC),
+        "type" / Int8ul,
+        "subtype" / Int8ul,
+        "offset" / Int32ul,
+        "size" / Int32ul,
+        "label" / Bytes(LABEL_SIZE),
+        "flags" / Int32ul,
+    )
+    Md5Record: Any = """MD5 record (32 bytes, gen_esp32part ``MD5_PARTITION_BEGIN``): 0xEBEB,
+    14 bytes of 0xFF kept as read, then the MD5 of all preceding records at
+    ``ESP_PARTITION_MD5_OFFSET`` (16). The digest is a plain field so a mismatch can be
+    reported instead of raised.""" * Struct(
+        "magic" / Const(MD5_MAGIC),
+        "padding" / Bytes(14),
+        "digest" / Bytes(16),
+    )
+    return {"PartitionInfo": PartitionInfo, "Md5Record": Md5Record}
+
+
+_DECLARED: dict[str, Any] = {}
+
+
+def __getattr__(name: str) -> Any:
+    # Built on first use: importing construct costs about 15 ms, and esp-image's run-time
+    # path parses with the layouts compiled from these declarations (_compiled.py).
+    if not _DECLARED:
+        _DECLARED.update(_declare())
+    try:
+        return _DECLARED[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
