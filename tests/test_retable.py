@@ -99,7 +99,13 @@ def test_retable_8mb_ota_on_real_micropython(mpy: Path) -> None:
     assert image.boot is not None and image.boot.slot == 0
     assert image.otadata is not None and image.otadata.entries[0].ota_seq == 1
 
-    # mp-image-tool-esp32 writes the same table for the same command.
+
+
+@pytest.mark.oracle
+def test_retable_table_equals_mp_image_tool(mpy: Path) -> None:
+    """mp-image-tool-esp32 writes the same table for the same command."""
+    assert run("retable", "-f", "8MB", "--table", "ota", str(mpy)).returncode == 0
+    data = mpy.with_name("firmware-8MB-OTA.bin").read_bytes()
     theirs = mp_image_tool(str(mpy), "-f", "8M", "--table", "ota", "-o", "theirs.bin",
                            cwd=mpy.parent)
     assert theirs.returncode == 0, theirs.stdout + theirs.stderr
