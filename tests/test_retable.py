@@ -218,3 +218,37 @@ def test_csv_source(mpy: Path) -> None:
 def test_retable_refuses_non_flash_input() -> None:
     with pytest.raises(LayoutError, match="merged firmware"):
         retable(Image.open(FIXTURES / "esp32-app.bin"), RetableOptions(flash_size=0x800000))
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("chip", ["esp32s2", "esp32s3", "esp32c3", "esp32c6", "esp32p4"])
+@pytest.mark.parametrize("options", [RetableOptions(flash_size=0x800000, table="ota"),
+                                     RetableOptions(flash_size=0x1000000, table="micropython"),
+                                     RetableOptions(resize=(("factory", 0),))],
+                         ids=["8MB-ota", "16MB-micropython", "resize-factory"])
+def test_every_chip(chip: str, options: RetableOptions) -> None:
+    """Merged files for chips whose bootloader sits at 0x0, 0x1000 and 0x2000."""
+    from esp_image import chips as chip_table
+
+    boot = corpus_path(f"esf_{chip}_bootloader.bin").read_bytes()
+    app = corpus_path(f"esf_{chip}_hello_world.bin").read_bytes()
+    table = corpus_path("esf_partition-table.bin").read_bytes()
+    base = chip_table.chip_by_name(chip).bootloader_offset
+    data = bytearray(b"\xff" * (0x10000 + len(app) - base))
+    data[:len(boot)] = boot
+    data[0x8000 - base:0x8000 - base + len(table)] = table
+    data[0x10000 - base:] = app
+    result = retable(Image.from_bytes(bytes(data)), options)
+    after = Image.from_bytes(result.data)
+    assert after.valid and after.chip is not None and after.chip.name == chip
+    app_found = [c.image for c in after.apps if c.image is not None]
+    assert len(app_found) == 1
+    moved = app_found[0].to_bytes()
+    if options.flash_size is None:
+        assert moved == app  # moved unchanged
+    else:  # only the header's size nibble and the SHA-256 differ
+        assert len(moved) == len(app)
+        assert [i for i in range(len(app)) if moved[i] != app[i] and i != 3] == [
+            i for i in range(len(app) - 32, len(app)) if moved[i] != app[i]]
+    if options.table is not None:
+        assert after.boot is not None and after.boot.slot == 0
