@@ -261,3 +261,10 @@ def layout_esp8266(
     _done(commands.run_layout_esp8266(map_name, boot=boot, user1=user1, user2=user2,
                                       init_data=init_data, output=output, port=port,
                                       as_json=json, debug=debug))
+
+
+# yaota8266: keys, main-app files, signed .ota updates, initial images, the flash plan.
+from .cli_yaota import layout_yaota8266, yaota_app  # noqa: E402  (after layout_app exists)
+
+app.add_typer(yaota_app, name="yaota")
+layout_app.command("yaota8266")(layout_yaota8266)

@@ -138,7 +138,8 @@ def test_input_unchanged(tmp_path: Path, args: list[str]) -> None:
 
 def test_every_command_has_help_with_example() -> None:
     for command in ("retable", "flash-params", "otadata", "extract", "merge", "table",
-                    "convert", "layout esp8266"):
+                    "convert", "layout esp8266", "layout yaota8266", "yaota keygen",
+                    "yaota mkapp", "yaota sign", "yaota verify", "yaota bundle"):
         result = run(*command.split(), "--help")
         assert result.returncode == 0, command
         assert "Example" in result.stdout, command

@@ -1,0 +1,388 @@
+"""``esp-image yaota ...`` and ``esp-image layout yaota8266``: the yaota8266 toolkit's commands.
+
+Argument parsing and reporting only; the work happens in :mod:`esp_image.transforms.yaota`.
+Exit codes as everywhere: 0 success, 1 a refusal or a failed verification, 2 unusable input.
+"""
+
+# typer commands declare every option as a parameter (as cli.py, exempted in pyproject.toml)
+
+from __future__ import annotations
+
+import json as _json
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from . import commands
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .transforms.yaota import OtaVerification
+
+yaota_app = typer.Typer(
+    help="yaota8266 OTA toolkit: signing keys, MicroPython main-app files, signed .ota "
+         "updates and initial images.",
+    no_args_is_help=True,
+)
+
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
+Debug = Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Check and report; write nothing.")]
+Port = Annotated[str, typer.Option("--port", help="Serial port for the printed esptool "
+                                                  "command.")]
+AppOffset = Annotated[str, typer.Option("--offset", help="MAIN_APP_OFFSET the app is built "
+                                                         "for (0 = a normal, non-OTA build).")]
+
+
+def _read(path: str, what: str, max_size: int | None = None) -> bytes:
+    """The whole file; a missing, non-regular (directory, FIFO), oversized or empty file is
+    unusable input (exit 2), refused before reading, as ``Image.open`` does."""
+    import stat
+
+    from .errors import InputError
+    from .image import MAX_FILE_SIZE
+    from .units import format_size
+
+    limit = MAX_FILE_SIZE if max_size is None else max_size
+    try:
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(f"{path}: is a directory, not the {what}")
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{path}: not a regular file")
+        if st.st_size > limit:
+            raise InputError(f"{path}: {st.st_size} bytes is larger than any {what} "
+                             f"({format_size(limit)}); refusing to read it")
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror or exc}") from None
+    if not data:
+        raise InputError(f"{path}: the {what} is empty")
+    if len(data) > limit:
+        raise InputError(f"{path}: larger than any {what} ({format_size(limit)})")
+    return data
+
+
+KEY_MAX = 64 * 1024
+"""Keys and config.h files are a few hundred bytes; anything far larger is not one."""
+
+
+def _write(path: str, data: bytes, verify: Callable[[bytes], None] | None = None,
+           mode: int = 0o644) -> None:
+    from .io import write_atomic
+
+    write_atomic(path, data, verify=verify, mode=mode)
+
+
+def _report(doc: dict[str, object], lines: list[str], as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(_json.dumps(doc, indent=2) + "\n")
+    else:
+        sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _int(text: str, what: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise commands.UsageProblem(f"{what}: {text!r} is not a number (e.g. 0x3c000)") from None
+
+
+def _done(code: int) -> None:
+    raise typer.Exit(code)
+
+
+# ---------------------------------------------------------------------- keygen
+@yaota_app.command()
+def keygen(
+    output: Annotated[str, typer.Option("-o", "--output", help="The private key file.")
+                      ] = "priv.key",
+    pub: Annotated[str | None, typer.Option("--pub", help="Also write the public key "
+                                                          "(pub.key of gen_keys.sh).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing key file.")
+                     ] = False,
+    json: Json = False, debug: Debug = False,
+) -> None:
+    """Create the RSA-512 (e=3) signing key yaota8266 expects, and the config.h MODULUS line.
+
+    The key is PEM, as openssl genrsa writes it, so ota_client.py and rsa_sign.py read it too.
+    An existing key is never overwritten without --force: devices built with its modulus
+    accept only updates signed by it.
+
+    Example: [bold]esp-image yaota keygen -o priv.key[/bold]
+    """
+    def body() -> int:
+        from .transforms.yaota import RSA_WARNING, generate_key, modulus_line, public_key_pem
+
+        targets = [output, *([pub] if pub else [])]
+        existing = [t for t in targets if os.path.exists(t)]
+        if existing and not force:
+            raise commands.UsageProblem(
+                f"{', '.join(existing)} already exists; a new key cannot sign updates for "
+                "devices built with the old one (use --force to replace it anyway)")
+        pem = generate_key()
+        line = modulus_line(pem)
+        _write(output, pem, mode=0o600)
+        if pub:
+            _write(pub, public_key_pem(pem))
+        written = ", ".join(targets)
+        _report({"output": output, "pub": pub, "bits": 512, "exponent": 3,
+                 "modulus_line": line, "warning": RSA_WARNING},
+                [f"wrote {written} (RSA-512, e=3, PEM)",
+                 f"warning: {RSA_WARNING}",
+                 "Put this line into yaota8266's config.h and rebuild yaota8266.bin:",
+                 line], json)
+        return commands.EXIT_OK
+    _done(commands.run_guarded(body, debug=debug))
+
+
+# ---------------------------------------------------------------------- mkapp
+@yaota_app.command()
+def mkapp(
+    image: Annotated[str, typer.Argument(help="The v1 image, firmware.elf-0x00000.bin.",
+                                         metavar="IMAGE-0x00000.bin")],
+    irom: Annotated[str, typer.Argument(help="The irom, firmware.elf-0x45000.bin.",
+                                        metavar="IROM.bin")],
+    output: Annotated[str | None, typer.Option("-o", "--output", help="The main-app file "
+                                               "(default: firmware-ota.bin next to IMAGE; "
+                                               "firmware-combined.bin with --offset 0).")
+                      ] = None,
+    offset: AppOffset = "0x3c000",
+    dry_run: DryRun = False, json: Json = False, debug: Debug = False,
+) -> None:
+    """Build firmware-ota.bin from its two parts, exactly as MicroPython's makeimg.py does.
+
+    Refuses an irom linked for another address (judged from its code pointers, else from
+    esptool's -0xNNNNN.bin file name) and an app above boot8266's 800000-byte limit.
+
+    Example: [bold]esp-image yaota mkapp firmware.elf-0x00000.bin firmware.elf-0x45000.bin
+    -o firmware-ota.bin[/bold]
+    """
+    def body() -> int:
+        from .transforms.yaota import make_main_app
+
+        app_offset = _int(offset, "--offset")
+        data = make_main_app(_read(image, "v1 image"), _read(irom, "irom file"),
+                             main_app_offset=app_offset, irom_name=os.path.basename(irom))
+        default = "firmware-ota.bin" if app_offset else "firmware-combined.bin"
+        target = output or os.path.join(os.path.dirname(image), default)
+        total = len(data) - 16
+        return commands.emit_write(
+            source=image, output=target, data=data, dry_run=dry_run, as_json=json,
+            actions=[f"v1 image {image} + 0xFF padding to 0x8ffc",
+                     f"size word {total:#x} (0x9000 + irom {total - 0x9000:#x})",
+                     f"irom {irom} at 0x9000", f"MD5 at {total:#x}"],
+            notes=[f"flash at {app_offset:#x} behind yaota8266.bin, or sign it for OTA"
+                   if app_offset else "a normal MicroPython firmware: flash it at 0x0"],
+            extra={"main_app_offset": app_offset, "size_word": total})
+    _done(commands.run_guarded(body, debug=debug))
+
+
+# ---------------------------------------------------------------------- sign
+@yaota_app.command()
+def sign(
+    file: Annotated[str, typer.Argument(help="The main app, firmware-ota.bin.",
+                                        metavar="FILE")],
+    key: Annotated[str, typer.Option("--key", help="The private key (priv.key).")],
+    output: Annotated[str | None, typer.Option("-o", "--output",
+                                               help="The .ota file (default: FILE.ota).")
+                      ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Sign even if FILE is not a main app "
+                                                        "boot8266 would boot.")] = False,
+    json: Json = False, debug: Debug = False,
+) -> None:
+    """Make the signed .ota update, byte for byte as yaota8266's ota_client.py sign.
+
+    Refuses a file that is not a bootable main app (e.g. the initial image, which would be
+    written over the app) unless --force. Send it with: ota_client.py ota FILE.ota -a IP.
+
+    Example: [bold]esp-image yaota sign firmware-ota.bin --key priv.key[/bold]
+    (writes firmware-ota.bin.ota)
+    """
+    def body() -> int:
+        from .io import VerificationFailed
+        from .transforms.yaota import RSA_WARNING, key_modulus, sign_ota, verify_ota
+
+        pem = _read(key, "key", KEY_MAX)
+        modulus = key_modulus(pem)
+        data = sign_ota(_read(file, "main app"), pem, check_app=not force)
+        target = output or file + ".ota"
+
+        def check(written: bytes) -> None:
+            result = verify_ota(written, modulus=modulus)
+            if not (result.intact if force else result.ok):
+                raise VerificationFailed(f"refusing to write {target}: it does not verify")
+
+        _write(target, data, check)
+        result = verify_ota(data, modulus=modulus)
+        grams = len(result.ota.datagrams)
+        _report({"input": file, "output": target, "written": True, "size": len(data),
+                 "datagrams": grams, "data_datagrams": len(result.ota.data_datagrams),
+                 "sha1": result.ota.computed_sha1.hex(), "warning": RSA_WARNING},
+                [f"wrote {target} ({len(data)} bytes)",
+                 f"  - {len(result.ota.data_datagrams)} data datagrams of up to 256 bytes and "
+                 f"3 end markers, each signed (all {grams} verified)",
+                 f"  - file SHA-1 {result.ota.computed_sha1.hex()}",
+                 f"  note: send it with: python3 ota_client.py ota {target} -a DEVICE_IP",
+                 f"  note: {RSA_WARNING}"], json)
+        return commands.EXIT_OK
+    _done(commands.run_guarded(body, debug=debug))
+
+
+# ---------------------------------------------------------------------- verify
+@yaota_app.command()
+def verify(
+    file: Annotated[str, typer.Argument(help="The .ota file.", metavar="FILE.ota")],
+    key: Annotated[str | None, typer.Option("--key", help="priv.key or pub.key (PEM).")
+                   ] = None,
+    modulus: Annotated[str | None, typer.Option(
+        "--modulus", help="The public modulus: hex, the config.h MODULUS string, or a "
+                          "config.h file.")] = None,
+    json: Json = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only problems.")
+                     ] = False,
+    debug: Debug = False,
+) -> None:
+    """Check a .ota file: its SHA-1, its datagrams, the app it carries and every signature.
+
+    Exit 0 when everything passes, 1 when something fails (the failing datagram is named),
+    2 when the file or key cannot be used. Without --key/--modulus signatures are not
+    checked.
+
+    Example: [bold]esp-image yaota verify firmware-ota.bin.ota --key priv.key[/bold]
+    """
+    def body() -> int:
+        from .transforms.yaota import parse_modulus, verify_ota
+
+        if key and modulus:
+            raise commands.UsageProblem("give --key or --modulus, not both")
+        key_pem = _read(key, "key", KEY_MAX) if key else None
+        n: int | None = None
+        if modulus is not None:
+            if os.path.isfile(modulus):
+                text = _read(modulus, "modulus file", KEY_MAX)
+                if b"-----BEGIN" in text:
+                    key_pem = text
+                else:
+                    n = parse_modulus(text.decode("utf-8", "replace"))
+            else:
+                n = parse_modulus(modulus)
+        result = verify_ota(_read(file, ".ota file"), key_pem=key_pem, modulus=n)
+        if json:
+            _report({"path": file, **result.to_dict()}, [], True)
+        else:
+            _report({}, _verify_lines(file, result, quiet), False)
+        return commands.EXIT_OK if result.ok else commands.EXIT_DAMAGED
+    _done(commands.run_guarded(body, debug=debug))
+
+
+def _verify_lines(path: str, result: OtaVerification, quiet: bool) -> list[str]:
+    sigs = result.signature_checks
+    bad = [c for c in result.checks if not c.valid]
+    grams = len(result.ota.datagrams)
+    summary = (f"{sum(c.valid for c in sigs)} of {grams} signatures valid"
+               if result.signatures_verified else
+               "signatures NOT checked (give --key or --modulus)")
+    if result.ok:
+        if quiet and result.signatures_verified:
+            return []
+        return [f"OK   {path}: yaota8266 .ota, {len(result.ota.data_datagrams)} data datagrams "
+                f"+ {grams - len(result.ota.data_datagrams)} end markers, SHA-1 ok, {summary}"]
+    lines = [f"FAIL {path}: {len(bad)} of {len(result.checks)} checks failed; {summary}"]
+    if result.failed_datagram is not None:
+        lines.append(f"     first failing datagram: {result.failed_datagram}")
+    shown = bad[:20]
+    lines += [f"     {c.name} at {c.offset:#x}: {c.detail}" for c in shown]
+    if len(bad) > len(shown):
+        lines.append(f"     ... and {len(bad) - len(shown)} more")
+    return lines
+
+
+# ---------------------------------------------------------------------- bundle
+@yaota_app.command()
+def bundle(
+    yaota8266: Annotated[str, typer.Argument(help="yaota8266.bin (boot8266 + ota-server).",
+                                             metavar="YAOTA8266.bin")],
+    main_app: Annotated[str, typer.Argument(help="The main app, firmware-ota.bin.",
+                                            metavar="FIRMWARE-OTA.bin")],
+    output: Annotated[str | None, typer.Option(
+        "-o", "--output", help="The initial image (default: <main app>-initial.bin).")
+                      ] = None,
+    port: Port = "PORT",
+    dry_run: DryRun = False, json: Json = False, debug: Debug = False,
+) -> None:
+    """Build the initial full image (yaota8266.bin, then the main app at MAIN_APP_OFFSET).
+
+    Checks the yaota8266 layout rules (bundle length equals MAIN_APP_OFFSET, ota-server irom
+    at 0x9000, boot8266's check of the app, the app's link address) and prints the esptool
+    command that flashes the result at 0x0.
+
+    Example: [bold]esp-image yaota bundle yaota8266.bin firmware-ota.bin -o initial.bin[/bold]
+    """
+    def body() -> int:
+        from .io import output_name
+        from .transforms.yaota import initial_image_notes, make_initial_image, yaota_plan
+
+        raw_bundle = _read(yaota8266, "yaota8266.bin")
+        data = make_initial_image(raw_bundle, _read(main_app, "main app"))
+        target = output or output_name(main_app, "initial")
+        plan = yaota_plan(raw_bundle)
+        command = plan.write_flash_command(port, {"initial": target})
+        notes = initial_image_notes(raw_bundle, data)
+        if json:
+            return commands.emit_write(
+                source=main_app, output=target, data=data, dry_run=dry_run, as_json=True,
+                actions=[f"0x0: {yaota8266}", f"{plan.main_app_offset:#x}: {main_app}"],
+                notes=notes, extra={"main_app_offset": plan.main_app_offset,
+                                    "write_flash": command})
+        code = commands.emit_write(
+            source=main_app, output=target, data=data, dry_run=dry_run,
+            actions=[f"0x0: {yaota8266}", f"{plan.main_app_offset:#x}: {main_app}"],
+            notes=notes)
+        sys.stdout.write(f"flash it with:\n  {command}\n")
+        return code
+    _done(commands.run_guarded(body, debug=debug))
+
+
+# ---------------------------------------------------------------------- layout yaota8266
+def layout_yaota8266(
+    bundle: Annotated[str | None, typer.Option("--bundle", help="yaota8266.bin: use its real "
+                                                                "sizes and check it.")] = None,
+    app: Annotated[str | None, typer.Option("--app", help="firmware-ota.bin: show its size "
+                                                          "and boot8266 verdict.")] = None,
+    port: Port = "PORT", json: Json = False, debug: Debug = False,
+) -> None:
+    """The yaota8266 flash plan, the esptool command and the steps of the OTA workflow.
+
+    Example: [bold]esp-image layout yaota8266 --bundle yaota8266.bin --app
+    firmware-ota.bin[/bold]
+    """
+    def body() -> int:
+        from .render import Block, Table, plain
+        from .transforms.yaota import yaota_plan
+
+        plan = yaota_plan(_read(bundle, "yaota8266.bin") if bundle else None,
+                          _read(app, "main app") if app else None)
+        files = {k: v for k, v in (("yaota8266", bundle), ("main_app", app)) if v}
+        if json:
+            _report(plan.to_dict(port, files), [], True)
+        else:
+            table = Table("yaota8266 flash plan", list(plan.ROW_HEADERS), align="rrlll")
+            table.rows += [list(r) for r in plan.rows]
+            blocks: list[Block] = [table]
+            blocks += [f"{i.severity}: {i.message}" for i in plan.issues]
+            blocks += [f"note: {n}" for n in plan.notes]
+            blocks += ["", "flash it with:", f"  {plan.write_flash_command(port, files)}",
+                       "", "steps:"]
+            blocks += [f"  {i}. {s}" for i, s in enumerate(plan.steps_for(port, files), 1)]
+            sys.stdout.write(plain(blocks))
+        return commands.EXIT_DAMAGED if any(i.is_error for i in plan.issues) else 0
+    _done(commands.run_guarded(body, debug=debug))
+
+
+__all__ = ["layout_yaota8266", "yaota_app"]
