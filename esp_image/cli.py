@@ -38,26 +38,30 @@ Json = Annotated[bool, typer.Option("--json", help="Print one JSON document (see
 Chip = Annotated[str | None, typer.Option("--chip", help="Force the chip, e.g. esp32s3.")]
 Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="Print only problems.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")]
+NoLimit = Annotated[bool, typer.Option("--no-size-limit",
+                                       help="Read files larger than 128MB (the largest flash).")]
 
 
 @app.command()
 def info(files: Files, json: Json = False, chip: Chip = None, quiet: Quiet = False,
-         debug: Debug = False) -> None:
+         debug: Debug = False, no_size_limit: NoLimit = False) -> None:
     """Identify each file, parse it completely, run every check and describe it.
 
     Example: [bold]esp-image info firmware.bin[/bold]  (or [bold]--json[/bold] for pipelines)
     """
-    raise typer.Exit(commands.info(files, as_json=json, chip=chip, quiet=quiet, debug=debug))
+    raise typer.Exit(commands.info(files, as_json=json, chip=chip, quiet=quiet, debug=debug,
+                                   no_size_limit=no_size_limit))
 
 
 @app.command()
 def verify(files: Files, json: Json = False, chip: Chip = None, quiet: Quiet = False,
-           debug: Debug = False) -> None:
+           debug: Debug = False, no_size_limit: NoLimit = False) -> None:
     """Run every integrity check; exit 0 if all pass, 1 if anything is damaged.
 
     Example: [bold]esp-image verify build/*.bin[/bold]
     """
-    raise typer.Exit(commands.verify(files, as_json=json, chip=chip, quiet=quiet, debug=debug))
+    raise typer.Exit(commands.verify(files, as_json=json, chip=chip, quiet=quiet, debug=debug,
+                                     no_size_limit=no_size_limit))
 
 
 # ---------------------------------------------------------------------- rewriting commands

@@ -39,33 +39,10 @@ AppOffset = Annotated[str, typer.Option("--offset", help="MAIN_APP_OFFSET the ap
 
 
 def _read(path: str, what: str, max_size: int | None = None) -> bytes:
-    """The whole file; a missing, non-regular (directory, FIFO), oversized or empty file is
-    unusable input (exit 2), refused before reading, as ``Image.open`` does."""
-    import stat
+    """The whole file, or one line and exit 2 for anything that cannot be one (io.read_input)."""
+    from .io import MAX_FILE_SIZE, read_input
 
-    from .errors import InputError
-    from .image import MAX_FILE_SIZE
-    from .units import format_size
-
-    limit = MAX_FILE_SIZE if max_size is None else max_size
-    try:
-        st = os.stat(path)
-        if stat.S_ISDIR(st.st_mode):
-            raise InputError(f"{path}: is a directory, not the {what}")
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"{path}: not a regular file")
-        if st.st_size > limit:
-            raise InputError(f"{path}: {st.st_size} bytes is larger than any {what} "
-                             f"({format_size(limit)}); refusing to read it")
-        with open(path, "rb") as fh:
-            data = fh.read(limit + 1)
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror or exc}") from None
-    if not data:
-        raise InputError(f"{path}: the {what} is empty")
-    if len(data) > limit:
-        raise InputError(f"{path}: larger than any {what} ({format_size(limit)})")
-    return data
+    return read_input(path, what, max_size=MAX_FILE_SIZE if max_size is None else max_size)
 
 
 KEY_MAX = 64 * 1024
@@ -363,11 +340,23 @@ def layout_yaota8266(
     firmware-ota.bin[/bold]
     """
     def body() -> int:
+        from .errors import FormatError, InputError
         from .render import Block, Table, plain
         from .transforms.yaota import yaota_plan
+        from .yaota8266 import MainApp, check_bundle
 
-        plan = yaota_plan(_read(bundle, "yaota8266.bin") if bundle else None,
-                          _read(app, "main app") if app else None)
+        bundle_data = _read(bundle, "yaota8266.bin") if bundle else None
+        app_data = _read(app, "main app") if app else None
+        if bundle and bundle_data is not None and check_bundle(bundle_data) is None:
+            raise InputError(f"{bundle}: not yaota8266.bin (a bundle of boot8266 at 0x0 and "
+                             "the ota-server at 0x1000)")
+        if app and app_data is not None:
+            try:
+                MainApp.from_bytes(app_data)
+            except FormatError as exc:
+                raise InputError(f"{app}: not a yaota8266 main app (firmware-ota.bin): "
+                                 f"{exc.reason}") from None
+        plan = yaota_plan(bundle_data, app_data)
         files = {k: v for k, v in (("yaota8266", bundle), ("main_app", app)) if v}
         if json:
             _report(plan.to_dict(port, files), [], True)
@@ -381,7 +370,11 @@ def layout_yaota8266(
                        "", "steps:"]
             blocks += [f"  {i}. {s}" for i, s in enumerate(plan.steps_for(port, files), 1)]
             sys.stdout.write(plain(blocks))
-        return commands.EXIT_DAMAGED if any(i.is_error for i in plan.issues) else 0
+        errors = [i.message for i in plan.issues if i.is_error]
+        if errors:
+            commands.error_line("refused: " + "; ".join(errors))
+            return commands.EXIT_DAMAGED
+        return 0
     _done(commands.run_guarded(body, debug=debug))
 
 

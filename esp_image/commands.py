@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from .errors import EspImageError
 from .image import Image
+from .io import MAX_FILE_SIZE, read_input
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -27,12 +28,12 @@ def error_line(message: str, err: TextIO | None = None) -> None:
 
 
 def _open_all(paths: Sequence[str], chip: str | None, err: TextIO,
-              debug: bool) -> list[Image | str]:
+              debug: bool, max_size: int | None = MAX_FILE_SIZE) -> list[Image | str]:
     """Open every path; a failure becomes its one-line message (the others still run)."""
     results: list[Image | str] = []
     for path in paths:
         try:
-            results.append(Image.open(path, chip=chip))
+            results.append(Image.open(path, chip=chip, max_size=max_size))
         except EspImageError as exc:
             if debug:
                 raise
@@ -60,10 +61,11 @@ def _json_doc(paths: Sequence[str], results: list[Image | str]) -> str:
 
 
 def _run(paths: Sequence[str], *, as_json: bool, chip: str | None, debug: bool,
-         out: TextIO | None, err: TextIO | None) -> tuple[list[Image | str], TextIO]:
+         out: TextIO | None, err: TextIO | None,
+         max_size: int | None = MAX_FILE_SIZE) -> tuple[list[Image | str], TextIO]:
     """Open every file and, with ``--json``, print the document; return results and stdout."""
     stream = out or sys.stdout
-    results = _open_all(paths, chip, err or sys.stderr, debug)
+    results = _open_all(paths, chip, err or sys.stderr, debug, max_size)
     if as_json:
         stream.write(_json_doc(paths, results) + "\n")
     return results, stream
@@ -71,9 +73,11 @@ def _run(paths: Sequence[str], *, as_json: bool, chip: str | None, debug: bool,
 
 def info(paths: Sequence[str], *, as_json: bool = False, chip: str | None = None,
          quiet: bool = False, debug: bool = False,
-         out: TextIO | None = None, err: TextIO | None = None) -> int:
+         out: TextIO | None = None, err: TextIO | None = None,
+         no_size_limit: bool = False) -> int:
     """``esp-image info``: describe every file; 2 if any file could not be read."""
-    results, stream = _run(paths, as_json=as_json, chip=chip, debug=debug, out=out, err=err)
+    results, stream = _run(paths, as_json=as_json, chip=chip, debug=debug, out=out, err=err,
+                           max_size=None if no_size_limit else MAX_FILE_SIZE)
     if not as_json and not quiet:
         from .render import Block, describe, write_blocks
 
@@ -89,9 +93,11 @@ def info(paths: Sequence[str], *, as_json: bool = False, chip: str | None = None
 
 def verify(paths: Sequence[str], *, as_json: bool = False, chip: str | None = None,
            quiet: bool = False, debug: bool = False,
-           out: TextIO | None = None, err: TextIO | None = None) -> int:
+           out: TextIO | None = None, err: TextIO | None = None,
+           no_size_limit: bool = False) -> int:
     """``esp-image verify``: 0 if every check of every file passed, 1 if not, 2 if unusable."""
-    results, stream = _run(paths, as_json=as_json, chip=chip, debug=debug, out=out, err=err)
+    results, stream = _run(paths, as_json=as_json, chip=chip, debug=debug, out=out, err=err,
+                           max_size=None if no_size_limit else MAX_FILE_SIZE)
     if not as_json:
         from .render import verify_lines
 
@@ -327,11 +333,7 @@ def run_merge(parts: Sequence[str], *, output: str, pad_to: str | None, chip: st
             except ValueError:
                 raise UsageProblem(f"{spec!r}: {addr!r} is not an address") from None
             names[address] = file
-            try:
-                with open(file, "rb") as fh:
-                    pieces.append((address, fh.read()))
-            except OSError as exc:
-                raise UsageProblem(f"{file}: {exc.strerror or exc}") from None
+            pieces.append((address, read_input(file, "part to merge")))
         result = merge(pieces, chip=chip, pad_to=_size(pad_to, "--pad-to"),
                        flash_size=flash_size, flash_mode=flash_mode, flash_freq=flash_freq,
                        target_offset=int(target_offset, 0) if target_offset else 0,
@@ -348,10 +350,7 @@ def run_table(path: str, *, output: str | None, offset: str, flash_size: str | N
     def body() -> int:
         from .partition_table import PartitionTable
 
-        with open(path, "rb") as fh:
-            raw = fh.read()
-        if not raw:
-            raise UsageProblem(f"{path}: file is empty")
+        raw = read_input(path, "partition table or CSV")
         is_csv = path.lower().endswith(".csv") or (raw[:2] != b"\xaa\x50" and raw[:1] not in (
             b"\xe9", b"\xff") and raw.isascii())
         size = _size(flash_size, "--flash-size")
@@ -396,8 +395,7 @@ def run_convert(path: str, *, to: str, user: int | None, output: str | None, in_
     def body() -> int:
         from .transforms.esp8266 import convert_v2
 
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        raw = read_input(path, "ESP8266 v2 image")
         data = convert_v2(raw, to=to, user=user)
         tag = to if user is None else f"{to}-user{user}"
         return emit_write(source=path, output=choose_output(path, output, in_place, tag),
@@ -414,19 +412,22 @@ def run_layout_esp8266(map_name: str, *, boot: str | None, user1: str | None,
     def body() -> int:
         from .transforms.esp8266 import plan_layout
 
-        def read(name: str | None) -> bytes | None:
+        def read(name: str | None, kinds: tuple[str, ...] = ("image",)) -> bytes | None:
             if name is None:
                 return None
-            try:
-                with open(name, "rb") as fh:
-                    return fh.read()
-            except OSError as exc:
-                raise UsageProblem(f"{name}: {exc.strerror or exc}") from None
+            data = read_input(name, "ESP8266 image")
+            found = Image.from_bytes(data, path=name)
+            if found.kind not in kinds or found.chip is None or found.chip.name != "esp8266":
+                what = "esp_init_data_default" if "esp8266-init-data" in kinds else \
+                    "ESP8266 image"
+                raise UsageProblem(f"{name}: not an {what} (it is "
+                                   f"{found.chip.name + ' ' if found.chip else ''}{found.kind})")
+            return data
 
         files = {k: v for k, v in (("boot", boot), ("user1", user1), ("user2", user2),
                                    ("init_data", init_data)) if v}
         plan = plan_layout(map_name, boot=read(boot), user1=read(user1), user2=read(user2),
-                           init_data=read(init_data))
+                           init_data=read(init_data, ("esp8266-init-data",)))
         command = plan.write_flash_command(port=port, files=files)
         if output:
             data = plan.build()

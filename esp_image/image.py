@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import os
-import stat
 from dataclasses import dataclass, field
 
 from . import chips
@@ -27,6 +26,7 @@ from .app_image import AppImage
 from .checks import Check, Issue
 from .errors import EspImageError, FormatError, InputError
 from .formats import esp32_image as esp32_fmt
+from .io import MAX_FILE_SIZE
 from .otadata import BootSelection, OtaData, looks_like_otadata
 from .partition_table import Partition, PartitionTable
 from .units import SECTOR, align_up, format_size
@@ -37,8 +37,6 @@ if TYPE_CHECKING:
     from .esp8266 import Esp8266Finding, Esp8266Image
     from .yaota8266 import OtaFile
 
-MAX_FILE_SIZE = 128 * 1024 * 1024
-"""Largest flash any ESP chip addresses; larger inputs are refused unless overridden."""
 
 TABLE_AREA = 0x1000
 DEFAULT_TABLE_OFFSET = 0x8000
@@ -182,22 +180,9 @@ class Image:
         Raises:
             InputError: the file is missing, unreadable, not a regular file, empty or too large.
         """
-        try:
-            st = os.stat(path)
-        except OSError as exc:
-            raise InputError(f"{path}: {exc.strerror or exc}") from None
-        if stat.S_ISDIR(st.st_mode):
-            raise InputError(f"{path}: is a directory, not a firmware file")
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"{path}: not a regular file")
-        if max_size is not None and st.st_size > max_size:
-            raise InputError(f"{path}: {st.st_size} bytes is larger than the largest flash "
-                             f"({format_size(max_size)}); refusing to read it")
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read()
-        except OSError as exc:
-            raise InputError(f"{path}: {exc.strerror or exc}") from None
+        from .io import read_input
+
+        data = read_input(path, max_size=max_size)
         return cls.from_bytes(data, path=str(path), chip=chip)
 
     @classmethod

@@ -10,9 +10,44 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from collections.abc import Callable
 
 from .errors import EspImageError, InputError
+
+MAX_FILE_SIZE = 128 * 1024 * 1024
+"""Largest flash any ESP chip addresses; larger inputs are refused unless overridden."""
+
+
+def read_input(path: str | os.PathLike[str], what: str = "firmware file", *,
+               max_size: int | None = MAX_FILE_SIZE, allow_empty: bool = False) -> bytes:
+    """Read a whole input file, refusing what cannot be one before reading it.
+
+    A missing or unreadable file, a directory, a FIFO or device, a file larger than
+    ``max_size`` (None: no limit) and, unless ``allow_empty``, an empty file raise
+    :class:`InputError` with one line naming the path (exit code 2 in the CLI). Nothing is
+    ever read past the limit, so a huge or growing file cannot exhaust memory.
+    """
+    from .units import format_size
+
+    try:
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(f"{path}: is a directory, not a {what}")
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{path}: not a regular file (a {what} is needed)")
+        if max_size is not None and st.st_size > max_size:
+            raise InputError(f"{path}: {st.st_size} bytes is larger than the largest flash "
+                             f"({format_size(max_size)}); refusing to read it")
+        with open(path, "rb") as fh:
+            data = fh.read() if max_size is None else fh.read(max_size + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: {exc.strerror or exc}") from None
+    if max_size is not None and len(data) > max_size:
+        raise InputError(f"{path}: larger than the largest flash ({format_size(max_size)})")
+    if not data and not allow_empty:
+        raise InputError(f"{path}: file is empty")
+    return data
 
 
 class VerificationFailed(EspImageError):

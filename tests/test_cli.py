@@ -275,3 +275,13 @@ def test_fast_retable_matches_typer(tmp_path: Path, argv: list[str]) -> None:
         text = buffer.getvalue().replace(str(out), "OUT")
         outputs.append((text, out.read_bytes() if out.exists() else None))
     assert outputs[0] == outputs[1]
+
+
+def test_size_limit_and_override(tmp_path: Path) -> None:
+    big = tmp_path / "big.bin"
+    with big.open("wb") as fh:  # sparse: no 129MB write
+        fh.truncate(129 * 1024 * 1024)
+    refused = run("info", str(big))
+    assert refused.returncode == 2 and "larger than the largest flash" in refused.stderr
+    allowed = run("info", "--no-size-limit", "--json", str(big))
+    assert allowed.returncode == 0 and json.loads(allowed.stdout)["kind"] == "unknown"

@@ -216,7 +216,9 @@ def test_csv_source(mpy: Path) -> None:
 
 
 def test_retable_refuses_non_flash_input() -> None:
-    with pytest.raises(LayoutError, match="merged firmware"):
+    from esp_image.errors import InputError
+
+    with pytest.raises(InputError, match="merged firmware"):
         retable(Image.open(FIXTURES / "esp32-app.bin"), RetableOptions(flash_size=0x800000))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .. import chips
-from ..errors import LayoutError, UnsupportedChip
+from ..errors import InputError, LayoutError, UnsupportedChip
 from ..formats import esp32_image as fmt
 from ..units import format_size, parse_size
 
@@ -119,12 +119,19 @@ def set_flash_params(image: Image, params: FlashParams) -> tuple[bytes, list[str
         raise LayoutError("nothing to change: give --size, --mode and/or --freq")
     from ..app_image import AppImage
 
+    damaged = [c for c in image.checks if not c.valid and c.name != "layout"]
+    if damaged:
+        # The edit recomputes the SHA-256 (and the rebuild the checksum): writing it would
+        # hide the damage under fresh, valid-looking digests.
+        raise LayoutError("the input is damaged (" + "; ".join(
+            f"{c.name}: {c.detail}" for c in damaged) + "); refusing to recompute its hashes "
+            "over it. Fix or rebuild it first (esp-image verify)")
     if image.kind == "image" and isinstance(image.firmware, AppImage):
         app = image.firmware
         body = patch_image(app, params)
         return body + bytes(image.data[app.end:]), [describe_change(app, params, app.role)]
     if image.kind != "flash" or image.bootloader is None or image.base is None:
-        raise LayoutError(f"{image.path or 'input'} is {image.kind}; flash-params needs an "
+        raise InputError(f"{image.path or 'input'} is {image.kind}; flash-params needs an "
                           "ESP32-family image or a flash file with a bootloader")
     out = bytearray(image.data)
     boot = image.bootloader

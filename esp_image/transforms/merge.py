@@ -120,6 +120,7 @@ def merge(parts: Sequence[tuple[int, bytes]], *, chip: str | None = None,
 
     forced = chips.chip_by_name(chip) if chip else None
     detected = _check_images(items, forced, notes)
+    _check_tables(items, detected)
 
     params_asked = any(v is not None and str(v).lower() not in _KEEP
                        for v in (flash_size, flash_mode, flash_freq))
@@ -149,6 +150,28 @@ def merge(parts: Sequence[tuple[int, bytes]], *, chip: str | None = None,
 
 
 # ---------------------------------------------------------------------- image checks
+_TABLE_OFFSET = 0x8000
+
+
+def _check_tables(items: list[_Part], chip: chips.Chip | None) -> None:
+    """Refuse a part the bootloader would read as a partition table but that is not one.
+
+    A CSV merged where the binary table belongs (a common slip) gives a file whose bootloader
+    finds no table and boots nothing.
+    """
+    for part in items:
+        head = part.data[:64]
+        text = bool(head) and all(32 <= b < 127 or b in (9, 10, 13) for b in head)
+        if text and (b"," in head or head.startswith(b"#")):
+            raise InputError(f"{part.span} is text (a partition CSV?); compile it first: "
+                              "esp-image table FILE.csv -o partitions.bin")
+        if (chip is not None and chip.chip_id is not None and part.address == _TABLE_OFFSET
+                and part.data[:2] != b"\xaa\x50"):
+            raise LayoutError(f"{part.span} sits at the partition table offset "
+                              f"{_TABLE_OFFSET:#x} but is not a partition table (no AA 50 "
+                              "magic)")
+
+
 def _check_images(items: list[_Part], forced: chips.Chip | None,
                   notes: list[str]) -> chips.Chip | None:
     """Detect the chip and refuse images placed where their chip cannot boot them."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..errors import LayoutError
+from ..errors import InputError, LayoutError
 from ..formats import otadata as fmt
 from ..otadata import OtaData, OtaEntry
 
@@ -55,15 +55,16 @@ def otadata_for(image: Image, *, slot: int | None = None, state: str | None = No
     elif image.kind == "flash" and image.table is not None and image.base is not None:
         part = image.table.otadata
         if part is None:
-            raise LayoutError("the partition table has no otadata partition; the bootloader "
-                              "boots the factory app (or ota_0)")
+            raise InputError(f"{image.path or 'input'}: the partition table has no otadata "
+                             "partition; the bootloader boots the factory app (or ota_0)")
         where = part.offset - image.base
         if where < 0 or where + fmt.OTADATA_SIZE > image.size:
-            raise LayoutError(f"the otadata partition ({part.offset:#x}) is not inside the file")
+            raise InputError(f"{image.path or 'input'}: the otadata partition ({part.offset:#x}) "
+                             "is not inside the file")
         current = image.otadata or OtaData.erased()
         n = ota_slot_count or len(image.table.ota_slots)
     else:
-        raise LayoutError(f"{image.path or 'input'} is {image.kind}; otadata needs an otadata "
+        raise InputError(f"{image.path or 'input'} is {image.kind}; otadata needs an otadata "
                           "file or a flash file with an otadata partition")
     if erase or (slot is None and state is None):
         new = OtaData.erased()

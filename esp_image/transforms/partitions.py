@@ -523,6 +523,7 @@ def check_table(
     overlaps, unique names, one otadata of 0x2000, OTA slot numbering, everything inside
     ``flash_size``, labels, table/bootloader overlap), plus:
 
+    - ``nvs-too-small`` becomes an error: gen_esp32part >= 5.5 rejects such a table;
     - ``no-app`` (error): no app partition, nothing to boot;
     - ``missing-md5`` (error when ``require_md5``): ESP32-family apps refuse a table without
       the MD5 record (pass False for ESP8266 RTOS SDK tables, which have none);
@@ -538,6 +539,11 @@ def check_table(
     issues = table.validate(
         flash_size=flash_size, table_offset=table_offset, bootloader_offset=bootloader_offset
     )
+    # A read/write NVS below 0x3000 is only a warning when reading a table, but ESP-IDF's
+    # gen_esp32part (>= 5.5) rejects it, so a table esp-image writes must not have one.
+    issues = [Issue("error", i.code, i.message + " (ESP-IDF's gen_esp32part rejects it: make it "
+                    "at least 0x3000 or flag it readonly)") if i.code == "nvs-too-small" else i
+              for i in issues]
     if not table.app_partitions:
         issues.append(Issue("error", "no-app", "the table has no app partition to boot"))
     if require_md5 and table.md5 is None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import LayoutError
+from ..errors import InputError, LayoutError
 from ..otadata import OtaData
 from ..units import format_size
 from .flash import FlashParams, patch_image, size_code
@@ -159,12 +159,12 @@ def retable(image: Image, options: RetableOptions) -> RetableResult:
 # ---------------------------------------------------------------------- helpers
 def _requirements(image: Image) -> tuple:  # type: ignore[type-arg]
     if image.kind != "flash" or image.esp8266 is not None:
-        raise LayoutError(f"{image.path or 'input'} is {image.kind}: retable needs an "
+        raise InputError(f"{image.path or 'input'} is {image.kind}: retable needs an "
                           "ESP32-family merged firmware or flash dump (bootloader + table)")
     if image.bootloader is None or image.chip is None or image.base is None:
-        raise LayoutError("no bootloader found in the file")
+        raise InputError(f"{image.path or 'input'}: no bootloader found in the file")
     if image.table is None or image.table_address is None:
-        raise LayoutError("no partition table found in the file")
+        raise InputError(f"{image.path or 'input'}: no partition table found in the file")
     if image.table.signature is not None:
         raise LayoutError("the partition table is signed (Secure Boot v1); a new table would "
                           "not verify. Sign the new table with your key instead")
