@@ -123,7 +123,7 @@ def flash_params(
     freq: Annotated[str | None, typer.Option("--freq", help="Flash clock, e.g. 40m, 80m.")
                     ] = None,
     output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
-    json: Json = False, debug: Debug = False,
+    json: Json = False, quiet: Quiet = False, debug: Debug = False,
 ) -> None:
     """Set flash size, mode and/or frequency in image headers (hashes and CRCs repaired).
 
@@ -134,7 +134,7 @@ def flash_params(
     """
     _done(commands.run_flash_params(file, size=size, mode=mode, freq=freq, output=output,
                                     in_place=in_place, dry_run=dry_run, as_json=json,
-                                    debug=debug))
+                                    debug=debug, quiet=quiet))
 
 
 @app.command()
@@ -150,7 +150,7 @@ def otadata(
                                                               "otadata file (default 2).")
                      ] = None,
     output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
-    json: Json = False, debug: Debug = False,
+    json: Json = False, quiet: Quiet = False, debug: Debug = False,
 ) -> None:
     """Choose the OTA slot that boots, writing the record ESP-IDF would write.
 
@@ -158,7 +158,7 @@ def otadata(
     """
     _done(commands.run_otadata(file, boot=boot, state=state, erase=erase, slots=slots,
                                output=output, in_place=in_place, dry_run=dry_run, as_json=json,
-                               debug=debug))
+                               debug=debug, quiet=quiet))
 
 
 @app.command()
@@ -169,7 +169,7 @@ def extract(
     output: Output = None,
     raw: Annotated[bool, typer.Option("--raw", help="The whole region, not just the image.")
                    ] = False,
-    json: Json = False, debug: Debug = False,
+    dry_run: DryRun = False, json: Json = False, quiet: Quiet = False, debug: Debug = False,
 ) -> None:
     """Cut a bootloader, table, otadata or partition out of a firmware file.
 
@@ -177,7 +177,8 @@ def extract(
 
     Example: [bold]esp-image extract firmware.bin factory -o app.bin[/bold]
     """
-    _done(commands.run_extract(file, what, output=output, raw=raw, as_json=json, debug=debug))
+    _done(commands.run_extract(file, what, output=output, raw=raw, as_json=json, debug=debug,
+                               quiet=quiet, dry_run=dry_run))
 
 
 @app.command()
@@ -192,7 +193,7 @@ def merge(
     flash_freq: Annotated[str | None, typer.Option("--flash-freq")] = None,
     target_offset: Annotated[str | None, typer.Option(
         "--target-offset", help="Flash address of the output's first byte.")] = None,
-    json: Json = False, debug: Debug = False,
+    dry_run: DryRun = False, json: Json = False, quiet: Quiet = False, debug: Debug = False,
 ) -> None:
     """Build one flash image from parts, like esptool merge-bin, refusing overlaps.
 
@@ -201,7 +202,8 @@ def merge(
     """
     _done(commands.run_merge(parts, output=output, pad_to=pad_to, chip=chip,
                              flash_size=flash_size, flash_mode=flash_mode, flash_freq=flash_freq,
-                             target_offset=target_offset, as_json=json, debug=debug))
+                             target_offset=target_offset, as_json=json, debug=debug,
+                             quiet=quiet, dry_run=dry_run))
 
 
 @app.command()
@@ -212,7 +214,7 @@ def table(
                       ] = "0x8000",
     flash_size: Annotated[str | None, typer.Option("--flash-size",
                                                    help="Check the table fits.")] = None,
-    json: Json = False, debug: Debug = False,
+    dry_run: DryRun = False, json: Json = False, quiet: Quiet = False, debug: Debug = False,
 ) -> None:
     """Print a table as ESP-IDF CSV, or compile a CSV to a binary table (like gen_esp32part).
 
@@ -220,7 +222,7 @@ def table(
     [bold]esp-image table partitions.csv -o partitions.bin[/bold]
     """
     _done(commands.run_table(file, output=output, offset=offset, flash_size=flash_size,
-                             as_json=json, debug=debug))
+                             as_json=json, debug=debug, quiet=quiet, dry_run=dry_run))
 
 
 @app.command()
@@ -229,14 +231,14 @@ def convert(
     to: Annotated[str, typer.Option("--to", help="gen_appbin | esptool")],
     user: Annotated[int | None, typer.Option("--user", help="1 or 2 (gen_appbin)")] = None,
     output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
-    json: Json = False, debug: Debug = False,
+    json: Json = False, quiet: Quiet = False, debug: Debug = False,
 ) -> None:
     """Convert an ESP8266 v2 image between esptool's and gen_appbin's form (CRC repaired).
 
     Example: [bold]esp-image convert app.bin --to gen_appbin --user 1[/bold]
     """
     _done(commands.run_convert(file, to=to, user=user, output=output, in_place=in_place,
-                               dry_run=dry_run, as_json=json, debug=debug))
+                               dry_run=dry_run, as_json=json, debug=debug, quiet=quiet))
 
 
 layout_app = typer.Typer(help="Flash plans: what goes where, and the command to flash it.",
@@ -255,7 +257,7 @@ def layout_esp8266(
     output: Output = None,
     port: Annotated[str, typer.Option("--port", help="Serial port for the printed command.")
                     ] = "PORT",
-    json: Json = False, debug: Debug = False,
+    dry_run: DryRun = False, json: Json = False, quiet: Quiet = False, debug: Debug = False,
 ) -> None:
     """The ESP8266 NONOS flash plan for a map, the esptool command, and the full image.
 
@@ -264,7 +266,8 @@ def layout_esp8266(
     """
     _done(commands.run_layout_esp8266(map_name, boot=boot, user1=user1, user2=user2,
                                       init_data=init_data, output=output, port=port,
-                                      as_json=json, debug=debug))
+                                      as_json=json, debug=debug, quiet=quiet,
+                                      dry_run=dry_run))
 
 
 # yaota8266: keys, main-app files, signed .ota updates, initial images, the flash plan.

@@ -147,7 +147,7 @@ def run_guarded(body: Callable[[], int], *, debug: bool = False,
 def emit_write(*, source: str | None, output: str, data: bytes, actions: Sequence[str],
                notes: Sequence[str] = (), dry_run: bool = False, as_json: bool = False,
                verify: bool = True, extra: dict[str, object] | None = None,
-               out: TextIO | None = None) -> int:
+               out: TextIO | None = None, quiet: bool = False) -> int:
     """Write ``data`` to ``output`` atomically (unless ``dry_run``) and report what was done."""
     from .io import verify_bytes, write_atomic
 
@@ -161,6 +161,8 @@ def emit_write(*, source: str | None, output: str, data: bytes, actions: Sequenc
                                   "size": len(data), "actions": list(actions),
                                   "notes": list(notes), **(extra or {})}
         stream.write(json.dumps(doc, indent=2) + "\n")
+        return EXIT_OK
+    if quiet:
         return EXIT_OK
     verb = "would write" if dry_run else "wrote"
     lines = [f"{verb} {output} ({len(data)} bytes)"]
@@ -233,7 +235,7 @@ def run_retable(path: str, *, flash_size: str | None, table: str | None, app_siz
         result = retable(image, options)
         target = choose_output(path, output, in_place, options.tag())
         code = emit_write(source=path, output=target, data=result.data, actions=result.actions,
-                          notes=result.notes, dry_run=dry_run, as_json=as_json,
+                          notes=result.notes, dry_run=dry_run, as_json=as_json, quiet=quiet,
                           extra={"flash_size": result.flash_size,
                                  "partitions": _table_rows(result.table)})
         if not as_json and not quiet:
@@ -244,7 +246,7 @@ def run_retable(path: str, *, flash_size: str | None, table: str | None, app_siz
 
 def run_flash_params(path: str, *, size: str | None, mode: str | None, freq: str | None,
                      output: str | None, in_place: bool, dry_run: bool, as_json: bool,
-                     debug: bool = False) -> int:
+                     debug: bool = False, quiet: bool = False) -> int:
     """``esp-image flash-params``."""
     def body() -> int:
         image = _open(path)
@@ -260,13 +262,14 @@ def run_flash_params(path: str, *, size: str | None, mode: str | None, freq: str
 
             data, actions = set_flash_params(image, FlashParams.parse(size, mode, freq))
         return emit_write(source=path, output=choose_output(path, output, in_place, tag),
-                          data=data, actions=actions, dry_run=dry_run, as_json=as_json)
+                          data=data, actions=actions, dry_run=dry_run, as_json=as_json,
+                          quiet=quiet)
     return run_guarded(body, debug=debug)
 
 
 def run_otadata(path: str, *, boot: str | None, state: str | None, erase: bool,
                 slots: int | None, output: str | None, in_place: bool, dry_run: bool,
-                as_json: bool, debug: bool = False) -> int:
+                as_json: bool, debug: bool = False, quiet: bool = False) -> int:
     """``esp-image otadata``."""
     def body() -> int:
         from .transforms.ota import otadata_for
@@ -279,7 +282,7 @@ def run_otadata(path: str, *, boot: str | None, state: str | None, erase: bool,
         extra: dict[str, object] = {"boot": after.boot.to_dict() if after.boot else None}
         return emit_write(source=path, output=choose_output(path, output, in_place, "otadata"),
                           data=data, actions=actions, dry_run=dry_run, as_json=as_json,
-                          extra=extra)
+                          extra=extra, quiet=quiet)
     return run_guarded(body, debug=debug)
 
 
@@ -298,7 +301,7 @@ def _slot_number(image: Image, boot: str) -> int:
 
 
 def run_extract(path: str, what: str, *, output: str | None, raw: bool, as_json: bool,
-                debug: bool = False) -> int:
+                debug: bool = False, quiet: bool = False, dry_run: bool = False) -> int:
     """``esp-image extract``."""
     def body() -> int:
         from .transforms.extract import default_extract_name, extract
@@ -313,13 +316,15 @@ def run_extract(path: str, what: str, *, output: str | None, raw: bool, as_json:
                           actions=[f"extracted {part.name}"
                                    + (f" (flash {part.address:#x})" if part.address is not None
                                       else "")],
-                          notes=notes, as_json=as_json, verify=verify)
+                          notes=notes, as_json=as_json, verify=verify, quiet=quiet,
+                          dry_run=dry_run)
     return run_guarded(body, debug=debug)
 
 
 def run_merge(parts: Sequence[str], *, output: str, pad_to: str | None, chip: str | None,
               flash_size: str | None, flash_mode: str | None, flash_freq: str | None,
-              target_offset: str | None, as_json: bool, debug: bool = False) -> int:
+              target_offset: str | None, as_json: bool, debug: bool = False,
+              quiet: bool = False, dry_run: bool = False) -> int:
     """``esp-image merge``."""
     def body() -> int:
         from .transforms.merge import merge
@@ -340,12 +345,13 @@ def run_merge(parts: Sequence[str], *, output: str, pad_to: str | None, chip: st
                        names=[names[a] for a, _ in pieces])
         actions = [f"{addr:#x}: {names[addr]}" for addr in sorted(names)]
         return emit_write(source=None, output=output, data=result.data, actions=actions,
-                          notes=result.notes, as_json=as_json)
+                          notes=result.notes, as_json=as_json, quiet=quiet, dry_run=dry_run)
     return run_guarded(body, debug=debug)
 
 
 def run_table(path: str, *, output: str | None, offset: str, flash_size: str | None,
-              as_json: bool, debug: bool = False) -> int:
+              as_json: bool, debug: bool = False, quiet: bool = False,
+              dry_run: bool = False) -> int:
     """``esp-image table``: binary/flash → CSV, or CSV → binary."""
     def body() -> int:
         from .partition_table import PartitionTable
@@ -366,12 +372,13 @@ def run_table(path: str, *, output: str | None, offset: str, flash_size: str | N
             target = output or (path.rsplit(".", 1)[0] + ".bin")
             return emit_write(source=path, output=target, data=table.to_bytes(),
                               actions=[f"compiled {len(table.partitions)} partitions"],
-                              as_json=as_json, extra={"partitions": _table_rows(table)})
+                              as_json=as_json, extra={"partitions": _table_rows(table)},
+                              quiet=quiet, dry_run=dry_run)
         image = Image.from_bytes(raw, path=path)
         if image.table is None:
             raise UsageProblem(f"{path}: no partition table found (it is {image.kind})")
         text = image.table.to_csv()
-        if output:
+        if output and not dry_run:
             from .io import write_atomic
 
             write_atomic(output, text.encode(), verify=None)
@@ -383,14 +390,14 @@ def run_table(path: str, *, output: str | None, offset: str, flash_size: str | N
                                          "csv": text}, indent=2) + "\n")
         elif not output:
             sys.stdout.write(text)
-        else:
-            sys.stdout.write(f"wrote {output}\n")
+        elif not quiet:
+            sys.stdout.write(f"{'would write' if dry_run else 'wrote'} {output}\n")
         return EXIT_OK
     return run_guarded(body, debug=debug)
 
 
 def run_convert(path: str, *, to: str, user: int | None, output: str | None, in_place: bool,
-                dry_run: bool, as_json: bool, debug: bool = False) -> int:
+                dry_run: bool, as_json: bool, debug: bool = False, quiet: bool = False) -> int:
     """``esp-image convert`` (ESP8266 v2 esptool <-> gen_appbin)."""
     def body() -> int:
         from .transforms.esp8266 import convert_v2
@@ -401,13 +408,14 @@ def run_convert(path: str, *, to: str, user: int | None, output: str | None, in_
         return emit_write(source=path, output=choose_output(path, output, in_place, tag),
                           data=data, actions=[f"converted to the {to} form"
                                               + (f" (user{user})" if user else "")],
-                          dry_run=dry_run, as_json=as_json)
+                          dry_run=dry_run, as_json=as_json, quiet=quiet)
     return run_guarded(body, debug=debug)
 
 
 def run_layout_esp8266(map_name: str, *, boot: str | None, user1: str | None,
                        user2: str | None, init_data: str | None, output: str | None,
-                       port: str, as_json: bool, debug: bool = False) -> int:
+                       port: str, as_json: bool, debug: bool = False, quiet: bool = False,
+                       dry_run: bool = False) -> int:
     """``esp-image layout esp8266``."""
     def body() -> int:
         from .transforms.esp8266 import plan_layout
@@ -433,12 +441,14 @@ def run_layout_esp8266(map_name: str, *, boot: str | None, user1: str | None,
             data = plan.build()
             emit_write(source=None, output=output, data=data,
                        actions=[f"full flash image for map {map_name}"], as_json=False,
-                       out=sys.stderr if as_json else None)
+                       out=sys.stderr if as_json else None, quiet=quiet, dry_run=dry_run)
         if as_json:
             import json
 
             sys.stdout.write(json.dumps({**plan.to_dict(), "write_flash": command,
                                          "output": output}, indent=2) + "\n")
+            return EXIT_OK
+        if quiet:
             return EXIT_OK
         from .render import Block, Table, plain
 

@@ -35,7 +35,22 @@ class Table:
     align: str = ""
 
 
-Block = str | Table
+@dataclass
+class Bar:
+    """A proportional one-line map of ``[start, end)``: spans are (name, start, end, kind)."""
+
+    title: str
+    start: int
+    end: int
+    spans: list[tuple[str, int, int, str]] = field(default_factory=list)
+
+
+Block = str | Table | Bar
+
+BAR_WIDTH = 64
+_BAR_STYLES = {"image": "green", "app": "green", "bootloader": "cyan",
+               "partition-table": "magenta", "otadata": "yellow", "data": "blue",
+               "erased": "bright_black", "gap": "red"}
 
 
 def hex_size(size: int) -> str:
@@ -62,8 +77,9 @@ def describe(image: Image) -> list[Block]:
     if image.esp8266 is not None:
         from .render_esp8266 import describe_esp8266
 
+        bar = flash_bar(image) if image.kind == "flash" else None
         return [f"{image.path or '<bytes>'}: {image.size} bytes",
-                *describe_esp8266(image.esp8266)]
+                *describe_esp8266(image.esp8266), *([bar] if bar else [])]
     blocks: list[Block] = []
     chip = image.chip.title if image.chip else None
     what = _KIND_TEXT.get(image.kind, image.kind)
@@ -157,8 +173,37 @@ def _rev(full: int) -> str:
     return f"v{full // 100}.{full % 100}"
 
 
+def flash_bar(image: Image) -> Bar | None:
+    """The flash layout of a flash file as a proportional bar (the table's view of flash)."""
+    if image.base is None:
+        return None
+    spans: list[tuple[str, int, int, str]] = []
+    if image.bootloader is not None and image.chip is not None:
+        boot = image.chip.bootloader_offset
+        spans.append(("bootloader", boot, boot + image.bootloader.end, "bootloader"))
+    if image.table is not None and image.table_address is not None:
+        spans.append(("partition-table", image.table_address, image.table_address + 0x1000,
+                      "partition-table"))
+        for p in image.table.partitions:
+            kind = "app" if p.is_app else "otadata" if p.is_otadata else "data"
+            spans.append((p.name, p.offset, p.end, kind))
+    elif image.regions:
+        spans += [(r.name, r.address, r.address + r.size, r.kind) for r in image.regions
+                  if r.kind not in ("erased", "gap")]
+    if not spans:
+        return None
+    flash = image.bootloader.flash_size if image.bootloader is not None else None
+    end = max([flash or 0, image.base + image.size, *(e for _, _, e, _ in spans)])
+    unit = max(end // BAR_WIDTH, 1)
+    return Bar(f"Flash layout 0x0-{end:#x} ({format_size(end)}): about {format_size(unit)} "
+               "a character, small regions widened to one", 0, end, spans)
+
+
 def _describe_flash(image: Image) -> list[Block]:
     blocks: list[Block] = []
+    bar = flash_bar(image)
+    if bar is not None:
+        blocks.append(bar)
     fmap = Table("Flash map", ["Address", "End", "Size", "Kind", "Name", "Detail"],
                  align="rrrlll")
     for r in image.regions:
@@ -310,6 +355,11 @@ def plain(blocks: list[Block]) -> str:
         if isinstance(block, str):
             lines.append(block)
             continue
+        if isinstance(block, Bar):
+            cells, legend = _bar_cells(block)
+            lines += ["", block.title, "  |" + "".join(c for c, _ in cells) + "|"]
+            lines += _wrap_legend(legend)
+            continue
         lines.append("")
         lines.append(block.title)
         widths = [len(c) for c in block.columns]
@@ -329,12 +379,85 @@ def plain(blocks: list[Block]) -> str:
     return "\n".join(lines) + "\n" if lines[-1] else "\n".join(lines)
 
 
+def _bar_cells(bar: Bar) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """Each column's (symbol, kind), and the legend (symbol, text, kind)."""
+    width = BAR_WIDTH
+    total = max(bar.end - bar.start, 1)
+    symbols: dict[str, str] = {}
+    used = {"."}
+    legend: list[tuple[str, str, str]] = []
+    for name, start, stop, kind in bar.spans:
+        if name in symbols:
+            continue
+        pool = [c for c in name + name.upper() + "0123456789*+#@%&=" if c.isalnum() or
+                c in "*+#@%&="]
+        symbol = next((c for c in pool if c not in used), "?")
+        used.add(symbol)
+        symbols[name] = symbol
+        legend.append((symbol, f"{name} {start:#x} {format_size(stop - start)}", kind))
+    # Every region gets at least one character, gaps under half a character none; the rest
+    # of the width is shared in proportion to size (small regions stay visible).
+    segments: list[tuple[str, int, str]] = []
+    pos = bar.start
+    for name, begin, stop, kind in sorted(bar.spans, key=lambda s: (s[1], s[2])):
+        if stop <= pos:
+            continue
+        first = max(begin, pos)
+        if first > pos:
+            segments.append((".", first - pos, "erased"))
+        segments.append((symbols[name], stop - first, kind))
+        pos = stop
+    if pos < bar.end:
+        segments.append((".", bar.end - pos, "erased"))
+    widths = [0 if symbol == "." and size * width < total // 2 else
+              max(1, round(size * width / total)) for symbol, size, _ in segments]
+    while sum(widths) != width and any(widths):
+        step = 1 if sum(widths) < width else -1
+        candidates = [i for i, w in enumerate(widths) if step > 0 or w > 1]
+        if not candidates:
+            break
+        widest = max(candidates, key=lambda i: widths[i])
+        widths[widest] += step
+    cells = [(symbol, kind) for (symbol, _, kind), w in zip(segments, widths, strict=True)
+             for _ in range(w)]
+    return cells, legend
+
+
+def _wrap_legend(legend: list[tuple[str, str, str]]) -> list[str]:
+    lines: list[str] = []
+    current = " "
+    for symbol, text, _ in legend:
+        item = f" {symbol} {text}"
+        if len(current) + len(item) > 98:
+            lines.append(current)
+            current = " "
+        current += item + " "
+    lines.append(current.rstrip())
+    return [line.rstrip() for line in lines]
+
+
 def _write_rich(blocks: list[Block], stream: TextIO) -> None:
     from rich.console import Console
     from rich.table import Table as RichTable
+    from rich.text import Text
 
     console = Console(file=stream, highlight=False)
     for block in blocks:
+        if isinstance(block, Bar):
+            cells, legend = _bar_cells(block)
+            console.print(block.title, style="bold", markup=False)
+            text = Text("  |")
+            for symbol, kind in cells:
+                text.append(symbol, style=f"reverse {_BAR_STYLES.get(kind, 'white')}"
+                            if symbol != "." else "bright_black")
+            text.append("|")
+            console.print(text)
+            legend_text = Text("  ")
+            for symbol, label, kind in legend:
+                legend_text.append(f" {symbol} ", style=f"reverse {_BAR_STYLES.get(kind, 'white')}")
+                legend_text.append(f" {label}  ")
+            console.print(legend_text)
+            continue
         if isinstance(block, str):
             style = None
             if block.startswith(("error:", "verdict: INVALID", "verdict: not")):

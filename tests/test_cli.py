@@ -285,3 +285,25 @@ def test_size_limit_and_override(tmp_path: Path) -> None:
     assert refused.returncode == 2 and "larger than the largest flash" in refused.stderr
     allowed = run("info", "--no-size-limit", "--json", str(big))
     assert allowed.returncode == 0 and json.loads(allowed.stdout)["kind"] == "unknown"
+
+
+def test_flash_map_bar() -> None:
+    text = run("info", FIRMWARE).stdout
+    lines = text.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("Flash layout 0x0-0x400000"))
+    bar = lines[at + 1].strip()
+    assert bar.startswith("|") and bar.endswith("|") and len(bar) == 66
+    # every region has its symbol, in flash order: bootloader, table, nvs, phy_init, factory, vfs
+    symbols = "".join(dict.fromkeys(bar.strip("|").replace(".", "")))
+    assert symbols == "bpnhfv"
+    assert "f factory 0x10000 1.9MB" in lines[at + 2] + lines[at + 3]
+    assert "\x1b[" not in text  # plain text in a pipe
+
+
+def test_flash_map_bar_proportions() -> None:
+    from esp_image.render import BAR_WIDTH, Bar, _bar_cells
+
+    bar = Bar("t", 0, 0x400000, [("a", 0, 0x200000, "app"), ("d", 0x200000, 0x400000, "data")])
+    cells, legend = _bar_cells(bar)
+    assert "".join(c for c, _ in cells) == "a" * (BAR_WIDTH // 2) + "d" * (BAR_WIDTH // 2)
+    assert [s for s, _, _ in legend] == ["a", "d"]

@@ -143,3 +143,39 @@ def test_every_command_has_help_with_example() -> None:
         result = run(*command.split(), "--help")
         assert result.returncode == 0, command
         assert "Example" in result.stdout, command
+
+
+def _options(*command: str) -> set[str]:
+    """Every option a command declares, read from the typer app."""
+    import typing
+
+    from esp_image.cli import app
+
+    target = app
+    for word in command[:-1]:
+        target = next(g.typer_instance for g in target.registered_groups if g.name == word)
+    cmd = next(c for c in target.registered_commands
+               if (c.name or c.callback.__name__) == command[-1])  # type: ignore[union-attr]
+    found: set[str] = set()
+    for hint in typing.get_type_hints(cmd.callback, include_extras=True).values():
+        for info in getattr(hint, "__metadata__", ())[:1]:
+            first = [info.default] if isinstance(getattr(info, "default", None), str) else []
+            found.update(o for o in [*first, *(getattr(info, "param_decls", ()) or ())]
+                         if o.startswith("-"))
+    return found
+
+
+WRITERS = [("retable",), ("flash-params",), ("otadata",), ("extract",), ("merge",),
+           ("table",), ("convert",), ("layout", "esp8266")]
+
+
+@pytest.mark.parametrize("command", [("info",), ("verify",), *WRITERS])
+def test_common_options_everywhere(command: tuple[str, ...]) -> None:
+    options = _options(*command)
+    assert {"--json", "-q", "--quiet", "--debug"} <= options, command
+
+
+@pytest.mark.parametrize("command", WRITERS)
+def test_writers_have_output_and_dry_run(command: tuple[str, ...]) -> None:
+    options = _options(*command)
+    assert {"-o", "--output", "--dry-run"} <= options, command
