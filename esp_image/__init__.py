@@ -21,6 +21,7 @@ _EXPORTS = {
     "Region": "image",
     "PartitionContent": "image",
     "AppImage": "app_image",
+    "Esp8266Image": "esp8266",
     "PartitionTable": "partition_table",
     "Partition": "partition_table",
     "OtaData": "otadata",
@@ -46,6 +47,7 @@ __all__ = [
     "Check",
     "ChecksumMismatch",
     "Chip",
+    "Esp8266Image",
     "EspImageError",
     "FormatError",
     "Image",
@@ -80,6 +82,7 @@ if TYPE_CHECKING:
         TruncatedError,
         UnsupportedChip,
     )
+    from .esp8266 import Esp8266Image
     from .image import Image, PartitionContent, Region
     from .otadata import BootSelection, OtaData, OtaEntry
     from .partition_table import Partition, PartitionTable
