@@ -275,3 +275,8 @@ from .cli_yaota import layout_yaota8266, yaota_app  # noqa: E402  (after layout_
 
 app.add_typer(yaota_app, name="yaota")
 layout_app.command("yaota8266")(layout_yaota8266)
+
+# diff: what changed between two images or firmware files.
+from .cli_diff import diff_command  # noqa: E402
+
+app.command("diff")(diff_command)

@@ -138,7 +138,7 @@ def test_input_unchanged(tmp_path: Path, args: list[str]) -> None:
 
 def test_every_command_has_help_with_example() -> None:
     for command in ("retable", "flash-params", "otadata", "extract", "merge", "table",
-                    "convert", "layout esp8266", "layout yaota8266", "yaota keygen",
+                    "convert", "diff", "layout esp8266", "layout yaota8266", "yaota keygen",
                     "yaota mkapp", "yaota sign", "yaota verify", "yaota bundle"):
         result = run(*command.split(), "--help")
         assert result.returncode == 0, command
@@ -169,7 +169,7 @@ WRITERS = [("retable",), ("flash-params",), ("otadata",), ("extract",), ("merge"
            ("table",), ("convert",), ("layout", "esp8266")]
 
 
-@pytest.mark.parametrize("command", [("info",), ("verify",), *WRITERS])
+@pytest.mark.parametrize("command", [("info",), ("verify",), ("diff",), *WRITERS])
 def test_common_options_everywhere(command: tuple[str, ...]) -> None:
     options = _options(*command)
     assert {"--json", "-q", "--quiet", "--debug"} <= options, command
@@ -179,3 +179,16 @@ def test_common_options_everywhere(command: tuple[str, ...]) -> None:
 def test_writers_have_output_and_dry_run(command: tuple[str, ...]) -> None:
     options = _options(*command)
     assert {"-o", "--output", "--dry-run"} <= options, command
+
+
+def test_diff_through_the_real_cli(tmp_path: Path) -> None:
+    fw = tmp_path / "fw.bin"
+    shutil.copy(FIXTURES / "firmware-esp32-4MB.bin", fw)
+    assert run("retable", "-f", "8MB", "--table", "ota", str(fw)).returncode == 0
+    same = run("diff", str(fw), str(fw))
+    assert same.returncode == 0 and "equal" in same.stdout
+    changed = run("diff", "--json", str(fw), str(tmp_path / "fw-8MB-OTA.bin"))
+    assert changed.returncode == 1
+    doc = json.loads(changed.stdout)
+    assert doc["equal"] is False and "partitions" in doc["sections"]
+    assert run("diff", str(fw), str(tmp_path / "missing.bin")).returncode == 2
