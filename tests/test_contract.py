@@ -141,6 +141,8 @@ COMMANDS: dict[str, Command] = {
     "yaota sign": lambda f, out: ["yaota", "sign", f, "--key", f, "-o", out],
     "yaota verify": lambda f, out: ["yaota", "verify", f],
     "yaota bundle": lambda f, out: ["yaota", "bundle", f, f, "-o", out],
+    # diff compares files of any kind (like info), so it has no wrong-kind case
+    "diff": lambda f, out: ["diff", f, f],
 }
 NO_INPUT = ["yaota keygen"]
 """Commands that read no file: their output path is tested instead."""
