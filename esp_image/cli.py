@@ -96,6 +96,9 @@ def retable(
                       ] = None,
     rename: Annotated[list[str] | None, typer.Option("--rename", help="OLD=NEW; repeatable.")
                       ] = None,
+    erase_fs: Annotated[bool, typer.Option(
+        "--erase-fs", help="Erase filesystems that move or change size instead of copying "
+                           "their files.")] = False,
     output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
     json: Json = False, quiet: Quiet = False, debug: Debug = False,
 ) -> None:
@@ -110,7 +113,8 @@ def retable(
     """
     _done(commands.run_retable(
         file, flash_size=flash_size, table=table, app_size=app_size, resize=resize or [],
-        add=add or [], delete=delete or [], rename=rename or [], output=output,
+        add=add or [], delete=delete or [], rename=rename or [], erase_fs=erase_fs,
+        output=output,
         in_place=in_place, dry_run=dry_run, as_json=json, quiet=quiet, debug=debug))
 
 
@@ -280,3 +284,8 @@ layout_app.command("yaota8266")(layout_yaota8266)
 from .cli_diff import diff_command  # noqa: E402
 
 app.command("diff")(diff_command)
+
+# fs: files inside firmware images and partition images.
+from .cli_fs import fs_app  # noqa: E402
+
+app.add_typer(fs_app, name="fs")

@@ -146,14 +146,16 @@ def run_guarded(body: Callable[[], int], *, debug: bool = False,
 
 def emit_write(*, source: str | None, output: str, data: bytes, actions: Sequence[str],
                notes: Sequence[str] = (), dry_run: bool = False, as_json: bool = False,
-               verify: bool = True, extra: dict[str, object] | None = None,
+               verify: bool | Callable[[bytes], None] = True,
+               extra: dict[str, object] | None = None,
                out: TextIO | None = None, quiet: bool = False) -> int:
     """Write ``data`` to ``output`` atomically (unless ``dry_run``) and report what was done."""
     from .io import verify_bytes, write_atomic
 
     stream = out or sys.stdout
     if not dry_run:
-        write_atomic(output, data, verify=verify_bytes if verify else None)
+        check = verify if callable(verify) else verify_bytes if verify else None
+        write_atomic(output, data, verify=check)
     if as_json:
         import json
 
@@ -218,7 +220,8 @@ def _table_rows(table: object) -> list[dict[str, object]]:
 def run_retable(path: str, *, flash_size: str | None, table: str | None, app_size: str | None,
                 resize: Sequence[str], add: Sequence[str], delete: Sequence[str],
                 rename: Sequence[str], output: str | None, in_place: bool, dry_run: bool,
-                as_json: bool, quiet: bool = False, debug: bool = False) -> int:
+                as_json: bool, quiet: bool = False, debug: bool = False,
+                erase_fs: bool = False) -> int:
     """``esp-image retable``."""
     def body() -> int:
         from .render import partition_table_block, plain
@@ -230,7 +233,7 @@ def run_retable(path: str, *, flash_size: str | None, table: str | None, app_siz
             resize=tuple((n, _size(s, "--resize") or 0)
                          for n, s in (_pair(r, "=", "--resize") for r in resize)),
             add=tuple(add), delete=tuple(delete),
-            rename=tuple(_pair(r, "=", "--rename") for r in rename))
+            rename=tuple(_pair(r, "=", "--rename") for r in rename), erase_fs=erase_fs)
         image = _open(path)
         result = retable(image, options)
         target = choose_output(path, output, in_place, options.tag())

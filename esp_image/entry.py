@@ -26,13 +26,14 @@ _FAST: dict[str, dict[str, tuple[str, str]]] = {
         "--delete": ("delete", "multi"), "--rename": ("rename", "multi"),
         "-o": ("output", "value"), "--output": ("output", "value"),
         "--in-place": ("in_place", "flag"), "--dry-run": ("dry_run", "flag"),
+        "--erase-fs": ("erase_fs", "flag"),
         "--json": ("as_json", "flag"), "-q": ("quiet", "flag"), "--quiet": ("quiet", "flag"),
     },
 }
 _DEFAULTS: dict[str, dict[str, object]] = {
     "retable": {"flash_size": None, "table": None, "app_size": None, "resize": [], "add": [],
                 "delete": [], "rename": [], "output": None, "in_place": False,
-                "dry_run": False, "as_json": False, "quiet": False},
+                "dry_run": False, "as_json": False, "quiet": False, "erase_fs": False},
 }
 
 

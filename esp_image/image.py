@@ -35,6 +35,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
     from .esp8266 import Esp8266Finding, Esp8266Image
+    from .filesystems import FileSystemInfo
     from .yaota8266 import OtaFile
 
 
@@ -96,6 +97,7 @@ class PartitionContent:
     covered: int
     state: str
     image: AppImage | None = None
+    filesystem: FileSystemInfo | None = None
 
     @property
     def fill(self) -> float | None:
@@ -109,6 +111,8 @@ class PartitionContent:
         out = self.partition.to_dict()
         out["covered"] = self.covered
         out["state"] = self.state
+        if self.filesystem is not None:
+            out["filesystem"] = self.filesystem.to_dict()
         if self.image is not None:
             out["image_size"] = self.image.end
             out["fill"] = round(self.fill or 0.0, 4)
@@ -164,6 +168,7 @@ class Image:
     reason: str | None = None
     esp8266: Esp8266Finding | None = None
     ota_file: OtaFile | None = None
+    filesystem: FileSystemInfo | None = None
     data: memoryview = field(repr=False, compare=False, default=memoryview(b""))
 
     # ------------------------------------------------------------------ construction
@@ -304,6 +309,8 @@ class Image:
             out["otadata"] = self.otadata.to_dict()
         if self.ota_file is not None:
             out["yaota8266_ota"] = self.ota_file.to_dict()
+        if self.filesystem is not None:
+            out["filesystem"] = self.filesystem.to_dict()
         if self.boot is not None:
             out["boot"] = self.boot.to_dict()
         out["issues"] = [i.to_dict() for i in self.issues]
@@ -343,7 +350,17 @@ def _identify(view: memoryview, path: str | None, forced: chips.Chip | None) -> 
                 head = _plausible_esp32(view, pos, forced)
                 if head is not None and head.bootloader_offset == pos:
                     return _flash(view, path, head, base=0)
-    return _esp8266(view, path) or _unknown(view, path, _unknown_reason(view))
+    return _esp8266(view, path) or _bare_filesystem(view, path) or \
+        _unknown(view, path, _unknown_reason(view))
+
+
+def _bare_filesystem(view: memoryview, path: str | None) -> Image | None:
+    """A partition image holding a filesystem (littlefs, FAT, wear-levelled FAT, SPIFFS)."""
+    found = _filesystem(view, len(view))
+    if found is None:
+        return None
+    check = Check("structure", found.valid, 0, f"{found.type}: {found.detail}")
+    return Image(path, len(view), "filesystem", checks=(check,), filesystem=found, data=view)
 
 
 def _yaota_ota(view: memoryview, path: str | None) -> Image:
@@ -686,8 +703,31 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
                 checks.extend(_prefixed(otadata.checks(start), part.name))
         elif part.is_otadata and covered >= 0x2000:
             otadata = OtaData.erased()
-        contents.append(PartitionContent(part, covered, "erased" if erased else "data"))
+        found = None
+        if not erased and not part.is_otadata and part.subtype not in _NOT_FS:
+            found = _filesystem(view[start:stop], part.size)
+            if found is not None and not found.valid:
+                issues.append(Issue("warning", "damaged-filesystem",
+                                    f"{part.name}: damaged {found.type} ({found.detail})"))
+        contents.append(PartitionContent(part, covered, "erased" if erased else "data",
+                                         filesystem=found))
     return contents, otadata, checks, issues
+
+
+# Data subtypes that never hold a filesystem (phy, nvs, coredump, nvs_keys, efuse).
+_NOT_FS = frozenset({0x01, 0x02, 0x03, 0x04, 0x05})
+
+
+def _filesystem(region: memoryview, size: int) -> FileSystemInfo | None:
+    """The filesystem in a partition's bytes (erased flash past the end of the file)."""
+    from .filesystems import detect
+
+    data = bytes(region) + b"\xff" * (size - len(region))
+    try:
+        found = detect(data)
+    except EspImageError:
+        return None
+    return found if found.type not in ("unknown", "erased") else None
 
 
 def _boot_selection(table: PartitionTable, otadata: OtaData | None,

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
     from .checks import Check
+    from .filesystems import FileSystemInfo
     from .image import Image
     from .partition_table import PartitionTable
 
@@ -68,6 +69,7 @@ _KIND_TEXT = {
     "esp8266-init-data": "esp_init_data_default (RF/PHY init data)",
     "rboot-config": "rBoot configuration sector",
     "yaota8266-ota": "yaota8266 .ota update file",
+    "filesystem": "filesystem partition image",
     "unknown": "unrecognised data",
 }
 
@@ -108,6 +110,8 @@ def describe(image: Image) -> list[Block]:
         blocks.append(_otadata_table(image))
     if image.boot is not None:
         blocks.append(f"boot: {_boot_text(image)}")
+    if image.filesystem is not None:
+        blocks.append(f"filesystem: {fs_summary(image.filesystem)}")
     if image.checks and image.kind != "unknown":
         blocks.append(checks_table(image.checks))
     for issue in image.issues:
@@ -260,6 +264,8 @@ def _partition_table(image: Image) -> Table:
                 what = f"app {format_size(c.image.end)}, {c.fill:.1%} full"
             elif c.state == "absent":
                 what = "not in file"
+            elif c.filesystem is not None:
+                what = fs_summary(c.filesystem)
             else:
                 what = c.state
                 if c.covered < p.size:
@@ -308,6 +314,17 @@ def _boot_text(image: Image) -> str:
     if boot.pending_note:
         text += f"; {boot.pending_note}"
     return text
+
+
+def fs_summary(fs: FileSystemInfo) -> str:
+    """``littlefs 2.1, 12KB used of 2MB`` (or what is wrong with it)."""
+    name = fs.version or fs.type
+    if not fs.valid:
+        return f"{name}, DAMAGED: {fs.detail}"
+    total = fs.block_size * fs.block_count if fs.block_size and fs.block_count else None
+    if fs.used is not None and total:
+        return f"{name}, {format_size(fs.used)} used of {format_size(total)}"
+    return name
 
 
 def checks_table(checks: Sequence[Check]) -> Table:

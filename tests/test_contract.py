@@ -143,6 +143,14 @@ COMMANDS: dict[str, Command] = {
     "yaota bundle": lambda f, out: ["yaota", "bundle", f, f, "-o", out],
     # diff compares files of any kind (like info), so it has no wrong-kind case
     "diff": lambda f, out: ["diff", f, f],
+    "fs ls": lambda f, out: ["fs", f, "ls"],
+    "fs cat": lambda f, out: ["fs", f, "cat", "/main.py"],
+    "fs get": lambda f, out: ["fs", f, "get", "/main.py", out],
+    "fs df": lambda f, out: ["fs", f, "df"],
+    "fs put": lambda f, out: ["fs", f, "-o", out, "put", f, "/"],
+    "fs rm": lambda f, out: ["fs", f, "-o", out, "rm", "/main.py"],
+    "fs mkdir": lambda f, out: ["fs", f, "-o", out, "mkdir", "/lib"],
+    "fs mkfs": lambda f, out: ["fs", f, "-o", out, "mkfs"],
 }
 NO_INPUT = ["yaota keygen"]
 """Commands that read no file: their output path is tested instead."""
@@ -166,6 +174,9 @@ WRONG_KIND = {
     "yaota sign": "otadata-ota0.bin",
     "yaota verify": "esp32-app.bin",
     "yaota bundle": "esp32-bootloader.bin",
+    "fs ls": "esp32-app.bin",
+    "fs put": "esp32-bootloader.bin",
+    "fs mkfs": "otadata-ota0.bin",
 }
 
 

@@ -42,6 +42,7 @@ class RetableOptions:
     add: tuple[str, ...] = ()
     delete: tuple[str, ...] = ()
     rename: tuple[tuple[str, str], ...] = ()
+    erase_fs: bool = False
 
     @property
     def empty(self) -> bool:
@@ -152,7 +153,8 @@ def retable(image: Image, options: RetableOptions) -> RetableResult:
 
     data = _assemble(image, new, base=base, table_address=table_address, running=running,
                      target=target, flash_size=flash_size,
-                     size_changed=options.flash_size is not None, actions=actions, notes=notes)
+                     size_changed=options.flash_size is not None, actions=actions, notes=notes,
+                     erase_fs=options.erase_fs)
     return RetableResult(data, new, flash_size, tuple(actions), tuple(notes))
 
 
@@ -204,7 +206,8 @@ def _first_app_slot(table: PartitionTable) -> Partition | None:
 
 def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: int,
               running: PartitionContent | None, target: Partition | None, flash_size: int,
-              size_changed: bool, actions: list[str], notes: list[str]) -> bytes:
+              size_changed: bool, actions: list[str], notes: list[str],
+              erase_fs: bool = False) -> bytes:
     size = image.size
     app: AppImage | None = running.image if running is not None else None
     end = size
@@ -238,11 +241,15 @@ def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: in
     for part in old.app_partitions:
         erase(part.offset, part.end)
     kept: set[str] = set()
+    carried = {} if erase_fs else _carry_filesystems(image, old, new, base, actions)
     for part in new.data_partitions:
         before = old.find(part.name)
         same = (before is not None and before.offset == part.offset
                 and before.type == part.type and before.subtype == part.subtype
-                and part.size >= before.size)
+                and part.size >= before.size and part.name not in carried)
+        if part.name in carried:
+            erase(part.offset, part.end)
+            continue
         if same:
             kept.add(part.name)
             if before is not None and part.size > before.size:
@@ -262,6 +269,13 @@ def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: in
                 not _erased(image, part.offset, part.end, base):
             actions.append(f"{part.name}: removed from the table; its bytes were erased")
             erase(part.offset, part.end)
+    for name, blob in carried.items():
+        moved = new.find(name)
+        assert moved is not None
+        start = moved.offset - base
+        if start + len(blob) > len(out):
+            out += b"\xff" * (start + len(blob) - len(out))
+        out[start:start + len(blob)] = blob
 
     if app is not None and target is not None and running is not None:
         if size_changed and not app.is_signed and app.flash_size != flash_size:
@@ -295,6 +309,43 @@ def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: in
             out += b"\xff" * (at + 0x2000 - len(out))
         out[at:at + 0x2000] = otadata.to_bytes()
     return bytes(out)
+
+
+def _carry_filesystems(image: Image, old: PartitionTable, new: PartitionTable, base: int,
+                       actions: list[str]) -> dict[str, bytes]:
+    """New filesystem images for data partitions that moved or changed size but hold files.
+
+    Filesystems are not relocatable (littlefs even records its block count), so the files are
+    copied into a fresh filesystem of the same kind and the new size.
+    """
+    carried: dict[str, bytes] = {}
+    for part in new.data_partitions:
+        before = old.find(part.name)
+        if before is None or (before.offset == part.offset and before.size == part.size):
+            continue
+        lo = max(before.offset - base, 0)
+        hi = min(before.end - base, image.size)
+        if lo >= hi or _erased(image, before.offset, before.end, base):
+            continue
+        from ..filesystems import copy_tree, detect, mkfs, open_volume
+
+        data = bytes(image.data[lo:hi]) + b"\xff" * (before.size - (hi - lo))
+        found = detect(data)
+        if found.type not in ("littlefs", "fat", "fat-wl") or not found.valid:
+            continue
+        try:
+            fresh = mkfs(part.size, kind=found.type)
+            paths = copy_tree(open_volume(data), fresh)
+        except LayoutError as exc:
+            raise LayoutError(f"{part.name}: its files do not fit the new size "
+                              f"{format_size(part.size)} ({exc}); make it larger, or pass "
+                              "--erase-fs to discard them") from None
+        carried[part.name] = fresh.image()
+        files = sum(1 for p in paths if not p.endswith("/"))
+        actions.append(f"{part.name}: {found.type} with {files} file(s) copied into a new "
+                       f"{format_size(part.size)} filesystem at {part.offset:#x} "
+                       "(--erase-fs discards them instead)")
+    return carried
 
 
 def _erased(image: Image, start: int, stop: int, base: int) -> bool:

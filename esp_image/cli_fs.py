@@ -1,0 +1,300 @@
+"""``esp-image fs FILE [options] COMMAND``: files inside firmware images and partition images.
+
+Argument parsing and reporting only; the filesystems are in :mod:`esp_image.filesystems`, the
+region handling in :mod:`esp_image.transforms.fs`.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from . import commands
+
+if TYPE_CHECKING:
+    from .image import Image
+    from .transforms.fs import FsTarget
+
+fs_app = typer.Typer(
+    help="Files inside firmware images: littlefs, FAT and wear-levelled FAT (ls, cat, get, "
+         "put, rm, mkdir, df, mkfs).",
+    no_args_is_help=True,
+    # The issue's syntax puts options after FILE: esp-image fs FILE --partition vfs ls /
+    context_settings={"allow_interspersed_args": True, "ignore_unknown_options": True},
+)
+
+
+@dataclass(frozen=True)
+class _Options:
+    file: str
+    partition: str | None
+    output: str | None
+    in_place: bool
+    dry_run: bool
+    as_json: bool
+    quiet: bool
+    debug: bool
+
+
+@fs_app.callback()
+def fs_main(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="A firmware file, flash dump or partition image.",
+                                        metavar="FILE")],
+    partition: Annotated[str | None, typer.Option(
+        "-p", "--partition", help="The partition (default: the first vfs/ffat/fat/littlefs "
+                                  "one).")] = None,
+    output: Annotated[str | None, typer.Option("-o", "--output", help="Output file for "
+                                               "changes (default FILE-fs.bin).")] = None,
+    in_place: Annotated[bool, typer.Option("--in-place", help="Rewrite FILE (atomically).")
+                        ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change.")] = False,
+    json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only problems.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Tracebacks on internal errors.")
+                     ] = False,
+) -> None:
+    """Work with the files inside a firmware image, without flashing it.
+
+    Example: [bold]esp-image fs firmware.bin put main.py boot.py /[/bold]
+    """
+    ctx.obj = _Options(file, partition, output, in_place, dry_run, json, quiet, debug)
+
+
+def _opts(ctx: typer.Context) -> _Options:
+    opts = ctx.obj
+    assert isinstance(opts, _Options)
+    return opts
+
+
+def _open(opts: _Options) -> tuple[Image, FsTarget, bytes]:
+    from .image import Image
+    from .transforms.fs import locate, region
+
+    image = Image.open(opts.file)
+    target = locate(image, opts.partition)
+    return image, target, region(image, target)
+
+
+def _read_only(ctx: typer.Context, body: Callable[[_Options, Any], int]) -> None:
+    opts = _opts(ctx)
+
+    def run() -> int:
+        from .filesystems import open_volume
+
+        _, _, data = _open(opts)
+        return body(opts, open_volume(data))
+    raise typer.Exit(commands.run_guarded(run, debug=opts.debug))
+
+
+def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
+            fresh: Callable[[int], Any] | None = None) -> None:
+    """Apply ``change`` to the volume (or to ``fresh(size)``) and write the file back."""
+    opts = _opts(ctx)
+
+    def run() -> int:
+        from .filesystems import detect, mkfs, open_volume
+        from .io import verify_bytes
+        from .transforms.fs import locate, put_back, region
+
+        image, target, data = _open(opts)
+        made: list[str] = []
+        if fresh is not None:
+            volume = fresh(target.size)
+        elif detect(data).type == "erased":
+            # What the device does on first boot: MicroPython makes littlefs in an erased
+            # vfs, Arduino's FFat a wear-levelled FAT.
+            kind = "fat-wl" if target.name == "ffat" else "littlefs"
+            volume = mkfs(target.size, kind=kind)
+            made.append(f"the partition was erased: made an empty {kind} filesystem, as the "
+                        "device would on first boot")
+        else:
+            volume = open_volume(data)
+        actions = made + change(volume)
+        new = put_back(image, target, volume.image())
+        notes = []
+        if target.missing:
+            notes.append(f"the file ended {target.missing:#x} bytes before the end of "
+                         f"{target.name!r}; extended with 0xFF to hold the filesystem")
+
+        def verify(written: bytes) -> None:
+            from .image import Image
+
+            if target.name != "image":
+                verify_bytes(written, what="the firmware")
+            open_volume(region(Image.from_bytes(written), locate(
+                Image.from_bytes(written), opts.partition)))
+
+        where = target.name if target.address is None else \
+            f"{target.name} ({target.address:#x})"
+        return commands.emit_write(
+            source=opts.file, output=commands.choose_output(opts.file, opts.output,
+                                                            opts.in_place, "fs"),
+            data=new, actions=[f"{where}: {a}" for a in actions] or [f"{where}: {what}"],
+            notes=notes, dry_run=opts.dry_run, as_json=opts.as_json, verify=verify,
+            quiet=opts.quiet)
+    raise typer.Exit(commands.run_guarded(run, debug=opts.debug))
+
+
+Path = Annotated[str, typer.Argument(help="A path inside the filesystem.")]
+
+
+@fs_app.command("ls")
+def fs_ls(ctx: typer.Context, path: Annotated[str, typer.Argument()] = "/") -> None:
+    """List a directory. Example: [bold]esp-image fs firmware.bin ls /lib[/bold]"""
+    def body(opts: _Options, volume: Any) -> int:
+        entries = volume.listdir(path)
+        if opts.as_json:
+            sys.stdout.write(_json.dumps([{"name": e.name, "path": e.path, "dir": e.is_dir,
+                                           "size": e.size} for e in entries], indent=2) + "\n")
+        else:
+            for e in entries:
+                sys.stdout.write(f"{'d' if e.is_dir else '-'} {e.size:>9}  {e.name}"
+                                 f"{'/' if e.is_dir else ''}\n")
+        return 0
+    _read_only(ctx, body)
+
+
+@fs_app.command("cat")
+def fs_cat(ctx: typer.Context, path: Path) -> None:
+    """Print a file's bytes. Example: [bold]esp-image fs firmware.bin cat /boot.py[/bold]"""
+    def body(opts: _Options, volume: Any) -> int:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(volume.read(path))
+        return 0
+    _read_only(ctx, body)
+
+
+@fs_app.command("get")
+def fs_get(ctx: typer.Context, src: Path, dst: Annotated[str, typer.Argument(
+        help="Where to write it on this computer.")]) -> None:
+    """Copy a file out. Example: [bold]esp-image fs firmware.bin get /main.py main.py[/bold]"""
+    def body(opts: _Options, volume: Any) -> int:
+        from .io import write_atomic
+
+        data = volume.read(src)
+        target = os.path.join(dst, os.path.basename(src)) if os.path.isdir(dst) else dst
+        write_atomic(target, data, verify=None)
+        if not opts.quiet:
+            sys.stdout.write(f"wrote {target} ({len(data)} bytes)\n")
+        return 0
+    _read_only(ctx, body)
+
+
+@fs_app.command("put")
+def fs_put(ctx: typer.Context, src: Annotated[list[str], typer.Argument(
+        help="Files or directories on this computer, then the destination directory.",
+        metavar="SRC... DST")]) -> None:
+    """Copy files in (directories recursively); the file is extended to hold the filesystem.
+
+    Example: [bold]esp-image fs firmware.bin put main.py lib /[/bold]
+    """
+    if len(src) < 2:
+        commands.error_line("put needs at least one source and a destination")
+        raise typer.Exit(2)
+    sources, dst = src[:-1], src[-1]
+
+    def change(volume: Any) -> list[str]:
+        from .io import read_input
+
+        done = []
+        for item in sources:
+            base = os.path.basename(os.path.normpath(item))
+            if os.path.isdir(item):
+                for root, dirs, files in os.walk(item):
+                    rel = os.path.relpath(root, item)
+                    inner = _join(dst, base if rel == "." else f"{base}/{rel}")
+                    _mkdirs(volume, inner)
+                    for name in sorted(files):
+                        data = read_input(os.path.join(root, name), "file", allow_empty=True)
+                        volume.write(_join(inner, name), data)
+                        done.append(f"put {_join(inner, name)} ({len(data)} bytes)")
+                    dirs.sort()
+            else:
+                data = read_input(item, "file", allow_empty=True)
+                target = _join(dst, base) if dst.endswith("/") or len(sources) > 1 or \
+                    _is_dir(volume, dst) else dst
+                volume.write(target, data)
+                done.append(f"put {target} ({len(data)} bytes)")
+        return done
+    _change(ctx, "put", change)
+
+
+@fs_app.command("rm")
+def fs_rm(ctx: typer.Context, path: Path) -> None:
+    """Remove a file or an empty directory. Example: [bold]esp-image fs fw.bin rm /old.py[/bold]"""
+    def change(volume: Any) -> list[str]:
+        volume.remove(path)
+        return [f"removed {path}"]
+    _change(ctx, "rm", change)
+
+
+@fs_app.command("mkdir")
+def fs_mkdir(ctx: typer.Context, path: Path) -> None:
+    """Make a directory. Example: [bold]esp-image fs firmware.bin mkdir /lib[/bold]"""
+    def change(volume: Any) -> list[str]:
+        _mkdirs(volume, path)
+        return [f"made {path}"]
+    _change(ctx, "mkdir", change)
+
+
+@fs_app.command("df")
+def fs_df(ctx: typer.Context) -> None:
+    """Show the filesystem, its size and how full it is.
+
+    Example: [bold]esp-image fs firmware.bin df[/bold]
+    """
+    def body(opts: _Options, volume: Any) -> int:
+        from .units import format_size
+
+        used, total = volume.df()
+        if opts.as_json:
+            sys.stdout.write(_json.dumps({"used": used, "total": total,
+                                          "free": total - used}) + "\n")
+        else:
+            sys.stdout.write(f"{format_size(used)} used of {format_size(total)} "
+                             f"({used / total:.1%}), {format_size(total - used)} free\n")
+        return 0
+    _read_only(ctx, body)
+
+
+@fs_app.command("mkfs")
+def fs_mkfs(ctx: typer.Context, kind: Annotated[str, typer.Option(
+        "--type", help="littlefs (MicroPython's default) | fat | fat-wl (ESP-IDF wear "
+                       "levelling, Arduino FFat)")] = "littlefs") -> None:
+    """Make an empty filesystem in the partition (its files are lost).
+
+    Example: [bold]esp-image fs firmware.bin mkfs --type littlefs[/bold]
+    """
+    def fresh(size: int) -> Any:
+        from .filesystems import mkfs
+
+        return mkfs(size, kind=kind)
+    _change(ctx, f"new empty {kind} filesystem", lambda _: [f"new empty {kind} filesystem"],
+            fresh)
+
+
+def _join(directory: str, name: str) -> str:
+    return "/" + "/".join(p for p in f"{directory}/{name}".split("/") if p and p != ".")
+
+
+def _is_dir(volume: Any, path: str) -> bool:
+    try:
+        volume.listdir(path)
+    except Exception:  # any "not a directory" answer means: treat DST as a file name
+        return False
+    return True
+
+
+def _mkdirs(volume: Any, path: str) -> None:
+    current = ""
+    for part in [p for p in path.split("/") if p]:
+        current += "/" + part
+        if not _is_dir(volume, current):
+            volume.mkdir(current)
