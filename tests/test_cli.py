@@ -190,7 +190,8 @@ def test_info_path_imports_nothing_heavy() -> None:
         "    main()\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = [m for m in ('esptool', 'typer', 'rich', 'crcmod', 'click', 'construct')\n"
+        "heavy = [m for m in ('esptool', 'typer', 'rich', 'crcmod', 'click', 'construct',\n"
+        "                     'littlefs', 'pyfatfs', 'esp_image.filesystems')\n"
         "         if m in sys.modules]\n"
         "sys.stderr.write(repr(heavy))\n"
     )
