@@ -335,13 +335,13 @@ def _carry_filesystems(image: Image, old: PartitionTable, new: PartitionTable, b
             continue
         try:
             fresh = mkfs(part.size, kind=found.type)
-            paths = copy_tree(open_volume(data), fresh)
+            copy_tree(open_volume(data), fresh)
         except LayoutError as exc:
             raise LayoutError(f"{part.name}: its files do not fit the new size "
                               f"{format_size(part.size)} ({exc}); make it larger, or pass "
                               "--erase-fs to discard them") from None
         carried[part.name] = fresh.image()
-        files = sum(1 for p in paths if not p.endswith("/"))
+        files = sum(1 for entry in fresh.walk() if not entry.is_dir)
         actions.append(f"{part.name}: {found.type} with {files} file(s) copied into a new "
                        f"{format_size(part.size)} filesystem at {part.offset:#x} "
                        "(--erase-fs discards them instead)")
