@@ -144,3 +144,34 @@ def test_fs_errors(tmp_path: Path) -> None:
     assert nofs.returncode == 2 and "mkfs" in nofs.stderr  # vfs is erased: no filesystem yet
     assert run("fs", str(fw), "-p", "nosuch", "ls").returncode == 2
     assert run("fs", str(fw), "-p", "factory", "ls").returncode == 2
+
+
+def test_fat_in_real_firmware_read_by_pyfatfs_directly(tmp_path: Path) -> None:
+    """The FAT variant of issue 8's test 1: MicroPython-style FAT in the real firmware's vfs,
+    files put through the CLI, read back with pyfatfs alone."""
+    pytest.importorskip("pyfatfs")
+    import io
+
+    from pyfatfs.PyFatFS import PyFatBytesIOFS
+
+    fw = tmp_path / "firmware.bin"
+    shutil.copy(corpus_path(MPY), fw)
+    files = _tree(tmp_path)
+    assert run("fs", str(fw), "--in-place", "mkfs", "--type", "fat").returncode == 0
+    result = run("fs", str(fw), "--in-place", "put", str(tmp_path / "src" / "main.py"),
+                 str(tmp_path / "src" / "lib"), "/")
+    assert result.returncode == 0, result.stderr
+    image = Image.open(fw)
+    vfs = next(c for c in image.partitions if c.partition.name == "vfs")
+    assert vfs.filesystem is not None and vfs.filesystem.type == "fat"
+    region = bytes(image.data[0x200000 - 0x1000:0x400000 - 0x1000])
+    fs = PyFatBytesIOFS(io.BytesIO(region))
+    try:
+        found = {}
+        for path, info in fs.walk.info(namespaces=["basic"]):
+            if not info.is_dir:
+                with fs.openbin(path, "r") as fh:
+                    found[path.lstrip("/")] = fh.read()
+    finally:
+        fs.close()
+    assert found == files
