@@ -22,24 +22,13 @@ from .errors import FormatError, TruncatedError
 from .formats import _common
 from .formats import esp8266 as fmt
 from .hashing import xor_checksum
+from .spans import gaps, is_erased
 from .units import SECTOR, format_size, parse_size
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
 CHIP = chips.chip_by_name("esp8266")
-_FF = b"\xff" * 0x10000
-
-
-def _is_erased(view: memoryview | bytes) -> bool:
-    """Whether every byte is 0xFF, without copying megabytes."""
-    view = memoryview(view)
-    step = len(_FF)
-    for start in range(0, len(view), step):
-        chunk = view[start:start + step]
-        if chunk != _FF[:len(chunk)]:
-            return False
-    return True
 
 
 def _u32(view: memoryview | bytes, off: int) -> int:
@@ -775,7 +764,7 @@ def looks_like_init_data(data: bytes | memoryview) -> bool:
     if len(view) == fmt.INIT_DATA_SIZE:
         pass
     elif len(view) == SECTOR:
-        if not _is_erased(view[fmt.INIT_DATA_SIZE:]):
+        if not is_erased(view[fmt.INIT_DATA_SIZE:]):
             return False
     else:
         return False
@@ -904,7 +893,7 @@ class SystemParams:
     @property
     def erased(self) -> bool:
         """Whether all three sectors are erased (a fresh chip or blank.bin everywhere)."""
-        return _is_erased(self.raw)
+        return is_erased(self.raw)
 
     def to_bytes(self) -> bytes:
         """Rebuild the three sectors (flag byte and live boot_hdr from the model)."""
@@ -1109,22 +1098,10 @@ class _Builder:
 
 def _fill_gaps(regions: list[Esp8266Region], view: memoryview, base: int
                ) -> list[Esp8266Region]:
-    out: list[Esp8266Region] = []
-    pos = 0
-    for r in regions:
-        if r.offset > pos:
-            out.append(_gap(view, pos, r.offset, base))
-        out.append(r)
-        pos = max(pos, r.offset + r.size)
-    if pos < len(view):
-        out.append(_gap(view, pos, len(view), base))
-    return out
-
-
-def _gap(view: memoryview, start: int, stop: int, base: int) -> Esp8266Region:
-    if _is_erased(view[start:stop]):
-        return Esp8266Region(start, stop - start, start + base, "erased", "(unused)")
-    return Esp8266Region(start, stop - start, start + base, "gap", "(unused)", "not erased")
+    unclaimed = [Esp8266Region(a, b - a, a + base, "erased", "(unused)") if erased else
+                 Esp8266Region(a, b - a, a + base, "gap", "(unused)", "not erased")
+                 for a, b, erased in gaps(view, ((r.offset, r.size) for r in regions))]
+    return sorted([*regions, *unclaimed], key=lambda r: r.offset)
 
 
 def _image_summary(img: Esp8266Image) -> str:
@@ -1182,7 +1159,7 @@ def _single(view: memoryview, image: Esp8266Image, notes: list[str] | None = Non
     issues = [Issue("warning", "image", w) for w in image.warnings]
     if image.trailing:
         tail = view[image.end:]
-        if _is_erased(tail):
+        if is_erased(tail):
             notes.append(f"{image.trailing:#x} bytes of erased flash (0xFF) follow the image")
         else:
             notes.append(f"{image.trailing:#x} bytes of non-erased data follow the image")
@@ -1234,11 +1211,11 @@ def _from_e9(view: memoryview) -> Esp8266Finding | None:
         if found is not None:
             return found
         for irom_at in (0x10000, 0x40000):
-            if (size > irom_at + 16 and end <= irom_at and _is_erased(view[end:irom_at])
+            if (size > irom_at + 16 and end <= irom_at and is_erased(view[end:irom_at])
                     and _looks_like_irom(view[irom_at:])):
                 return _noboot(view, image, irom_at)
     tail = view[end:]
-    if _is_erased(tail) or len(tail) <= SECTOR:
+    if is_erased(tail) or len(tail) <= SECTOR:
         return _single(view, image)
     reason = (f"an ESP8266 {image.format} {image.role} image ({end:#x} bytes) followed by "
               f"{len(tail):#x} bytes of unrecognised data (no irom at 0x9000/0x10000/0x40000, "
@@ -1272,7 +1249,7 @@ def _slot_image(b: _Builder, addr: int, bound: int, name: str) -> Esp8266Image |
                                   f"{name} at {addr + b.base:#x} runs past the end of its slot "
                                   f"({bound + b.base:#x})"))
         return img
-    if _is_erased(view[addr:stop]):
+    if is_erased(view[addr:stop]):
         b.region(addr, stop - addr, "erased", name, "empty slot")
     else:
         b.region(addr, stop - addr, "data", name, "not an image")
@@ -1284,7 +1261,7 @@ def _system_areas(b: _Builder, fmap: FlashMap) -> SystemParams | None:
     size = len(view)
     rf = fmap.rf_cal - b.base
     if 0 <= rf < size:
-        erased = _is_erased(view[rf:rf + SECTOR])
+        erased = is_erased(view[rf:rf + SECTOR])
         b.region(rf, SECTOR, "erased" if erased else "data", "rf_cal",
                  "RF calibration" + (" (erased; the SDK writes it)" if erased else ""))
     init = fmap.init_data - b.base
@@ -1295,7 +1272,7 @@ def _system_areas(b: _Builder, fmap: FlashMap) -> SystemParams | None:
             b.region(init, SECTOR, "init-data", "init_data",
                      f"esp_init_data_default, version {data.version}", model=data)
             b.details["init_data"] = data.to_dict()
-        elif _is_erased(sector):
+        elif is_erased(sector):
             b.region(init, SECTOR, "erased", "init_data", "erased: the SDK will not start "
                      "without esp_init_data_default")
             b.issues.append(Issue("warning", "no-init-data",
@@ -1388,7 +1365,7 @@ def _rtos_flash(view: memoryview, boot: Esp8266Image) -> Esp8266Finding:
         if part.is_app:
             _slot_image(b, part.offset, stop, part.name)
         else:
-            erased = _is_erased(view[part.offset:stop])
+            erased = is_erased(view[part.offset:stop])
             b.region(part.offset, stop - part.offset, "erased" if erased else "data",
                      part.name)
     b.notes.append("ESP8266 RTOS SDK layout: apps are linked for their partition offset and "
@@ -1422,7 +1399,7 @@ def _rboot_flash(view: memoryview, boot: Esp8266Image) -> Esp8266Finding:
         b.details["rboot_config"] = cfg.to_dict()
         roms = list(cfg.slots)
     else:
-        kind = "erased" if _is_erased(sector) else "data"
+        kind = "erased" if is_erased(sector) else "data"
         b.region(0x1000, SECTOR, kind, "rboot-config",
                  "blank: rBoot writes its default config on first boot" if kind == "erased"
                  else "not an rBoot config: rBoot replaces it with its default")
@@ -1536,7 +1513,7 @@ class MicroPythonFirmware:
 def _micropython(view: memoryview, image: Esp8266Image) -> Esp8266Finding | None:
     size = len(view)
     end = image.end
-    if size < MP_IROM + 16 or end > MP_SIZE_WORD or not _is_erased(view[end:MP_SIZE_WORD]):
+    if size < MP_IROM + 16 or end > MP_SIZE_WORD or not is_erased(view[end:MP_SIZE_WORD]):
         return None
     total = _u32(view, MP_SIZE_WORD)
     if not MP_IROM < total <= size - 16:

@@ -29,6 +29,7 @@ from .formats import esp32_image as esp32_fmt
 from .io import MAX_FILE_SIZE
 from .otadata import BootSelection, OtaData, looks_like_otadata
 from .partition_table import Partition, PartitionTable
+from .spans import gaps, is_erased
 from .units import SECTOR, align_up, format_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -41,18 +42,6 @@ if TYPE_CHECKING:
 
 TABLE_AREA = 0x1000
 DEFAULT_TABLE_OFFSET = 0x8000
-_FF_CHUNK = b"\xff" * 0x10000
-
-
-def is_erased(view: memoryview | bytes) -> bool:
-    """Whether every byte is 0xFF (erased flash), without copying the data."""
-    view = memoryview(view)
-    step = len(_FF_CHUNK)
-    for start in range(0, len(view), step):
-        chunk = view[start:start + step]
-        if chunk != _FF_CHUNK[:len(chunk)]:
-            return False
-    return True
 
 
 @dataclass(frozen=True)
@@ -764,22 +753,10 @@ def _looks_like_micropython(contents: list[PartitionContent]) -> bool:
 
 def _fill_gaps(regions: list[Region], view: memoryview, base: int) -> list[Region]:
     """Insert regions for the parts of the file no structure claims."""
-    out: list[Region] = []
-    pos = 0
-    for r in regions:
-        if r.offset > pos:
-            out.append(_gap(view, pos, r.offset, base))
-        out.append(r)
-        pos = max(pos, r.offset + r.size)
-    if pos < len(view):
-        out.append(_gap(view, pos, len(view), base))
-    return out
-
-
-def _gap(view: memoryview, start: int, stop: int, base: int) -> Region:
-    if is_erased(view[start:stop]):
-        return Region(start, stop - start, start + base, "erased", "(unused)")
-    return Region(start, stop - start, start + base, "gap", "(unused)", "not erased")
+    unclaimed = [Region(a, b - a, a + base, "erased", "(unused)") if erased else
+                 Region(a, b - a, a + base, "gap", "(unused)", "not erased")
+                 for a, b, erased in gaps(view, ((r.offset, r.size) for r in regions))]
+    return sorted([*regions, *unclaimed], key=lambda r: r.offset)
 
 
 def _prefixed(checks: list[Check], label: str) -> list[Check]:

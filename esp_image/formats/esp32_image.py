@@ -10,6 +10,8 @@ Only headers are declared with construct: megabytes of segment data are sliced, 
 
 from __future__ import annotations
 
+from ._layout import lazy_declarations
+
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
@@ -84,15 +86,4 @@ def _declare() -> dict[str, Any]:
             "SecureBootV1Block": SecureBootV1Block, "SignatureBlockV2": SignatureBlockV2}
 
 
-_DECLARED: dict[str, Any] = {}
-
-
-def __getattr__(name: str) -> Any:
-    # Built on first use: importing construct costs about 15 ms, and esp-image's run-time
-    # path parses with the layouts compiled from these declarations (_compiled.py).
-    if not _DECLARED:
-        _DECLARED.update(_declare())
-    try:
-        return _DECLARED[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+__getattr__ = lazy_declarations(__name__, _declare)

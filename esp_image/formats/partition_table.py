@@ -12,6 +12,8 @@ kind is decided by its first two bytes), so only the two record layouts are decl
 
 from __future__ import annotations
 
+from ._layout import lazy_declarations
+
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
@@ -130,15 +132,4 @@ def _declare() -> dict[str, Any]:
     return {"PartitionInfo": PartitionInfo, "Md5Record": Md5Record}
 
 
-_DECLARED: dict[str, Any] = {}
-
-
-def __getattr__(name: str) -> Any:
-    # Built on first use: importing construct costs about 15 ms, and esp-image's run-time
-    # path parses with the layouts compiled from these declarations (_compiled.py).
-    if not _DECLARED:
-        _DECLARED.update(_declare())
-    try:
-        return _DECLARED[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+__getattr__ = lazy_declarations(__name__, _declare)

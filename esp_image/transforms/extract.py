@@ -337,7 +337,7 @@ def _kind_text(kind: str) -> str:
 
 
 def _erased(data: bytes | memoryview) -> bool:
-    from ..image import is_erased
+    from ..spans import is_erased
 
     return is_erased(data)
 

@@ -349,7 +349,7 @@ def _carry_filesystems(image: Image, old: PartitionTable, new: PartitionTable, b
 
 
 def _erased(image: Image, start: int, stop: int, base: int) -> bool:
-    from ..image import is_erased
+    from ..spans import is_erased
 
     lo, hi = max(start - base, 0), min(stop - base, image.size)
     return lo >= hi or is_erased(image.data[lo:hi])
