@@ -25,6 +25,20 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Any
 
+    from .app_extras import Signature, SignatureBlock
+
+_EXTRAS = frozenset({"Signature", "SignatureBlock"})
+
+
+def __getattr__(name: str) -> object:
+    # Signatures are rare (Secure Boot) and live in app_extras, loaded on first use: two
+    # dataclasses fewer to generate on every start-up. Importing them from here keeps working.
+    if name in _EXTRAS:
+        from . import app_extras
+
+        return getattr(app_extras, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 MMU_PAGE_DEFAULT = 0x10000
 
 
@@ -142,42 +156,6 @@ class BootloaderDescriptor:
         """JSON form (``image.bootloader``)."""
         return {"version": self.version, "idf": self.idf_ver, "date_time": self.date_time,
                 "secure_version": self.secure_version}
-
-
-@dataclass(frozen=True)
-class SignatureBlock:
-    """One Secure Boot v2 signature block (``ets_secure_boot_sig_block_t``)."""
-
-    offset: int
-    version: int
-    scheme: str
-    image_digest: bytes
-    block_crc: int
-    computed_crc: int
-
-
-@dataclass(frozen=True)
-class Signature:
-    """A Secure Boot signature attached to an image.
-
-    Attributes:
-        scheme: ``sbv1``, ``sbv2-rsa`` or ``sbv2-ecdsa``.
-        offset: image offset of the SBv1 block or SBv2 sector.
-        size: bytes it occupies (68 or 4096).
-        blocks: the SBv2 blocks (empty for SBv1).
-        covered_digest: SHA-256/384 of everything the SBv2 blocks sign, computed.
-    """
-
-    scheme: str
-    offset: int
-    size: int
-    blocks: tuple[SignatureBlock, ...] = ()
-    covered_digest: dict[int, bytes] = field(default_factory=dict, compare=False)
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON form (``image.signature``)."""
-        return {"scheme": self.scheme, "blocks": max(len(self.blocks), 1), "offset": self.offset,
-                "size": self.size}
 
 
 @dataclass(frozen=True)
@@ -562,11 +540,15 @@ def _find_signature(view: memoryview, end: int) -> Signature | None:
         sig = bytes(block[4:])
         if (int.from_bytes(block[:4], "little") == 0 and sig not in (b"\xff" * 64, b"\0" * 64)
                 and all(b == 0xFF for b in rest)):
+            from .app_extras import Signature
+
             return Signature("sbv1", end, fmt.SBV1_BLOCK_SIZE)
     return None
 
 
 def _parse_sbv2(view: memoryview, sector: int) -> Signature:
+    from .app_extras import Signature, SignatureBlock
+
     blocks: list[SignatureBlock] = []
     available = min(len(view) - sector, fmt.SBV2_SECTOR_SIZE)
     scheme = "sbv2-rsa"

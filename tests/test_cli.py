@@ -181,7 +181,7 @@ def test_deferred_modules_load_on_use() -> None:
 
 
 def test_info_path_imports_nothing_heavy() -> None:
-    """esptool, typer, rich, crcmod and construct stay out of info/verify (start-up time)."""
+    """esptool, typer, rich, crcmod, construct and typing stay out of info/verify (start-up)."""
     code = (
         "import sys\n"
         f"sys.argv = ['esp-image', 'info', {FIRMWARE!r}, {APP!r}]\n"
@@ -191,7 +191,8 @@ def test_info_path_imports_nothing_heavy() -> None:
         "except SystemExit:\n"
         "    pass\n"
         "heavy = [m for m in ('esptool', 'typer', 'rich', 'crcmod', 'click', 'construct',\n"
-        "                     'littlefs', 'pyfatfs', 'esp_image.filesystems')\n"
+        "                     'littlefs', 'pyfatfs', 'esp_image.filesystems', 'typing',\n"
+        "                     'esp_image.app_extras')\n"
         "         if m in sys.modules]\n"
         "sys.stderr.write(repr(heavy))\n"
     )

@@ -255,3 +255,13 @@ def test_build_repairs_derived_fields() -> None:
     image = AppImage.from_bytes(bytes(data))
     assert _failed(image) == ["checksum", "sha256"]
     assert image.to_bytes() == good
+
+
+def test_rare_parts_reexported_lazily() -> None:
+    """Signature types load on first use and are importable under both module names."""
+    from esp_image import app_extras, app_image
+
+    assert app_image.Signature is app_extras.Signature
+    assert app_image.SignatureBlock is app_extras.SignatureBlock
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        _ = app_image.Nope
