@@ -213,7 +213,9 @@ def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: in
     end = size
     if app is not None and target is not None:
         end = max(end, target.offset - base + app.end)
-    out = bytearray(image.data) + b"\xff" * (end - size)
+    out = bytearray(image.data)
+    if end > size:
+        out += b"\xff" * (end - size)
 
     def erase(start: int, stop: int) -> None:
         lo, hi = max(start - base, 0), min(stop - base, len(out))
