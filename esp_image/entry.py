@@ -9,6 +9,7 @@ other option and every error in the arguments, goes to the typer application in
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 import types
@@ -94,6 +95,7 @@ def _fast(argv: list[str]) -> int | None:
     positional, values = parsed
     from . import commands
 
+    _started()
     if argv[0] == "retable":
         if len(positional) != 1:
             return None
@@ -130,9 +132,20 @@ def _defer_imports(*names: str) -> None:
             sys.modules[name] = _Deferred(name)
 
 
+def _started() -> None:
+    """Start-up imports are done: keep their objects out of every later collection."""
+    gc.freeze()
+    gc.enable()
+
+
 def main() -> None:
     """Run the command line."""
     argv = sys.argv[1:]
+    # Start-up creates thousands of long-lived objects (modules, classes, the dataclass
+    # methods) and the collector would walk them again and again for nothing: collecting is
+    # off until the command's modules are imported, then they are frozen (about 3 ms of a
+    # 60 ms retable). Only the CLI's own process does this, never a library import.
+    gc.disable()
     if argv != ["--version"]:
         _defer_imports("pdb", "pickle")
     code = _fast(argv)
@@ -147,6 +160,7 @@ def _typer_main(argv: list[str]) -> int:
 
     from .cli import app
 
+    _started()
     try:
         code = app(argv, prog_name="esp-image", standalone_mode=False)
     except typer.Abort:

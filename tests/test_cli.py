@@ -309,3 +309,24 @@ def test_flash_map_bar_proportions() -> None:
     cells, legend = _bar_cells(bar)
     assert "".join(c for c, _ in cells) == "a" * (BAR_WIDTH // 2) + "d" * (BAR_WIDTH // 2)
     assert [s for s, _, _ in legend] == ["a", "d"]
+
+
+@pytest.mark.parametrize("argv", [["info", FIRMWARE], ["diff", FIRMWARE, FIRMWARE]],
+                         ids=["fast-path", "typer"])
+def test_cli_collects_garbage_after_start_up(argv: list[str]) -> None:
+    """The CLI pauses the collector only while importing; a library import never touches it."""
+    code = (
+        "import gc, sys\n"
+        "import esp_image, esp_image.image\n"
+        "assert gc.isenabled(), 'importing the library disabled gc'\n"
+        f"sys.argv = ['esp-image', *{argv!r}]\n"
+        "from esp_image.entry import main\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stderr.write(f'{gc.isenabled()} {gc.get_freeze_count() > 0}')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False)
+    assert result.stderr == "True True", result.stderr
