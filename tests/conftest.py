@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,3 +46,9 @@ def corpus_path(name: str) -> Path:
 def fixture_path(name: str) -> Path:
     """Path of one project fixture in fixtures/."""
     return FIXTURES / name
+
+
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter (start-up and import-state tests need one)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=False)

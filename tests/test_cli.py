@@ -13,7 +13,7 @@ import pytest
 from esp_image import __version__, commands
 from esp_image.entry import _fast, _typer_main
 
-from .conftest import FIXTURES, corpus_path
+from .conftest import FIXTURES, corpus_path, run_python
 
 APP = str(FIXTURES / "esp32-app.bin")
 FIRMWARE = str(FIXTURES / "firmware-esp32-4MB.bin")
@@ -175,8 +175,7 @@ def test_deferred_modules_load_on_use() -> None:
         "import pdb\n"
         "assert callable(pdb.post_mortem) and 'bdb' in sys.modules\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=False)
+    result = run_python(code)
     assert result.returncode == 0, result.stderr
 
 
@@ -196,8 +195,7 @@ def test_info_path_imports_nothing_heavy() -> None:
         "         if m in sys.modules]\n"
         "sys.stderr.write(repr(heavy))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=False)
+    result = run_python(code)
     assert result.stderr == "[]", result.stderr
 
 
@@ -327,6 +325,5 @@ def test_cli_collects_garbage_after_start_up(argv: list[str]) -> None:
         "    pass\n"
         "sys.stderr.write(f'{gc.isenabled()} {gc.get_freeze_count() > 0}')\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=False)
+    result = run_python(code)
     assert result.stderr == "True True", result.stderr

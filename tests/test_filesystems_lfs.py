@@ -39,7 +39,7 @@ from esp_image.filesystems.lfs import (
     parse_superblock,
 )
 
-from .conftest import corpus_path
+from .conftest import corpus_path, run_python
 
 MICROPYTHON_FIRMWARE = "esptool_ESP32_GENERIC-20240602-v1.23.0.bin"
 FILE_AT = 0x1000  # the merged image is flashed at 0x1000 (bootloader first)
@@ -566,8 +566,6 @@ def test_random_trees_round_trip(tree: dict[str, object]) -> None:
 
 
 def test_detection_of_non_filesystem_data_imports_neither_library() -> None:
-    import subprocess
-    import sys
 
     code = (
         "import os, sys\n"
@@ -580,6 +578,5 @@ def test_detection_of_non_filesystem_data_imports_neither_library() -> None:
         "detect(mkfs(16 * 4096).image())\n"
         "assert 'littlefs' in sys.modules\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=False)
+    result = run_python(code)
     assert result.returncode == 0, result.stderr

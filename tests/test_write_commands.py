@@ -17,7 +17,7 @@ from esp_image.io import VerificationFailed, output_name, write_atomic
 from esp_image.transforms.flash import FlashParams, patch_image, set_flash_params
 from esp_image.transforms.ota import otadata_for
 
-from .conftest import FIXTURES, corpus_path
+from .conftest import FIXTURES, corpus_path, run_python
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -177,8 +177,7 @@ def test_crash_mid_write_leaves_no_output(work: Path) -> None:
         f"sys.argv = ['esp-image', 'flash-params', '--size', '8MB', '--in-place', {str(src)!r}]\n"
         "main()\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=False)
+    result = run_python(code)
     assert result.returncode == 9
     assert sha(src) == before
     assert Image.open(src).valid
