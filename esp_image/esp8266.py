@@ -22,7 +22,7 @@ from .errors import FormatError, TruncatedError
 from .formats import _common
 from .formats import esp8266 as fmt
 from .hashing import xor_checksum
-from .spans import gaps, is_erased
+from .spans import Region, fill_gaps, is_erased
 from .units import SECTOR, format_size, parse_size
 
 if TYPE_CHECKING:
@@ -930,30 +930,17 @@ class _Buildable(Protocol):
 
 
 @dataclass(frozen=True)
-class Esp8266Region:
-    """A contiguous part of an ESP8266 file.
+class Esp8266Region(Region):
+    """A contiguous part of an ESP8266 file: a :class:`~esp_image.spans.Region` with its model.
 
     Attributes:
-        offset: file offset; ``address`` the flash address of its first byte.
-        size: bytes of the file it covers.
         kind: ``image``, ``irom``, ``erased``, ``data``, ``init-data``, ``system-params``,
             ``rboot-config``, ``partition-table`` or ``gap``.
-        name: ``boot``, ``user1``, ``irom0``, ``rf_cal``... ; ``detail`` one line for a person.
+        name: ``boot``, ``user1``, ``irom0``, ``rf_cal``...
         model: the parsed object that rebuilds this region (``to_bytes()``), if any.
     """
 
-    offset: int
-    size: int
-    address: int
-    kind: str
-    name: str
-    detail: str = ""
     model: _Buildable | None = field(default=None, repr=False, compare=False)
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON form (``flash.regions[]``)."""
-        return {"offset": self.offset, "size": self.size, "address": self.address,
-                "kind": self.kind, "name": self.name, "detail": self.detail}
 
 
 @dataclass(frozen=True)
@@ -1088,20 +1075,11 @@ class _Builder:
         self.checks.append(Check("layout", not errors, 0, "; ".join(errors) if errors else what))
 
     def finish(self, kind: str, shape: str, flash_map: FlashMap | None) -> Esp8266Finding:
-        regions = _fill_gaps(sorted(self.regions, key=lambda r: r.offset), self.view,
-                             self.base)
+        regions = fill_gaps(self.regions, self.view, self.base, Esp8266Region)
         checks = sorted(self.checks, key=lambda c: c.offset)
         return Esp8266Finding(kind, shape, self.base, None, tuple(regions), tuple(checks),
                               tuple(self.issues), tuple(self.notes), flash_map, None,
                               self.details, self.view)
-
-
-def _fill_gaps(regions: list[Esp8266Region], view: memoryview, base: int
-               ) -> list[Esp8266Region]:
-    unclaimed = [Esp8266Region(a, b - a, a + base, "erased", "(unused)") if erased else
-                 Esp8266Region(a, b - a, a + base, "gap", "(unused)", "not erased")
-                 for a, b, erased in gaps(view, ((r.offset, r.size) for r in regions))]
-    return sorted([*regions, *unclaimed], key=lambda r: r.offset)
 
 
 def _image_summary(img: Esp8266Image) -> str:

@@ -29,7 +29,7 @@ from .formats import esp32_image as esp32_fmt
 from .io import MAX_FILE_SIZE
 from .otadata import BootSelection, OtaData, looks_like_otadata
 from .partition_table import Partition, PartitionTable
-from .spans import gaps, is_erased
+from .spans import Region, fill_gaps, is_erased
 from .units import SECTOR, align_up, format_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -42,32 +42,6 @@ if TYPE_CHECKING:
 
 TABLE_AREA = 0x1000
 DEFAULT_TABLE_OFFSET = 0x8000
-
-
-@dataclass(frozen=True)
-class Region:
-    """A contiguous part of a flash file.
-
-    Attributes:
-        offset: file offset.
-        size: bytes of the file it covers.
-        address: flash address of its first byte.
-        kind: ``image``, ``partition-table``, ``otadata``, ``data``, ``erased`` or ``gap``.
-        name: ``bootloader``, ``partition-table`` or the partition's name.
-        detail: one line for a person.
-    """
-
-    offset: int
-    size: int
-    address: int
-    kind: str
-    name: str
-    detail: str = ""
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON form (``flash.regions[]``)."""
-        return {"offset": self.offset, "size": self.size, "address": self.address,
-                "kind": self.kind, "name": self.name, "detail": self.detail}
 
 
 @dataclass(frozen=True)
@@ -622,7 +596,7 @@ def _flash(view: memoryview, path: str | None, chip: chips.Chip, base: int) -> I
                             f"the file reaches flash {end_address:#x}, past the "
                             f"{format_size(flash_size)} in the bootloader header"))
     regions.sort(key=lambda r: r.offset)
-    regions = _fill_gaps(regions, view, base)
+    regions = fill_gaps(regions, view, base, Region)
     checks.sort(key=lambda c: c.offset)
     return Image(path, size, "flash", chip=chip, base=base, bootloader=bootloader, table=table,
                  table_address=table_address, otadata=otadata, boot=boot,
@@ -749,14 +723,6 @@ def _looks_like_micropython(contents: list[PartitionContent]) -> bool:
     apps = [c.image for c in contents if c.image is not None and c.image.app_desc is not None]
     return bool(apps) and all(a.app_desc is not None and not a.app_desc.project_name
                               and not a.app_desc.version for a in apps)
-
-
-def _fill_gaps(regions: list[Region], view: memoryview, base: int) -> list[Region]:
-    """Insert regions for the parts of the file no structure claims."""
-    unclaimed = [Region(a, b - a, a + base, "erased", "(unused)") if erased else
-                 Region(a, b - a, a + base, "gap", "(unused)", "not erased")
-                 for a, b, erased in gaps(view, ((r.offset, r.size) for r in regions))]
-    return sorted([*regions, *unclaimed], key=lambda r: r.offset)
 
 
 def _prefixed(checks: list[Check], label: str) -> list[Check]:

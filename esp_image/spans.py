@@ -1,10 +1,41 @@
-"""Erased flash and the unclaimed stretches of a file, shared by every flash-file model."""
+"""Regions of a flash file, erased flash and unclaimed stretches, shared by every flash model."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from typing import TypeVar
+
+    R = TypeVar("R", bound="Region")
+
+
+@dataclass(frozen=True)
+class Region:
+    """A contiguous part of a flash file.
+
+    Attributes:
+        offset: file offset.
+        size: bytes of the file it covers.
+        address: flash address of its first byte.
+        kind: ``image``, ``partition-table``, ``otadata``, ``data``, ``erased`` or ``gap``.
+        name: ``bootloader``, ``partition-table`` or the partition's name.
+        detail: one line for a person.
+    """
+
+    offset: int
+    size: int
+    address: int
+    kind: str
+    name: str
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON form (``flash.regions[]``)."""
+        return {"offset": self.offset, "size": self.size, "address": self.address,
+                "kind": self.kind, "name": self.name, "detail": self.detail}
 
 _FF_CHUNK = b"\xff" * 0x10000
 
@@ -32,3 +63,12 @@ def gaps(view: memoryview, claimed: Iterable[tuple[int, int]]) -> list[tuple[int
     if pos < len(view):
         out.append((pos, len(view), is_erased(view[pos:])))
     return out
+
+
+def fill_gaps(regions: list[R], view: memoryview, base: int, cls: type[R]) -> list[R]:
+    """``regions`` plus a ``cls`` region (erased or gap) per unclaimed stretch, by offset."""
+    ordered = sorted(regions, key=lambda r: r.offset)
+    unclaimed = [cls(a, b - a, a + base, "erased", "(unused)") if erased else
+                 cls(a, b - a, a + base, "gap", "(unused)", "not erased")
+                 for a, b, erased in gaps(view, ((r.offset, r.size) for r in ordered))]
+    return sorted([*ordered, *unclaimed], key=lambda r: r.offset)
