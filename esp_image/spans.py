@@ -37,6 +37,7 @@ class Region:
         return {"offset": self.offset, "size": self.size, "address": self.address,
                 "kind": self.kind, "name": self.name, "detail": self.detail}
 
+
 _FF_CHUNK = b"\xff" * 0x10000
 
 
