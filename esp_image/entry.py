@@ -143,7 +143,7 @@ def main() -> None:
     argv = sys.argv[1:]
     # Start-up creates thousands of long-lived objects (modules, classes, the dataclass
     # methods) and the collector would walk them again and again for nothing: collecting is
-    # off until the command's modules are imported, then they are frozen (about 3 ms of a
+    # off until the command's modules are imported, then they are frozen (about 4 ms of a
     # 60 ms retable). Only the CLI's own process does this, never a library import.
     gc.disable()
     if argv != ["--version"]:
