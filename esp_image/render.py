@@ -318,12 +318,18 @@ def _otadata_table(image: Image) -> Table:
 def _boot_text(image: Image) -> str:
     boot = image.boot
     assert boot is not None
-    target = "factory app" if boot.slot is None else f"ota_{boot.slot}"
+    target = {"factory": "factory app", "test": "test app",
+              "none": "no app"}.get(boot.target, boot.target)
     if image.table is not None and boot.slot is not None:
-        slots = image.table.ota_slots
-        if boot.slot < len(slots):
-            target = f"ota_{boot.slot} ({slots[boot.slot].name})"
+        part = next((p for p in image.table.ota_slots if p.ota_index == boot.slot), None)
+        if part is not None:
+            target = f"ota_{boot.slot} ({part.name})"
     text = f"{target}: {boot.reason}"
+    if boot.skipped:
+        passed = ", ".join(f"{t} ({why})" for t, why in boot.skipped)
+        text += f"; the bootloader skips {passed}"
+    for condition in boot.depends:
+        text += f"; {condition}"
     if boot.pending_note:
         text += f"; {boot.pending_note}"
     return text
