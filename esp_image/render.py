@@ -19,7 +19,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import TextIO
 
-    from .checks import Check
+    from .checks import Check, Issue
     from .filesystems import FileSystemInfo
     from .image import Image
     from .partition_table import PartitionTable
@@ -313,6 +313,29 @@ def _otadata_table(image: Image) -> Table:
         status = "valid" if e.is_valid else ("invalid state" if e.is_invalid else "bad CRC")
         t.rows.append([str(i), str(e.ota_seq), e.state_name, crc, status])
     return t
+
+
+def otadata_report(image: Image, issues: Sequence[Issue], *, quiet: bool = False
+                   ) -> list[Block]:
+    """``esp-image otadata FILE``: where the records are, both records, the boot answer."""
+    blocks: list[Block] = []
+    if not quiet:
+        name = image.path or "<bytes>"
+        part = image.table.otadata if image.table is not None else None
+        if image.kind == "otadata":
+            blocks.append(f"{name}: otadata file")
+        elif part is None:
+            blocks.append(f"{name}: no otadata partition")
+        else:
+            blocks.append(f"{name}: otadata partition {part.name!r} at {part.offset:#x}")
+        if image.otadata is not None:
+            blocks.append(_otadata_table(image))
+        if image.boot is not None:
+            blocks.append(f"boot: {_boot_text(image)}")
+    blocks.extend(f"{i.severity}: {i.message}" for i in issues)
+    if not quiet and image.kind == "otadata":  # the slot-count assumption of a bare file
+        blocks.extend(f"note: {n}" for n in image.notes)
+    return blocks
 
 
 def _boot_text(image: Image) -> str:
