@@ -69,6 +69,8 @@ Output = Annotated[str | None, typer.Option("-o", "--output",
                                             help="Output file (default: a tagged name next "
                                                  "to the input).")]
 InPlace = Annotated[bool, typer.Option("--in-place", help="Rewrite the input (atomically).")]
+Force = Annotated[bool, typer.Option("--force", help="Do it anyway: select an OTA slot whose "
+                                     "app the bootloader would skip (erased or damaged).")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write "
                                                          "nothing.")]
 File = Annotated[str, typer.Argument(help="The firmware file.", metavar="FILE")]
@@ -154,15 +156,17 @@ def otadata(
                                                               "otadata file (default 2).")
                      ] = None,
     output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
+    force: Force = False,
     json: Json = False, quiet: Quiet = False, debug: Debug = False,
 ) -> None:
-    """Choose the OTA slot that boots, writing the record ESP-IDF would write.
+    """Show or choose the OTA slot that boots, writing the record ESP-IDF would write.
 
+    Without --boot, --state or --erase it only reports both records and what boots.
     Example: [bold]esp-image otadata --boot ota_1 firmware.bin[/bold]
     """
     _done(commands.run_otadata(file, boot=boot, state=state, erase=erase, slots=slots,
                                output=output, in_place=in_place, dry_run=dry_run, as_json=json,
-                               debug=debug, quiet=quiet))
+                               debug=debug, quiet=quiet, force=force))
 
 
 @app.command()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from .errors import EspImageError
 from .image import Image
@@ -272,21 +273,61 @@ def run_flash_params(path: str, *, size: str | None, mode: str | None, freq: str
 
 def run_otadata(path: str, *, boot: str | None, state: str | None, erase: bool,
                 slots: int | None, output: str | None, in_place: bool, dry_run: bool,
-                as_json: bool, debug: bool = False, quiet: bool = False) -> int:
-    """``esp-image otadata``."""
+                as_json: bool, debug: bool = False, quiet: bool = False,
+                force: bool = False) -> int:
+    """``esp-image otadata``: report (no change option) or rewrite the OTA selection."""
     def body() -> int:
         from .transforms.ota import otadata_for
 
+        if erase and (boot is not None or state is not None):
+            given = " and ".join(o for o, v in (("--boot", boot), ("--state", state)) if v)
+            raise UsageProblem(f"--erase cannot be combined with {given}: erasing leaves no "
+                               "selection (the factory app, else ota_0, boots)")
+        if boot is None and state is None and not erase:
+            if output or in_place or dry_run or force:
+                raise UsageProblem("nothing to change: give --boot, --state or --erase "
+                                   "(otadata FILE alone reports and writes nothing)")
+            return _report_otadata(path, slots, as_json, quiet)
         image = _open(path)
         slot = _slot_number(image, boot) if boot is not None else None
         data, actions = otadata_for(image, slot=slot, state=state, erase=erase,
-                                    ota_slot_count=slots)
+                                    ota_slot_count=slots, force=force)
         after = Image.from_bytes(data)
         extra: dict[str, object] = {"boot": after.boot.to_dict() if after.boot else None}
         return emit_write(source=path, output=choose_output(path, output, in_place, "otadata"),
                           data=data, actions=actions, dry_run=dry_run, as_json=as_json,
                           extra=extra, quiet=quiet)
     return run_guarded(body, debug=debug)
+
+
+def _report_otadata(path: str, slots: int | None, as_json: bool, quiet: bool) -> int:
+    """Both records and the boot answer; a file without otadata is described, not refused."""
+    from .transforms.ota import otadata_location
+
+    image = _open(path)
+    if not (image.kind == "flash" and image.table is not None
+            and image.table.otadata is None):
+        otadata_location(image, slots)  # one line for a file that holds no otadata
+    boot = image.boot
+    if image.kind == "otadata" and slots not in (None, 2) and image.otadata is not None:
+        boot = image.otadata.select(ota_slot_count=slots or 2, has_factory=False)
+        image = replace(image, boot=boot)
+    issues = [i for i in image.issues if i.code == "boot-fallback"]
+    if as_json:
+        import json
+
+        doc = {"path": path, "kind": image.kind,
+               "otadata": image.otadata.to_dict() if image.otadata is not None else None,
+               "boot": boot.to_dict() if boot is not None else None,
+               "issues": [i.to_dict() for i in issues],
+               "notes": list(image.notes) if image.kind == "otadata" else []}
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return EXIT_OK
+    if not quiet or issues:
+        from .render import otadata_report, plain
+
+        sys.stdout.write(plain(otadata_report(image, issues, quiet=quiet)))
+    return EXIT_OK
 
 
 def _slot_number(image: Image, boot: str) -> int:

@@ -643,7 +643,7 @@ def _boot_text(image: Image) -> str | None:
     if boot is None:
         return None
     if boot.slot is None:
-        return "factory"
+        return boot.target  # factory, test, or none when no app loads
     slots = image.table.ota_slots if image.table is not None else ()
     if boot.slot < len(slots):
         return f"ota_{boot.slot} ({slots[boot.slot].name})"

@@ -26,8 +26,9 @@ from .app_image import AppImage
 from .checks import Check, Issue
 from .errors import EspImageError, FormatError, InputError
 from .formats import esp32_image as esp32_fmt
+from .formats import partition_table as partition_fmt
 from .io import MAX_FILE_SIZE
-from .otadata import BootSelection, OtaData, looks_like_otadata
+from .otadata import AppSlots, AppStatus, BootSelection, OtaData, looks_like_otadata
 from .partition_table import Partition, PartitionTable
 from .spans import Region, fill_gaps, is_erased
 from .units import SECTOR, align_up, format_size
@@ -179,6 +180,13 @@ class Image:
     def apps(self) -> tuple[PartitionContent, ...]:
         """Contents of the app partitions of a flash file."""
         return tuple(p for p in self.partitions if p.partition.is_app)
+
+    def app_slots(self) -> AppSlots | None:
+        """What the bootloader finds in each app partition (None without a table in a flash
+        file): the input of :meth:`BootSelection.loaded_from`."""
+        if self.kind != "flash" or self.table is None or self.chip is None:
+            return None
+        return _app_slots(list(self.partitions), self.chip)
 
     def to_bytes(self) -> bytes:
         """Rebuild the file from the parsed models (byte-identical for valid input).
@@ -577,7 +585,8 @@ def _flash(view: memoryview, path: str | None, chip: chips.Chip, base: int) -> I
         table_issues.extend(more_issues)
         checks.append(_layout_check(table_issues, table_pos))
         issues.extend(table_issues)
-        boot = _boot_selection(table, otadata, contents, notes)
+        boot = _boot_selection(table, otadata, contents, notes, chip)
+        issues.extend(_boot_issues(boot))
         for content in contents:
             start = content.partition.offset - base
             if content.covered:
@@ -694,22 +703,101 @@ def _filesystem(region: memoryview, size: int) -> FileSystemInfo | None:
 
 
 def _boot_selection(table: PartitionTable, otadata: OtaData | None,
-                    contents: list[PartitionContent], notes: list[str]) -> BootSelection | None:
+                    contents: list[PartitionContent], notes: list[str],
+                    chip: chips.Chip) -> BootSelection | None:
     slots = table.ota_slots
+    apps = _app_slots(contents, chip)
     if table.otadata is None:
-        if table.factory is None and not slots:
+        if not table.app_partitions:
             return None
-        if table.factory is None:
-            notes.append("no otadata partition: the bootloader boots ota_0")
-        return BootSelection(slot=None if table.factory else 0, copy=None,
-                             reason="no otadata partition",
-                             factory_fallback=table.factory is not None, seeding=False,
-                             pending_note=None)
+        # No otadata partition: the loader starts at the factory index (§5.1).
+        return BootSelection(slot=None, copy=None, reason="no otadata partition",
+                             factory_fallback=table.factory is not None).loaded_from(apps)
     if otadata is None:
         notes.append("otadata is not in the file; on a freshly erased flash the bootloader "
                      "boots " + ("the factory app" if table.factory else "ota_0"))
         otadata = OtaData.erased()
-    return otadata.select(ota_slot_count=len(slots), has_factory=table.factory is not None)
+    return otadata.select(ota_slot_count=len(slots), has_factory=table.factory is not None,
+                          apps=apps)
+
+
+_TEST_SUBTYPE = partition_fmt.SUBTYPES[partition_fmt.TYPE_APP]["test"]
+
+
+def _app_slots(contents: list[PartitionContent], chip: chips.Chip) -> AppSlots:
+    """The bootloader's partition scan (``bootloader_utility_load_partition_table``).
+
+    A later partition of the same role replaces an earlier one, as in ``bs->ota[]``; every
+    OTA partition counts towards ``app_count``, so a gap in the ota_N numbers is a slot
+    without a partition.
+    """
+    slots: dict[int, AppStatus] = {}
+    factory: AppStatus | None = None
+    test: AppStatus | None = None
+    count = 0
+    for content in contents:
+        part = content.partition
+        if not part.is_app:
+            continue
+        status = _app_status(content, chip) if part.size else None
+        if part.is_factory:
+            factory = status
+        elif part.subtype == _TEST_SUBTYPE:
+            test = status
+        elif part.ota_index is not None:
+            count += 1
+            if status is None:
+                slots.pop(part.ota_index, None)
+            else:
+                slots[part.ota_index] = status
+    return AppSlots(count, slots, factory, test)
+
+
+def _app_status(content: PartitionContent, chip: chips.Chip) -> AppStatus:
+    """Whether ``bootloader_load_image`` accepts this partition's app, as far as the file shows."""
+    part = content.partition
+    if content.state == "absent":
+        return AppStatus("unknown", f"not in the file (flash {part.offset:#x})")
+    if content.state == "erased":
+        return AppStatus("invalid", "erased")
+    image = content.image
+    if image is None:
+        return AppStatus("invalid", "no app image")
+    if image.truncated and content.covered < part.size:
+        return AppStatus("unknown", "the file ends inside its app image")
+    if image.problems:
+        return AppStatus("invalid", "; ".join(image.problems))
+    if image.end > part.size:
+        return AppStatus("invalid", f"its {image.end:#x}-byte app is larger than the partition")
+    # The checks below are the ones CONFIG_BOOTLOADER_SKIP_VALIDATE_* turns off.
+    failed = []
+    if image.chip is not None and image.chip != chip:
+        failed.append(f"built for {image.chip.title}")
+    if not image.checksum_valid:
+        failed.append("bad checksum")
+    if image.digest_valid is False:
+        failed.append("bad SHA-256")
+    if failed:
+        return AppStatus("invalid", ", ".join(failed), validation_only=True)
+    return AppStatus("valid")
+
+
+def _boot_issues(boot: BootSelection | None) -> list[Issue]:
+    """Warn when the bootloader passes over apps: the selected one does not start."""
+    if boot is None or not boot.apps_checked:
+        return []
+    found = []
+    if boot.skipped:
+        passed = ", ".join(f"{target} ({why})" for target, why in boot.skipped)
+        outcome = ("no app boots: the bootloader resets" if boot.target == "none"
+                   else f"{boot.target} boots")
+        found.append(Issue("warning", "boot-fallback",
+                           f"{boot.selected_target} is selected but the bootloader skips "
+                           f"{passed}; {outcome}"))
+    elif boot.target == "none" and not boot.depends:
+        found.append(Issue("warning", "boot-fallback",
+                           "no app partition the bootloader can load: it resets"))
+    return found
 
 
 def _looks_like_micropython(contents: list[PartitionContent]) -> bool:

@@ -19,7 +19,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import TextIO
 
-    from .checks import Check
+    from .checks import Check, Issue
     from .filesystems import FileSystemInfo
     from .image import Image
     from .partition_table import PartitionTable
@@ -315,15 +315,44 @@ def _otadata_table(image: Image) -> Table:
     return t
 
 
+def otadata_report(image: Image, issues: Sequence[Issue], *, quiet: bool = False
+                   ) -> list[Block]:
+    """``esp-image otadata FILE``: where the records are, both records, the boot answer."""
+    blocks: list[Block] = []
+    if not quiet:
+        name = image.path or "<bytes>"
+        part = image.table.otadata if image.table is not None else None
+        if image.kind == "otadata":
+            blocks.append(f"{name}: otadata file")
+        elif part is None:
+            blocks.append(f"{name}: no otadata partition")
+        else:
+            blocks.append(f"{name}: otadata partition {part.name!r} at {part.offset:#x}")
+        if image.otadata is not None:
+            blocks.append(_otadata_table(image))
+        if image.boot is not None:
+            blocks.append(f"boot: {_boot_text(image)}")
+    blocks.extend(f"{i.severity}: {i.message}" for i in issues)
+    if not quiet and image.kind == "otadata":  # the slot-count assumption of a bare file
+        blocks.extend(f"note: {n}" for n in image.notes)
+    return blocks
+
+
 def _boot_text(image: Image) -> str:
     boot = image.boot
     assert boot is not None
-    target = "factory app" if boot.slot is None else f"ota_{boot.slot}"
+    target = {"factory": "factory app", "test": "test app",
+              "none": "no app"}.get(boot.target, boot.target)
     if image.table is not None and boot.slot is not None:
-        slots = image.table.ota_slots
-        if boot.slot < len(slots):
-            target = f"ota_{boot.slot} ({slots[boot.slot].name})"
+        part = next((p for p in image.table.ota_slots if p.ota_index == boot.slot), None)
+        if part is not None:
+            target = f"ota_{boot.slot} ({part.name})"
     text = f"{target}: {boot.reason}"
+    if boot.skipped:
+        passed = ", ".join(f"{t} ({why})" for t, why in boot.skipped)
+        text += f"; the bootloader skips {passed}"
+    for condition in boot.depends:
+        text += f"; {condition}"
     if boot.pending_note:
         text += f"; {boot.pending_note}"
     return text

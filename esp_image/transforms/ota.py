@@ -40,19 +40,16 @@ def select_slot(otadata: OtaData, slot: int, *, ota_slot_count: int,
     return replace(switched, entries=(entries[0], entries[1]))
 
 
-def otadata_for(image: Image, *, slot: int | None = None, state: str | None = None,
-                erase: bool = False, ota_slot_count: int | None = None
-                ) -> tuple[bytes, list[str]]:
-    """New file bytes with the otadata changed; and what changed, one line each.
+def otadata_location(image: Image, ota_slot_count: int | None = None
+                     ) -> tuple[OtaData, int, int]:
+    """The otadata of a bare otadata file or a flash file: (records, file offset, slot count).
 
-    Works on a bare otadata file (the slot count defaults to 2 unless given) and on a flash
-    file holding an otadata partition (the slot count comes from its table).
+    The slot count of a bare file defaults to 2 unless given; a flash file's comes from its
+    table.
     """
     if image.kind == "otadata" and image.otadata is not None:
-        current = image.otadata
-        where = 0
-        n = ota_slot_count or 2
-    elif image.kind == "flash" and image.table is not None and image.base is not None:
+        return image.otadata, 0, ota_slot_count or 2
+    if image.kind == "flash" and image.table is not None and image.base is not None:
         part = image.table.otadata
         if part is None:
             raise InputError(f"{image.path or 'input'}: the partition table has no otadata "
@@ -61,11 +58,25 @@ def otadata_for(image: Image, *, slot: int | None = None, state: str | None = No
         if where < 0 or where + fmt.OTADATA_SIZE > image.size:
             raise InputError(f"{image.path or 'input'}: the otadata partition ({part.offset:#x}) "
                              "is not inside the file")
-        current = image.otadata or OtaData.erased()
-        n = ota_slot_count or len(image.table.ota_slots)
-    else:
-        raise InputError(f"{image.path or 'input'} is {image.kind}; otadata needs an otadata "
-                          "file or a flash file with an otadata partition")
+        return (image.otadata or OtaData.erased(), where,
+                ota_slot_count or len(image.table.ota_slots))
+    raise InputError(f"{image.path or 'input'} is {image.kind}; otadata needs an otadata "
+                     "file or a flash file with an otadata partition")
+
+
+def otadata_for(image: Image, *, slot: int | None = None, state: str | None = None,
+                erase: bool = False, ota_slot_count: int | None = None, force: bool = False
+                ) -> tuple[bytes, list[str]]:
+    """New file bytes with the otadata changed; and what changed, one line each.
+
+    Works on a bare otadata file (the slot count defaults to 2 unless given) and on a flash
+    file holding an otadata partition (the slot count comes from its table). In a flash file,
+    booting a slot whose app the bootloader would skip (erased, damaged, no partition) is
+    refused unless ``force``.
+    """
+    current, where, n = otadata_location(image, ota_slot_count)
+    apps = image.app_slots()
+    has_factory = image.table is not None and image.table.factory is not None
     if erase or (slot is None and state is None):
         new = OtaData.erased()
         actions = ["otadata erased: the bootloader boots the factory app, else ota_0"]
@@ -81,9 +92,24 @@ def otadata_for(image: Image, *, slot: int | None = None, state: str | None = No
         if not 0 <= slot < n:
             raise LayoutError(f"slot {slot} does not exist: the table has {n} OTA slot(s)")
         new = select_slot(current, slot, ota_slot_count=n, state=state)
-        choice = new.select(ota_slot_count=n, has_factory=False)
+        choice = new.select(ota_slot_count=n, has_factory=has_factory)
         actions = [f"otadata: ota_{slot} boots ({choice.reason}); "
                    f"state {new.entries[choice.copy or 0].state_name}"]
+        if apps is not None:
+            loaded = new.select(ota_slot_count=n, has_factory=has_factory, apps=apps)
+            status = apps.status(slot)
+            why = "no partition" if status is None else status.reason
+            if status is None or status.state == "invalid":
+                if not force:
+                    raise LayoutError(
+                        f"ota_{slot} holds no app the bootloader accepts ({why}): it would "
+                        f"skip it and boot {loaded.target}; use --force to select it anyway")
+                actions[0] = (f"otadata: ota_{slot} selected ({choice.reason}); state "
+                              f"{new.entries[choice.copy or 0].state_name}")
+                actions.append(f"forced: the bootloader skips ota_{slot} ({why}) and boots "
+                               f"{loaded.target}")
+            elif status.state == "unknown":
+                actions.extend(loaded.depends[:1])
     out = bytearray(image.data)
     out[where:where + fmt.OTADATA_SIZE] = new.to_bytes()
     return bytes(out), actions
