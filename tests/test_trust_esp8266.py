@@ -1,0 +1,119 @@
+"""Issue 12 items 2, 3 and 5: --chip must agree with the file, a yaota8266 .ota is verified
+down to the app it carries, and the NONOS flash maps come from one definition that
+``info``, ``layout esp8266`` and ``flash-params`` share."""
+
+from __future__ import annotations
+
+import io
+import itertools
+from pathlib import Path
+
+import pytest
+
+from esp_image import commands
+from esp_image.errors import LayoutError
+from esp_image.esp8266 import FLASH_MAPS, Esp8266Image, parse_esp8266_flash_size
+from esp_image.transforms.esp8266 import plan_layout, set_esp8266_flash_params
+
+from .conftest import corpus_path
+from .test_esp8266_layouts import v1_image
+
+USER1 = "nonos306_at_user1.1024.new.2.bin"   # NONOS AT, 512+512 map, irom at 0x40201010
+USER2 = "nonos306_at_user2.1024.new.2.bin"   # the same, user2: irom at 0x40281010
+RBOOT_ROM1 = "mgwr_rboot_rom1_0x82000.bin"   # rBoot ROM: not a NONOS slot link
+
+
+def _run(command: str, *args: str) -> tuple[int, str, str]:
+    """Run a command through the installed CLI (fresh process: exit code, stdout, stderr)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "esp_image", command, *args],
+                          capture_output=True, text=True, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
+# ====================================================================== 5. NONOS flash maps
+OTA_MAPS = [m for m in FLASH_MAPS.values() if m.slot_size and m.supported]
+
+
+@pytest.mark.parametrize("fmap", FLASH_MAPS.values(), ids=lambda m: m.name)
+def test_flash_map_rows_never_overlap(fmap) -> None:  # type: ignore[no-untyped-def]
+    rows = fmap.addresses()
+    for (name, addr, size, _), (after, nxt, _, _) in itertools.pairwise(rows):
+        assert addr + size <= nxt, f"{name} ends at {addr + size:#x}, past {after} at {nxt:#x}"
+    last = rows[-1]
+    assert last[1] + last[2] == fmap.size
+
+
+def test_user2_of_the_1mb_map_stops_at_rf_cal() -> None:
+    rows = {name: (addr, size) for name, addr, size, _ in FLASH_MAPS[2].addresses()}
+    assert rows["user1"] == (0x1000, 0x7F000)        # 508 KB: the first half less boot
+    assert rows["user2"] == (0x81000, 0x7A000)       # 488 KB: RF cal is at 0xFB000
+    assert rows["user2"][0] + rows["user2"][1] == rows["rf_cal"][0] == 0xFB000
+
+
+@pytest.mark.parametrize("fmap", OTA_MAPS, ids=lambda m: m.name)
+def test_info_and_layout_give_the_same_slots(fmap) -> None:  # type: ignore[no-untyped-def]
+    info_rows = {name: (addr, size) for name, addr, size, _ in fmap.addresses()}
+    plan = plan_layout(fmap)
+    for name in ("user1", "user2"):
+        entry = plan.entry(name)
+        assert info_rows[name] == (entry.address, entry.size) == fmap.user_slot(int(name[-1]))
+
+
+def test_info_prints_the_488kb_user2_slot(tmp_path: Path) -> None:
+    # Any image whose header declares the 1 MB map (byte 3 = 0x20) shows the map's table.
+    path = tmp_path / "app.bin"
+    path.write_bytes(v1_image([(0x40100000, b"\x11" * 64)], size_freq=0x20))
+    out = io.StringIO()
+    assert commands.info([str(path)], out=out) == 0
+    user2 = next(line for line in out.getvalue().splitlines() if line.split()[:1] == ["user2"])
+    assert user2.split()[1:4] == ["0x81000", "0x7a000", "(488KB)"]
+    layout = plan_layout("1MB").entry("user2")
+    assert (layout.address, layout.size) == (0x81000, 0x7A000)
+
+
+# ---------------------------------------------------------------------- flash-params --size
+@pytest.mark.corpus
+@pytest.mark.parametrize(("name", "size", "reason"), [
+    (USER2, "512KB", "needs a user2 build (irom at 0x40241010)"),
+    (USER2, "4MB-c1", "needs a user2 build (irom at 0x40201010)"),
+    (USER2, "256KB", "has no boot/user slots"),
+    (USER1, "512KB", "its slot at 0x1000 holds 0x3f000"),
+])
+def test_flash_params_refuses_a_map_the_link_cannot_run_in(name: str, size: str,
+                                                           reason: str) -> None:
+    with pytest.raises(LayoutError, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        set_esp8266_flash_params(corpus_path(name).read_bytes(), size=size)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(("name", "size"), [
+    (USER2, "4MB"), (USER2, "2MB"), (USER1, "4MB-c1"), (USER1, "16MB"), (RBOOT_ROM1, "4MB-c1"),
+])
+def test_flash_params_allows_maps_the_link_runs_in(name: str, size: str) -> None:
+    out = set_esp8266_flash_params(corpus_path(name).read_bytes(), size=size)
+    assert Esp8266Image.from_bytes(out).flash_map == parse_esp8266_flash_size(size)
+
+
+@pytest.mark.corpus
+def test_flash_params_cli_refusal_writes_nothing(tmp_path: Path) -> None:
+    src = tmp_path / "user2.bin"
+    src.write_bytes(corpus_path(USER2).read_bytes())
+    code, stdout, stderr = _run("flash-params", "--size", "512KB", str(src))
+    assert code == 1 and stdout == ""
+    assert stderr.count("\n") == 1 and "refused" in stderr and "0x40281010" in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["user2.bin"]
+
+
+@pytest.mark.corpus
+def test_flash_params_on_a_nonos_dump_checks_every_user_bin() -> None:
+    from .test_esp8266_layouts import _nonos_dump
+
+    dump = _nonos_dump()                             # 1 MB map: user2 at 0x81000
+    with pytest.raises(LayoutError, match=r"user2 at 0x81000 is in no slot of the 4MB-c1"):
+        set_esp8266_flash_params(dump, size="4MB-c1")
+    assert set_esp8266_flash_params(dump, size="4MB")[3] >> 4 == 4
+    # Without a user2 bin, only user1 (linked for 0x40201010) has to run: any OTA map does.
+    assert set_esp8266_flash_params(_nonos_dump(user2=False), size="4MB-c1")[3] >> 4 == 6
