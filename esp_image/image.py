@@ -343,8 +343,9 @@ def _yaota_ota(view: memoryview, path: str | None) -> Image:
         notes.append(f"the payload is not a yaota8266 main app: {exc.reason}")
     else:
         notes.append(f"payload: main app, boot8266 verdict: {app.verdict}")
+    checks = tuple(sorted((*ota.checks(0), *ota.payload_checks()), key=lambda c: c.offset))
     return Image(path, len(view), "yaota8266-ota", chip=chips.chip_by_name("esp8266"),
-                 checks=tuple(ota.checks(0)), notes=tuple(notes), ota_file=ota, data=view)
+                 checks=checks, notes=tuple(notes), ota_file=ota, data=view)
 
 
 def _esp8266(view: memoryview, path: str | None) -> Image | None:

@@ -4,13 +4,16 @@ down to the app it carries, and the NONOS flash maps come from one definition th
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
+import json
+import struct
 from pathlib import Path
 
 import pytest
 
-from esp_image import commands
+from esp_image import Image, commands
 from esp_image.errors import LayoutError
 from esp_image.esp8266 import FLASH_MAPS, Esp8266Image, parse_esp8266_flash_size
 from esp_image.transforms.esp8266 import plan_layout, set_esp8266_flash_params
@@ -117,3 +120,78 @@ def test_flash_params_on_a_nonos_dump_checks_every_user_bin() -> None:
     assert set_esp8266_flash_params(dump, size="4MB")[3] >> 4 == 4
     # Without a user2 bin, only user1 (linked for 0x40201010) has to run: any OTA map does.
     assert set_esp8266_flash_params(_nonos_dump(user2=False), size="4MB-c1")[3] >> 4 == 6
+
+
+# ====================================================================== 3. yaota8266 .ota
+def _main_app() -> bytes:
+    """A makeimg main app (v1 image + irom at +0x9000 + MD5) that boot8266 boots."""
+    from esp_image.transforms.yaota import make_main_app
+
+    image = v1_image([(0x40100000, b"\x11" * 0x100), (0x3FFE8000, b"\x22" * 0x40)])
+    return make_main_app(image, bytes(range(256)) * 4, irom_name="firmware.elf-0x45000.bin")
+
+
+def _ota(payload: bytes, *, chunk: int = 256) -> bytes:
+    """A .ota file laid out as ota_client.py signs it (fake 64-byte signatures, §4.5)."""
+    records = b"yaota8266\x01"
+    chunks = [(i, payload[i:i + chunk]) for i in range(0, len(payload), chunk)]
+    for seq, (offset, data) in enumerate([*chunks, (0, b""), (0, b""), (0, b"")], 1):
+        body = struct.pack("<HHI", 0, len(data), offset) + data
+        body += bytes(-len(body) % 16)
+        gram = struct.pack("<I", seq) + body + b"\x55" * 64
+        records += struct.pack("<H", len(gram)) + gram
+    return records + b"\0\0" + hashlib.sha1(records).digest()
+
+
+def _payload_byte(at: int) -> int:
+    """File offset of payload byte ``at`` in an ``_ota`` file (256-byte chunks)."""
+    gram = 10 + (at // 256) * (2 + 4 + 16 + 256 + 64)
+    return gram + 2 + 12 + at % 256
+
+
+def _failed(image: Image) -> dict[str, str]:
+    return {c.name: c.detail for c in image.checks if not c.valid}
+
+
+def test_ota_carrying_a_booting_main_app_verifies() -> None:
+    app = _main_app()
+    image = Image.from_bytes(_ota(app))
+    assert image.kind == "yaota8266-ota" and image.valid, _failed(image)
+    md5 = next(c for c in image.checks if c.name == "yaota-md5")
+    assert md5.offset == _payload_byte(len(app) - 16)   # where the MD5 is in the file
+    assert [c.offset for c in image.checks] == sorted(c.offset for c in image.checks)
+
+
+def test_ota_whose_firmware_no_longer_matches_its_md5_fails_verify(tmp_path: Path) -> None:
+    app = bytearray(_main_app())
+    app[0x9000 + 5] ^= 0x40                     # an irom byte: covered by the MD5 only
+    ota = _ota(bytes(app))                      # file SHA-1 is fresh: only the MD5 can tell
+    image = Image.from_bytes(ota)
+    assert set(_failed(image)) == {"yaota-md5"}
+    assert "MD5 mismatch" in _failed(image)["yaota-md5"]
+    path = tmp_path / "firmware-ota.bin.ota"
+    path.write_bytes(ota)
+    out = io.StringIO()
+    assert commands.verify([str(path)], out=out) == 1
+    assert "yaota-md5" in out.getvalue()
+    out = io.StringIO()
+    assert commands.verify([str(path)], as_json=True, out=out) == 1
+    doc = json.loads(out.getvalue())
+    assert doc["valid"] is False
+    assert [c["name"] for c in doc["checks"] if not c["valid"]] == ["yaota-md5"]
+
+
+def test_ota_holding_only_end_markers_fails_verify(tmp_path: Path) -> None:
+    image = Image.from_bytes(_ota(b""))
+    assert image.kind == "yaota8266-ota"
+    assert "no data datagrams" in _failed(image)["structure"]
+    path = tmp_path / "empty.ota"
+    path.write_bytes(_ota(b""))
+    assert _run("verify", str(path))[0] == 1
+
+
+def test_ota_whose_payload_is_not_a_main_app_fails_verify() -> None:
+    image = Image.from_bytes(_ota(bytes(range(256)) * 8))
+    assert set(_failed(image)) == {"structure"}
+    assert "payload: not a yaota8266 main app" in _failed(image)["structure"]
+    assert image.to_dict()["valid"] is False
