@@ -18,7 +18,7 @@ from esp_image.errors import LayoutError
 from esp_image.esp8266 import FLASH_MAPS, Esp8266Image, parse_esp8266_flash_size
 from esp_image.transforms.esp8266 import plan_layout, set_esp8266_flash_params
 
-from .conftest import corpus_path
+from .conftest import corpus_path, fixture_path
 from .test_esp8266_layouts import v1_image
 
 USER1 = "nonos306_at_user1.1024.new.2.bin"   # NONOS AT, 512+512 map, irom at 0x40201010
@@ -195,3 +195,66 @@ def test_ota_whose_payload_is_not_a_main_app_fails_verify() -> None:
     assert set(_failed(image)) == {"structure"}
     assert "payload: not a yaota8266 main app" in _failed(image)["structure"]
     assert image.to_dict()["valid"] is False
+
+
+# ====================================================================== 2. --chip
+FIRMWARE = fixture_path("firmware-esp32-4MB.bin")   # merged ESP32 firmware (chip id 0)
+APP = fixture_path("esp32-app.bin")
+
+
+@pytest.mark.parametrize("chip", ["esp32s3", "esp32c3", "esp32p4", "esp8266"])
+@pytest.mark.parametrize("shape", ["merged", "app", "dump"])
+def test_chip_that_disagrees_with_the_header_fails(chip: str, shape: str) -> None:
+    data = {"merged": FIRMWARE.read_bytes(), "app": APP.read_bytes(),
+            "dump": b"\xff" * 0x1000 + FIRMWARE.read_bytes()}[shape]
+    image = Image.from_bytes(data, chip=chip)
+    assert image.chip is not None and image.chip.name == "esp32"   # read as what it is
+    failed = _failed(image)
+    assert set(failed) == {"chip"}
+    assert chip in failed["chip"] and "ESP32 (chip id 0" in failed["chip"]
+    assert image.to_dict()["valid"] is False
+
+
+def test_chip_that_agrees_is_a_passing_check() -> None:
+    image = Image.from_bytes(FIRMWARE.read_bytes(), chip="esp32")
+    assert image.valid
+    assert [c.valid for c in image.checks if c.name == "chip"] == [True]
+    # Without --chip there is nothing to compare: no chip check.
+    assert "chip" not in [c.name for c in Image.from_bytes(FIRMWARE.read_bytes()).checks]
+
+
+def test_verify_and_info_with_a_wrong_chip() -> None:
+    code, stdout, stderr = _run("verify", "--chip", "esp32s3", str(FIRMWARE))
+    assert code == 1 and stderr == ""
+    assert "FAIL" in stdout and "chip" in stdout and "esp32s3" in stdout and "ESP32 " in stdout
+    code, stdout, _ = _run("verify", "--chip", "esp32s3", "--json", str(FIRMWARE))
+    doc = json.loads(stdout)
+    assert code == 1 and doc["valid"] is False and doc["chip"] == "esp32"
+    assert [c["name"] for c in doc["checks"] if not c["valid"]] == ["chip"]
+    code, stdout, _ = _run("info", "--chip", "esp32s3", str(FIRMWARE))
+    assert code == 0 and "verdict: INVALID (1 failed check)" in stdout
+    assert _run("verify", "--chip", "esp32", str(FIRMWARE))[0] == 0
+
+
+def test_esp8266_files_state_their_family(tmp_path: Path) -> None:
+    data = v1_image([(0x40100000, b"\x11" * 64)])
+    assert Image.from_bytes(data, chip="esp8266").valid
+    image = Image.from_bytes(data, chip="esp32")
+    assert image.chip is not None and image.chip.name == "esp8266"
+    assert "ESP8266" in _failed(image)["chip"]
+    path = tmp_path / "app.bin"
+    path.write_bytes(data)
+    code, stdout, _ = _run("verify", "--chip", "esp32s3", "--json", str(path))
+    assert code == 1 and [c["name"] for c in json.loads(stdout)["checks"]
+                          if not c["valid"]] == ["chip"]
+    code, stdout, _ = _run("info", "--chip", "esp32s3", str(path))
+    assert code == 0 and "chip" in stdout and "FAILED" in stdout
+    ota = Image.from_bytes(_ota(_main_app()), chip="esp32c3")
+    assert set(_failed(ota)) == {"chip"}
+
+
+def test_files_that_state_no_chip_get_no_chip_check() -> None:
+    table = fixture_path("partitions-4MiB.bin").read_bytes()
+    for data in (table, b"\xff" * 4096, fixture_path("otadata-ota0.bin").read_bytes()):
+        image = Image.from_bytes(data, chip="esp32s3")
+        assert "chip" not in [c.name for c in image.checks] and image.valid
