@@ -36,6 +36,9 @@ Files = Annotated[list[str], typer.Argument(help="Firmware files, tables, otadat
                                             metavar="FILE...")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document (see the contract).")]
 Chip = Annotated[str | None, typer.Option("--chip", help="Force the chip, e.g. esp32s3.")]
+FileChip = Annotated[str | None, typer.Option(
+    "--chip", help="The chip the files must be for, e.g. esp32s3: a file that states another "
+                   "fails its chip check.")]
 Quiet = Annotated[bool, typer.Option("-q", "--quiet", help="Print only problems.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")]
 NoLimit = Annotated[bool, typer.Option("--no-size-limit",
@@ -43,7 +46,7 @@ NoLimit = Annotated[bool, typer.Option("--no-size-limit",
 
 
 @app.command()
-def info(files: Files, json: Json = False, chip: Chip = None, quiet: Quiet = False,
+def info(files: Files, json: Json = False, chip: FileChip = None, quiet: Quiet = False,
          debug: Debug = False, no_size_limit: NoLimit = False) -> None:
     """Identify each file, parse it completely, run every check and describe it.
 
@@ -54,7 +57,7 @@ def info(files: Files, json: Json = False, chip: Chip = None, quiet: Quiet = Fal
 
 
 @app.command()
-def verify(files: Files, json: Json = False, chip: Chip = None, quiet: Quiet = False,
+def verify(files: Files, json: Json = False, chip: FileChip = None, quiet: Quiet = False,
            debug: Debug = False, no_size_limit: NoLimit = False) -> None:
     """Run every integrity check; exit 0 if all pass, 1 if anything is damaged.
 

@@ -83,6 +83,20 @@ class FlashMap:
         """Flash address of user2.bin (slot size + 0x1000)."""
         return self.slot_size + 0x1000 if self.slot_size else None
 
+    def user_slot(self, number: int) -> tuple[int, int] | None:
+        """``(address, size)`` of the user1 or user2 slot (None without OTA).
+
+        A slot runs to the next slot, or to the RF-cal sector when that comes first: on the
+        256+256 and 512+512 maps of 512 KB and 1 MB the system sectors sit inside the second
+        half, so user2 is 0x5000 shorter than user1 (488 KB on the 1 MB map, esp8266.md §6).
+        This is the one definition ``info``, the dump reader and ``layout esp8266`` share.
+        """
+        if not self.slot_size or number not in (1, 2):
+            return None
+        address = self.slot_size * (number - 1) + SECTOR
+        end = min(self.slot_size * number, self.rf_cal)
+        return address, end - address
+
     @property
     def max_user_bin(self) -> int | None:
         """Largest user bin the SDK's OTA code accepts (slot size - 0x5000, ``local_ota.c``)."""
@@ -129,11 +143,11 @@ class FlashMap:
     def addresses(self) -> list[tuple[str, int, int, str]]:
         """The map as rows ``(name, address, size, what goes there)``, in address order."""
         rows: list[tuple[str, int, int, str]] = []
-        if self.slot_size and self.user1 is not None and self.user2 is not None:
+        user1, user2 = self.user_slot(1), self.user_slot(2)
+        if user1 is not None and user2 is not None:
             rows.append(("boot", 0, 0x1000, "boot_v1.x.bin (second-stage bootloader)"))
-            rows.append(("user1", self.user1, self.slot_size - 0x1000, "user1.bin"))
-            rows.append(("user2", self.user2, self.slot_size - 0x1000,
-                         "user2.bin (OTA slot 2)"))
+            rows.append(("user1", *user1, "user1.bin"))
+            rows.append(("user2", *user2, "user2.bin (OTA slot 2)"))
         rows.append(("rf_cal", self.rf_cal, 0x1000, "RF calibration (written by the SDK)"))
         rows.append(("init_data", self.init_data, 0x1000, "esp_init_data_default.bin"))
         rows.append(("system_params", self.system_params, 0x3000,
@@ -1280,11 +1294,10 @@ def _nonos_flash(view: memoryview, boot: Esp8266Image) -> Esp8266Finding:
                        "has no OTA map; only user1 at 0x1000 was examined")
         _slot_image(b, 0x1000, size, "user1")
         return b.finish("flash", "nonos-flash", fmap)
-    slot_len = fmap.slot_size - 0x1000
     users: dict[int, Esp8266Image | None] = {}
-    for number, addr in ((1, 0x1000), (2, fmap.user2 or 0)):
-        bound = min(addr + slot_len, fmap.rf_cal)
-        users[number] = _slot_image(b, addr, bound, f"user{number}")
+    for number in (1, 2):
+        addr, room = fmap.user_slot(number) or (0, 0)
+        users[number] = _slot_image(b, addr, addr + room, f"user{number}")
         img = users[number]
         limit = fmap.max_user_bin
         if img is not None and limit is not None and img.end > limit:

@@ -143,7 +143,9 @@ class Image:
 
         Args:
             path: the file.
-            chip: force the chip (e.g. ``"esp32s3"``) instead of detecting it.
+            chip: the chip the file must be for (e.g. ``"esp32s3"``): a file that states
+                another fails its ``chip`` check; where the file states none, it is read as
+                this chip.
             max_size: refuse larger files (None: no limit).
 
         Raises:
@@ -166,7 +168,8 @@ class Image:
         if not len(view):
             raise InputError(f"{path or 'input'}: file is empty")
         forced = chips.chip_by_name(chip) if chip else None
-        return _identify(view, path, forced)
+        found = _identify(view, path, forced)
+        return _chip_check(found, forced) if forced is not None else found
 
     # ------------------------------------------------------------------ derived
     @property
@@ -304,11 +307,18 @@ def _identify(view: memoryview, path: str | None, forced: chips.Chip | None) -> 
         return _bare_otadata(view, path)
     if bytes(view[:9]) == b"yaota8266":
         return _yaota_ota(view, path)
+    if forced is not None and forced.chip_id is None:
+        # --chip esp8266: ESP8266 images carry no chip id, so their reading comes first; with
+        # none, the file is identified as usual and the chip check names what it is.
+        found = _esp8266(view, path)
+        if found is not None and found.kind != "unknown":
+            return found
+        forced = None
     if view[0] == esp32_fmt.MAGIC:
         head = _plausible_esp32(view, 0, forced)
         if head is not None:
             result = _esp32_at_zero(view, path, head)
-            if result.valid or forced is not None:
+            if result.valid:
                 return result
             # ESP8266 and ESP32 share the magic; a damaged "ESP32" reading loses to an intact
             # ESP8266 one (an ESP8266 segment length can look like a known chip id).
@@ -351,8 +361,9 @@ def _yaota_ota(view: memoryview, path: str | None) -> Image:
         notes.append(f"the payload is not a yaota8266 main app: {exc.reason}")
     else:
         notes.append(f"payload: main app, boot8266 verdict: {app.verdict}")
+    checks = tuple(sorted((*ota.checks(0), *ota.payload_checks()), key=lambda c: c.offset))
     return Image(path, len(view), "yaota8266-ota", chip=chips.chip_by_name("esp8266"),
-                 checks=tuple(ota.checks(0)), notes=tuple(notes), ota_file=ota, data=view)
+                 checks=checks, notes=tuple(notes), ota_file=ota, data=view)
 
 
 def _esp8266(view: memoryview, path: str | None) -> Image | None:
@@ -379,18 +390,58 @@ def _esp8266(view: memoryview, path: str | None) -> Image | None:
 
 def _plausible_esp32(view: memoryview, pos: int, forced: chips.Chip | None
                      ) -> chips.Chip | None:
-    """The chip of a plausible ESP32-family header at ``pos``, else None."""
+    """The chip of a plausible ESP32-family header at ``pos``, else None.
+
+    The header's own chip id wins: a forced ESP32-family chip only fills in for a header too
+    short to hold one or with an unknown id (a disagreeing ``--chip`` is a failed ``chip``
+    check, see :func:`_chip_check`).
+    """
+    own = _header_chip(view, pos)
+    if own is not None and view[pos + 23] in (0, 1):
+        return own
+    return forced if forced is not None and forced.chip_id is not None else None
+
+
+def _header_chip(view: memoryview, pos: int) -> chips.Chip | None:
+    """The released chip an ESP32-family header at ``pos`` names, else None."""
     if len(view) - pos < esp32_fmt.HEADER_SIZE:
-        if forced is None or forced.chip_id is None:
-            return None
-        return forced
-    chip_id = int.from_bytes(view[pos + 12:pos + 14], "little")
-    hash_appended = view[pos + 23]
-    if forced is not None:
-        return forced if forced.chip_id is not None else None
-    if not chips.is_known_chip_id(chip_id) or hash_appended not in (0, 1):
         return None
-    return chips.chip_by_id(chip_id)
+    chip_id = int.from_bytes(view[pos + 12:pos + 14], "little")
+    return chips.chip_by_id(chip_id) if chips.is_known_chip_id(chip_id) else None
+
+
+def _chip_check(image: Image, forced: chips.Chip) -> Image:
+    """``image`` with a ``chip`` check comparing ``--chip`` with what the file states.
+
+    ESP32-family files state their chip in the header of the image at 0 (the bootloader of a
+    flash file); ESP8266 files by their format (they carry no chip id). Files that state no
+    chip (tables, otadata, filesystems, erased or unknown data, a header whose chip id is not a
+    released chip) get no check: there ``--chip`` only fills in what the file does not say.
+    """
+    from dataclasses import replace
+
+    if (image.esp8266 is not None and image.kind != "unknown") or image.ota_file is not None:
+        stated, offset = chips.chip_by_name("esp8266"), 0
+        how = "an ESP8266 format, which carries no chip id"
+    elif image.kind in ("image", "flash"):
+        offset = image.bootloader_file_offset if image.kind == "flash" else 0
+        header = _header_chip(image.data, offset)
+        if header is None:
+            return image
+        stated, how = header, f"chip id {header.chip_id} in its header"
+        offset += 12
+    else:
+        return image
+    if stated == forced:
+        check = Check("chip", True, offset, f"--chip {forced.name}: the file is for "
+                                            f"{stated.title} ({how})")
+    else:
+        check = Check("chip", False, offset, f"--chip {forced.name} ({forced.title}) given, "
+                                             f"but the file is for {stated.title} ({how})")
+    checks = tuple(sorted((*image.checks, check), key=lambda c: c.offset))
+    if image.esp8266 is not None:
+        return replace(image, checks=checks, esp8266=replace(image.esp8266, checks=checks))
+    return replace(image, checks=checks)
 
 
 def _esp32_at_zero(view: memoryview, path: str | None, chip: chips.Chip) -> Image:

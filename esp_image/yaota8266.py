@@ -642,6 +642,8 @@ class OtaFile:
                            f"{expected:#x} (the server drops it: \"Unexpected offset\")")
                 break
             expected += d.length
+        if not data:
+            out.append("no data datagrams: the update carries no firmware, only end markers")
         ends = [i for i, d in enumerate(self.datagrams) if d.is_end]
         if not ends:
             out.append("no end marker (len 0, offset 0): the server never writes the last "
@@ -675,6 +677,33 @@ class OtaFile:
         else:
             out.append(Check("sha1", False, base + self.end, "no SHA-1 stored (truncated)"))
         return out
+
+    def payload_checks(self) -> list[Check]:
+        """The main app the update writes, checked as boot8266 checks it after the update:
+        :meth:`MainApp.checks` (``structure``, ``checksum``, ``yaota-md5``) with each offset
+        moved to the ``.ota`` byte that carries it.
+
+        Empty when the datagrams do not form one contiguous payload (the ``structure`` check of
+        :meth:`checks` fails then). A payload that is not a main app is a failed ``structure``
+        check: ota-server writes it over the main app, and boot8266 then stays in OTA mode.
+        """
+        data = self.data_datagrams
+        if not data or self.layout_problems() or any(d.problems for d in self.datagrams):
+            return []
+
+        def file_offset(at: int) -> int:
+            for d in data:
+                if at < d.offset + d.length:
+                    return d.data_offset + max(0, at - d.offset)
+            return data[-1].data_offset + data[-1].length
+
+        try:
+            app = MainApp.from_bytes(self.payload)
+        except FormatError as exc:
+            return [Check("structure", False, data[0].data_offset,
+                          f"payload: {exc.reason}")]
+        return [Check(c.name, c.valid, file_offset(c.offset), f"payload: {c.detail}")
+                for c in app.checks()]
 
     def to_bytes(self) -> bytes:
         """Rebuild the file (SHA-1 recomputed; bytes after it kept).
