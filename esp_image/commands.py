@@ -285,14 +285,14 @@ def run_retable(path: str, *, flash_size: str | None, table: str | None, app_siz
         image = _open(path)
         result = retable(image, options)
         target = choose_output(path, output, in_place, options.tag(), force=force)
-        assert image.chip is not None and image.base is not None  # retable() requires both
+        # retable() refuses a file without a chip and a base, so both are known here
+        command = esptool_write_flash(image.chip.name, image.base, target) \
+            if image.chip is not None and image.base is not None else None
         code = emit_write(source=path, output=target, data=result.data, actions=result.actions,
                           notes=result.notes, dry_run=dry_run, as_json=as_json, quiet=quiet,
                           extra={"flash_size": result.flash_size,
                                  "partitions": _table_rows(result.table)},
-                          original=image.data,
-                          flash_command=esptool_write_flash(image.chip.name, image.base,
-                                                            target))
+                          original=image.data, flash_command=command)
         if not as_json and not quiet and result.data != image.data:
             sys.stdout.write(plain([partition_table_block(result.table)]))
         return code
