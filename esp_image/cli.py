@@ -72,11 +72,12 @@ Output = Annotated[str | None, typer.Option("-o", "--output",
                                             help="Output file (default: a tagged name next "
                                                  "to the input).")]
 InPlace = Annotated[bool, typer.Option("--in-place", help="Rewrite the input (atomically).")]
-Force = Annotated[bool, typer.Option("--force", help="Do it anyway: select an OTA slot whose "
-                                     "app the bootloader would skip (erased or damaged).")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write "
                                                          "nothing.")]
 File = Annotated[str, typer.Argument(help="The firmware file.", metavar="FILE")]
+Force = Annotated[bool, typer.Option("--force", help="Do it anyway: replace an existing file "
+                                     "under the default output name (otadata: also select a slot "
+                                     "whose app the bootloader would skip).")]
 
 
 def _done(code: int) -> None:
@@ -105,7 +106,7 @@ def retable(
         "--erase-fs", help="Erase filesystems that move or change size instead of copying "
                            "their files.")] = False,
     output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
-    json: Json = False, quiet: Quiet = False, debug: Debug = False,
+    force: Force = False, json: Json = False, quiet: Quiet = False, debug: Debug = False,
 ) -> None:
     """Give a merged firmware a new flash size and/or partition table, safely.
 
@@ -119,8 +120,8 @@ def retable(
     _done(commands.run_retable(
         file, flash_size=flash_size, table=table, app_size=app_size, resize=resize or [],
         add=add or [], delete=delete or [], rename=rename or [], erase_fs=erase_fs,
-        output=output,
-        in_place=in_place, dry_run=dry_run, as_json=json, quiet=quiet, debug=debug))
+        output=output, in_place=in_place, dry_run=dry_run, as_json=json, quiet=quiet,
+        debug=debug, force=force))
 
 
 @app.command("flash-params")
@@ -132,7 +133,7 @@ def flash_params(
     freq: Annotated[str | None, typer.Option("--freq", help="Flash clock, e.g. 40m, 80m.")
                     ] = None,
     output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
-    json: Json = False, quiet: Quiet = False, debug: Debug = False,
+    force: Force = False, json: Json = False, quiet: Quiet = False, debug: Debug = False,
 ) -> None:
     """Set flash size, mode and/or frequency in image headers (hashes and CRCs repaired).
 
@@ -143,7 +144,7 @@ def flash_params(
     """
     _done(commands.run_flash_params(file, size=size, mode=mode, freq=freq, output=output,
                                     in_place=in_place, dry_run=dry_run, as_json=json,
-                                    debug=debug, quiet=quiet))
+                                    debug=debug, quiet=quiet, force=force))
 
 
 @app.command()
@@ -159,8 +160,7 @@ def otadata(
                                                               "otadata file (default 2).")
                      ] = None,
     output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
-    force: Force = False,
-    json: Json = False, quiet: Quiet = False, debug: Debug = False,
+    force: Force = False, json: Json = False, quiet: Quiet = False, debug: Debug = False,
 ) -> None:
     """Show or choose the OTA slot that boots, writing the record ESP-IDF would write.
 
@@ -180,7 +180,8 @@ def extract(
     output: Output = None,
     raw: Annotated[bool, typer.Option("--raw", help="The whole region, not just the image.")
                    ] = False,
-    dry_run: DryRun = False, json: Json = False, quiet: Quiet = False, debug: Debug = False,
+    dry_run: DryRun = False, force: Force = False, json: Json = False, quiet: Quiet = False,
+    debug: Debug = False,
 ) -> None:
     """Cut a bootloader, table, otadata or partition out of a firmware file.
 
@@ -189,7 +190,7 @@ def extract(
     Example: [bold]esp-image extract firmware.bin factory -o app.bin[/bold]
     """
     _done(commands.run_extract(file, what, output=output, raw=raw, as_json=json, debug=debug,
-                               quiet=quiet, dry_run=dry_run))
+                               quiet=quiet, dry_run=dry_run, force=force))
 
 
 @app.command()
@@ -225,7 +226,8 @@ def table(
                       ] = "0x8000",
     flash_size: Annotated[str | None, typer.Option("--flash-size",
                                                    help="Check the table fits.")] = None,
-    dry_run: DryRun = False, json: Json = False, quiet: Quiet = False, debug: Debug = False,
+    dry_run: DryRun = False, force: Force = False, json: Json = False, quiet: Quiet = False,
+    debug: Debug = False,
 ) -> None:
     """Print a table as ESP-IDF CSV, or compile a CSV to a binary table (like gen_esp32part).
 
@@ -233,7 +235,8 @@ def table(
     [bold]esp-image table partitions.csv -o partitions.bin[/bold]
     """
     _done(commands.run_table(file, output=output, offset=offset, flash_size=flash_size,
-                             as_json=json, debug=debug, quiet=quiet, dry_run=dry_run))
+                             as_json=json, debug=debug, quiet=quiet, dry_run=dry_run,
+                             force=force))
 
 
 @app.command()
@@ -242,14 +245,15 @@ def convert(
     to: Annotated[str, typer.Option("--to", help="gen_appbin | esptool")],
     user: Annotated[int | None, typer.Option("--user", help="1 or 2 (gen_appbin)")] = None,
     output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
-    json: Json = False, quiet: Quiet = False, debug: Debug = False,
+    force: Force = False, json: Json = False, quiet: Quiet = False, debug: Debug = False,
 ) -> None:
     """Convert an ESP8266 v2 image between esptool's and gen_appbin's form (CRC repaired).
 
     Example: [bold]esp-image convert app.bin --to gen_appbin --user 1[/bold]
     """
     _done(commands.run_convert(file, to=to, user=user, output=output, in_place=in_place,
-                               dry_run=dry_run, as_json=json, debug=debug, quiet=quiet))
+                               dry_run=dry_run, as_json=json, debug=debug, quiet=quiet,
+                               force=force))
 
 
 layout_app = typer.Typer(help="Flash plans: what goes where, and the command to flash it.",

@@ -37,6 +37,7 @@ class _Options:
     output: str | None
     in_place: bool
     dry_run: bool
+    force: bool
     as_json: bool
     quiet: bool
     debug: bool
@@ -55,6 +56,9 @@ def fs_main(
     in_place: Annotated[bool, typer.Option("--in-place", help="Rewrite FILE (atomically).")
                         ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Do it anyway: replace an existing "
+                                                        "file under the default output name.")
+                     ] = False,
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only problems.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Tracebacks on internal errors.")
@@ -64,7 +68,7 @@ def fs_main(
 
     Example: [bold]esp-image fs firmware.bin put main.py boot.py /[/bold]
     """
-    ctx.obj = _Options(file, partition, output, in_place, dry_run, json, quiet, debug)
+    ctx.obj = _Options(file, partition, output, in_place, dry_run, force, json, quiet, debug)
 
 
 def _opts(ctx: typer.Context) -> _Options:
@@ -94,8 +98,11 @@ def _read_only(ctx: typer.Context, body: Callable[[_Options, Any], int]) -> None
 
 
 def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
-            fresh: Callable[[int], Any] | None = None) -> None:
-    """Apply ``change`` to the volume (or to ``fresh(size)``) and write the file back."""
+            fresh: Callable[[int], Any] | None = None, sources: list[str] | None = None) -> None:
+    """Apply ``change`` to the volume (or to ``fresh(size)``) and write the file back.
+
+    ``sources`` are files on this computer the change reads: ``-o`` may not name them.
+    """
     opts = _opts(ctx)
 
     def run() -> int:
@@ -103,6 +110,8 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
         from .io import verify_bytes
         from .transforms.fs import locate, put_back, region
 
+        output = commands.choose_output(opts.file, opts.output, opts.in_place, "fs",
+                                        force=opts.force, inputs=sources or [])
         image, target, data = _open(opts)
         made: list[str] = []
         if fresh is not None:
@@ -126,19 +135,18 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
         def verify(written: bytes) -> None:
             from .image import Image
 
-            if target.name != "image":
-                verify_bytes(written, what="the firmware")
+            verify_bytes(written, what="the firmware" if target.name != "image" else
+                         "the filesystem image")
             open_volume(region(Image.from_bytes(written), locate(
                 Image.from_bytes(written), opts.partition)))
 
         where = target.name if target.address is None else \
             f"{target.name} ({target.address:#x})"
         return commands.emit_write(
-            source=opts.file, output=commands.choose_output(opts.file, opts.output,
-                                                            opts.in_place, "fs"),
+            source=opts.file, output=output,
             data=new, actions=[f"{where}: {a}" for a in actions] or [f"{where}: {what}"],
             notes=notes, dry_run=opts.dry_run, as_json=opts.as_json, verify=verify,
-            quiet=opts.quiet)
+            quiet=opts.quiet, original=image.data)
     raise typer.Exit(commands.run_guarded(run, debug=opts.debug))
 
 
@@ -176,10 +184,11 @@ def fs_get(ctx: typer.Context, src: Path, dst: Annotated[str, typer.Argument(
         help="Where to write it on this computer.")]) -> None:
     """Copy a file out. Example: [bold]esp-image fs firmware.bin get /main.py main.py[/bold]"""
     def body(opts: _Options, volume: Any) -> int:
-        from .io import write_atomic
+        from .io import check_output, write_atomic
 
         data = volume.read(src)
         target = os.path.join(dst, os.path.basename(src)) if os.path.isdir(dst) else dst
+        check_output(target, [opts.file])
         write_atomic(target, data, verify=None)
         if not opts.quiet:
             sys.stdout.write(f"wrote {target} ({len(data)} bytes)\n")
@@ -223,7 +232,7 @@ def fs_put(ctx: typer.Context, src: Annotated[list[str], typer.Argument(
                 volume.write(target, data)
                 done.append(f"put {target} ({len(data)} bytes)")
         return done
-    _change(ctx, "put", change)
+    _change(ctx, "put", change, sources=sources)
 
 
 @fs_app.command("rm")

@@ -34,6 +34,8 @@ Debug = Annotated[bool, typer.Option("--debug", help="Show a traceback on intern
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Check and report; write nothing.")]
 Port = Annotated[str, typer.Option("--port", help="Serial port for the printed esptool "
                                                   "command.")]
+Force = Annotated[bool, typer.Option("--force", help="Do it anyway: replace an existing file "
+                                                      "under the default output name.")]
 AppOffset = Annotated[str, typer.Option("--offset", help="MAIN_APP_OFFSET the app is built "
                                                          "for (0 = a normal, non-OTA build).")]
 
@@ -94,9 +96,19 @@ def keygen(
     Example: [bold]esp-image yaota keygen -o priv.key[/bold]
     """
     def body() -> int:
-        from .transforms.yaota import RSA_WARNING, generate_key, modulus_line, public_key_pem
+        from .io import VerificationFailed, same_file
+        from .transforms.yaota import (
+            RSA_WARNING,
+            generate_key,
+            key_modulus,
+            modulus_line,
+            public_key_pem,
+        )
 
         targets = [output, *([pub] if pub else [])]
+        if pub and (os.path.abspath(pub) == os.path.abspath(output) or same_file(pub, output)):
+            raise commands.UsageProblem(f"--pub {pub} names the private key file too; give "
+                                        "the public key another name")
         existing = [t for t in targets if os.path.exists(t)]
         if existing and not force:
             raise commands.UsageProblem(
@@ -104,9 +116,15 @@ def keygen(
                 "devices built with the old one (use --force to replace it anyway)")
         pem = generate_key()
         line = modulus_line(pem)
-        _write(output, pem, mode=0o600)
+
+        def same_key(written: bytes) -> None:
+            if key_modulus(written) != key_modulus(pem):
+                raise VerificationFailed("refusing to write the key: it does not read back "
+                                         "as the key generated")
+
+        _write(output, pem, same_key, mode=0o600)
         if pub:
-            _write(pub, public_key_pem(pem))
+            _write(pub, public_key_pem(pem), same_key)
         written = ", ".join(targets)
         _report({"output": output, "pub": pub, "bits": 512, "exponent": 3,
                  "modulus_line": line, "warning": RSA_WARNING},
@@ -130,7 +148,7 @@ def mkapp(
                                                "firmware-combined.bin with --offset 0).")
                       ] = None,
     offset: AppOffset = "0x3c000",
-    dry_run: DryRun = False, json: Json = False, debug: Debug = False,
+    dry_run: DryRun = False, force: Force = False, json: Json = False, debug: Debug = False,
 ) -> None:
     """Build firmware-ota.bin from its two parts, exactly as MicroPython's makeimg.py does.
 
@@ -141,6 +159,7 @@ def mkapp(
     -o firmware-ota.bin[/bold]
     """
     def body() -> int:
+        from .io import check_output
         from .transforms.yaota import make_main_app
 
         app_offset = _int(offset, "--offset")
@@ -148,6 +167,7 @@ def mkapp(
                              main_app_offset=app_offset, irom_name=os.path.basename(irom))
         default = "firmware-ota.bin" if app_offset else "firmware-combined.bin"
         target = output or os.path.join(os.path.dirname(image), default)
+        check_output(target, [image, irom], default=not output, force=force)
         total = len(data) - 16
         return commands.emit_write(
             source=image, output=target, data=data, dry_run=dry_run, as_json=json,
@@ -169,8 +189,9 @@ def sign(
     output: Annotated[str | None, typer.Option("-o", "--output",
                                                help="The .ota file (default: FILE.ota).")
                       ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Sign even if FILE is not a main app "
-                                                        "boot8266 would boot.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Do it anyway: sign a FILE that is "
+                                        "not a main app boot8266 would boot, and replace an "
+                                        "existing FILE.ota.")] = False,
     json: Json = False, debug: Debug = False,
 ) -> None:
     """Make the signed .ota update, byte for byte as yaota8266's ota_client.py sign.
@@ -182,13 +203,14 @@ def sign(
     (writes firmware-ota.bin.ota)
     """
     def body() -> int:
-        from .io import VerificationFailed
+        from .io import VerificationFailed, check_output
         from .transforms.yaota import RSA_WARNING, key_modulus, sign_ota, verify_ota
 
+        target = output or file + ".ota"
+        check_output(target, [file, key], default=not output, force=force)
         pem = _read(key, "key", KEY_MAX)
         modulus = key_modulus(pem)
         data = sign_ota(_read(file, "main app"), pem, check_app=not force)
-        target = output or file + ".ota"
 
         def check(written: bytes) -> None:
             result = verify_ota(written, modulus=modulus)
@@ -291,7 +313,7 @@ def bundle(
         "-o", "--output", help="The initial image (default: <main app>-initial.bin).")
                       ] = None,
     port: Port = "PORT",
-    dry_run: DryRun = False, json: Json = False, debug: Debug = False,
+    dry_run: DryRun = False, force: Force = False, json: Json = False, debug: Debug = False,
 ) -> None:
     """Build the initial full image (yaota8266.bin, then the main app at MAIN_APP_OFFSET).
 
@@ -302,12 +324,13 @@ def bundle(
     Example: [bold]esp-image yaota bundle yaota8266.bin firmware-ota.bin -o initial.bin[/bold]
     """
     def body() -> int:
-        from .io import output_name
+        from .io import check_output, output_name
         from .transforms.yaota import initial_image_notes, make_initial_image, yaota_plan
 
         raw_bundle = _read(yaota8266, "yaota8266.bin")
         data = make_initial_image(raw_bundle, _read(main_app, "main app"))
         target = output or output_name(main_app, "initial")
+        check_output(target, [yaota8266, main_app], default=not output, force=force)
         plan = yaota_plan(raw_bundle)
         command = plan.write_flash_command(port, {"initial": target})
         notes = initial_image_notes(raw_bundle, data)

@@ -149,44 +149,88 @@ def emit_write(*, source: str | None, output: str, data: bytes, actions: Sequenc
                notes: Sequence[str] = (), dry_run: bool = False, as_json: bool = False,
                verify: bool | Callable[[bytes], None] = True,
                extra: dict[str, object] | None = None,
-               out: TextIO | None = None, quiet: bool = False) -> int:
-    """Write ``data`` to ``output`` atomically (unless ``dry_run``) and report what was done."""
-    from .io import verify_bytes, write_atomic
+               out: TextIO | None = None, quiet: bool = False,
+               original: bytes | memoryview | None = None,
+               flash_command: str | None = None) -> int:
+    """Write ``data`` to ``output`` atomically (unless ``dry_run``) and report what was done.
+
+    ``original`` is the input's bytes for a command that rewrites it: when ``data`` is equal,
+    nothing is written ("nothing to change"; JSON: no actions, ``written`` and ``changed``
+    false). ``flash_command`` is how to flash the result, printed after the report and given
+    to JSON as ``write_flash``.
+    """
+    from .io import same_file, verify_bytes, write_atomic
 
     stream = out or sys.stdout
-    if not dry_run:
+    changed = original is None or data != original
+    fd = _fileno(stream) if stream is sys.stdout else None
+    if fd is not None and same_file(output, fd):
+        stream = sys.stderr  # -o /dev/stdout: the report must not mix with the bytes
+    written = changed and not dry_run
+    if written:
         check = verify if callable(verify) else verify_bytes if verify else None
         write_atomic(output, data, verify=check)
+    if not changed:
+        actions, flash_command = (), None
     if as_json:
         import json
 
-        doc: dict[str, object] = {"input": source, "output": output, "written": not dry_run,
-                                  "size": len(data), "actions": list(actions),
-                                  "notes": list(notes), **(extra or {})}
+        doc: dict[str, object] = {"input": source, "output": output, "written": written,
+                                  "changed": changed, "size": len(data),
+                                  "actions": list(actions), "notes": list(notes),
+                                  **(extra or {})}
+        if flash_command is not None:
+            doc["write_flash"] = flash_command
         stream.write(json.dumps(doc, indent=2) + "\n")
         return EXIT_OK
     if quiet:
         return EXIT_OK
-    verb = "would write" if dry_run else "wrote"
-    lines = [f"{verb} {output} ({len(data)} bytes)"]
+    if not changed:
+        lines = [f"nothing to change: {source} already is what was asked; nothing written"]
+    else:
+        lines = [f"{'would write' if dry_run else 'wrote'} {output} ({len(data)} bytes)"]
     lines += [f"  - {a}" for a in actions]
     lines += [f"  note: {n}" for n in notes]
+    if flash_command is not None:
+        lines += ["flash it with:", f"  {flash_command}"]
     stream.write("\n".join(lines) + "\n")
     return EXIT_OK
 
 
+def _fileno(stream: TextIO) -> int | None:
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):  # io.StringIO and closed streams have none
+        return None
+
+
 def choose_output(path: str, output: str | None, in_place: bool, tag: str,
-                  suffix: str | None = None) -> str:
-    """``-o`` if given, the input with ``--in-place``, else a tagged name next to the input."""
-    from .io import output_name
+                  suffix: str | None = None, *, force: bool = False,
+                  inputs: Sequence[str] = ()) -> str:
+    """``-o`` if given, the input with ``--in-place``, else a tagged name next to the input.
+
+    Refuses (one line, exit 2) ``-o`` naming the input or one of ``inputs`` (by identity:
+    the same path spelled differently, a symlink or a hard link) and a default name that
+    exists, unless ``force``.
+    """
+    from .io import check_output, output_name
 
     if output and in_place:
         raise UsageProblem("give either -o/--output or --in-place, not both")
-    if output:
-        return output
-    if in_place:
+    if in_place:  # every input is read before the write
         return path
-    return output_name(path, tag, suffix=suffix)
+    target = output or output_name(path, tag, suffix=suffix)
+    check_output(target, [path, *inputs], default=not output, force=force)
+    return target
+
+
+def esptool_write_flash(chip: str, address: int, path: str, port: str = "PORT") -> str:
+    """The esptool 5 command that flashes ``path`` (a file whose byte 0 belongs at
+    ``address``: the file's base, e.g. 0x1000 for an ESP32 MicroPython firmware)."""
+    import shlex
+
+    words = ["esptool", "--chip", chip, "--port", port, "write-flash", f"{address:#x}", path]
+    return " ".join(shlex.quote(w) for w in words)
 
 
 def _open(path: str) -> Image:
@@ -222,14 +266,18 @@ def run_retable(path: str, *, flash_size: str | None, table: str | None, app_siz
                 resize: Sequence[str], add: Sequence[str], delete: Sequence[str],
                 rename: Sequence[str], output: str | None, in_place: bool, dry_run: bool,
                 as_json: bool, quiet: bool = False, debug: bool = False,
-                erase_fs: bool = False) -> int:
+                erase_fs: bool = False, force: bool = False) -> int:
     """``esp-image retable``."""
     def body() -> int:
         from .render import partition_table_block, plain
         from .transforms.retable import RetableOptions, retable
 
+        new_size = _size(flash_size, "-f/--flash-size")
+        if new_size == 0:  # not "keep the size": a flash of 0 bytes is not a size
+            raise UsageProblem(f"-f/--flash-size: {flash_size!r} is not a flash size "
+                               "(e.g. 4MB, 8MB, 16MB)")
         options = RetableOptions(
-            flash_size=_size(flash_size, "-f/--flash-size"), table=table,
+            flash_size=new_size, table=table,
             app_size=_size(app_size, "--app-size"),
             resize=tuple((n, _size(s, "--resize") or 0)
                          for n, s in (_pair(r, "=", "--resize") for r in resize)),
@@ -237,12 +285,16 @@ def run_retable(path: str, *, flash_size: str | None, table: str | None, app_siz
             rename=tuple(_pair(r, "=", "--rename") for r in rename), erase_fs=erase_fs)
         image = _open(path)
         result = retable(image, options)
-        target = choose_output(path, output, in_place, options.tag())
+        target = choose_output(path, output, in_place, options.tag(), force=force)
+        # retable() refuses a file without a chip and a base, so both are known here
+        command = esptool_write_flash(image.chip.name, image.base, target) \
+            if image.chip is not None and image.base is not None else None
         code = emit_write(source=path, output=target, data=result.data, actions=result.actions,
                           notes=result.notes, dry_run=dry_run, as_json=as_json, quiet=quiet,
                           extra={"flash_size": result.flash_size,
-                                 "partitions": _table_rows(result.table)})
-        if not as_json and not quiet:
+                                 "partitions": _table_rows(result.table)},
+                          original=image.data, flash_command=command)
+        if not as_json and not quiet and result.data != image.data:
             sys.stdout.write(plain([partition_table_block(result.table)]))
         return code
     return run_guarded(body, debug=debug)
@@ -250,7 +302,7 @@ def run_retable(path: str, *, flash_size: str | None, table: str | None, app_siz
 
 def run_flash_params(path: str, *, size: str | None, mode: str | None, freq: str | None,
                      output: str | None, in_place: bool, dry_run: bool, as_json: bool,
-                     debug: bool = False, quiet: bool = False) -> int:
+                     debug: bool = False, quiet: bool = False, force: bool = False) -> int:
     """``esp-image flash-params``."""
     def body() -> int:
         image = _open(path)
@@ -265,9 +317,10 @@ def run_flash_params(path: str, *, size: str | None, mode: str | None, freq: str
             from .transforms.flash import FlashParams, set_flash_params
 
             data, actions = set_flash_params(image, FlashParams.parse(size, mode, freq))
-        return emit_write(source=path, output=choose_output(path, output, in_place, tag),
+        return emit_write(source=path,
+                          output=choose_output(path, output, in_place, tag, force=force),
                           data=data, actions=actions, dry_run=dry_run, as_json=as_json,
-                          quiet=quiet)
+                          quiet=quiet, original=image.data)
     return run_guarded(body, debug=debug)
 
 
@@ -294,9 +347,10 @@ def run_otadata(path: str, *, boot: str | None, state: str | None, erase: bool,
                                     ota_slot_count=slots, force=force)
         after = Image.from_bytes(data)
         extra: dict[str, object] = {"boot": after.boot.to_dict() if after.boot else None}
-        return emit_write(source=path, output=choose_output(path, output, in_place, "otadata"),
+        return emit_write(source=path, output=choose_output(path, output, in_place, "otadata",
+                                                            force=force),
                           data=data, actions=actions, dry_run=dry_run, as_json=as_json,
-                          extra=extra, quiet=quiet)
+                          extra=extra, quiet=quiet, original=image.data)
     return run_guarded(body, debug=debug)
 
 
@@ -345,17 +399,31 @@ def _slot_number(image: Image, boot: str) -> int:
 
 
 def run_extract(path: str, what: str, *, output: str | None, raw: bool, as_json: bool,
-                debug: bool = False, quiet: bool = False, dry_run: bool = False) -> int:
+                debug: bool = False, quiet: bool = False, dry_run: bool = False,
+                force: bool = False) -> int:
     """``esp-image extract``."""
     def body() -> int:
+        from .io import VerificationFailed, check_output, verify_bytes
         from .transforms.extract import default_extract_name, extract
 
         image = _open(path)
         part = extract(image, what, raw=raw)
         target = output or default_extract_name(path, what)
+        check_output(target, [path], default=not output, force=force)
         notes = [part.description]
-        verify = not raw and (what.lower() in ("bootloader", "partition-table", "otadata")
-                              or part.data[:1] in (b"\xe9", b"\xea"))
+        # Checked as what it is (an app, a table, otadata, a filesystem); a data partition
+        # esp_image does not model (nvs, phy_init) is "unknown", as verify leaves it in a
+        # firmware. --raw is the region as it is, damage included: read back only.
+        strict = what.lower() in ("bootloader", "partition-table", "otadata") or \
+            part.data[:1] in (b"\xe9", b"\xea")
+
+        def verify(written: bytes) -> None:
+            if raw:
+                return
+            try:
+                verify_bytes(written, what=target, allow_unknown=not strict)
+            except VerificationFailed as exc:
+                raise VerificationFailed(f"{exc}; --raw writes the bytes as they are") from None
         return emit_write(source=path, output=target, data=part.data,
                           actions=[f"extracted {part.name}"
                                    + (f" (flash {part.address:#x})" if part.address is not None
@@ -383,6 +451,9 @@ def run_merge(parts: Sequence[str], *, output: str, pad_to: str | None, chip: st
                 raise UsageProblem(f"{spec!r}: {addr!r} is not an address") from None
             names[address] = file
             pieces.append((address, read_input(file, "part to merge")))
+        from .io import check_output
+
+        check_output(output, [names[a] for a, _ in pieces])
         result = merge(pieces, chip=chip, pad_to=_size(pad_to, "--pad-to"),
                        flash_size=flash_size, flash_mode=flash_mode, flash_freq=flash_freq,
                        target_offset=int(target_offset, 0) if target_offset else 0,
@@ -395,9 +466,10 @@ def run_merge(parts: Sequence[str], *, output: str, pad_to: str | None, chip: st
 
 def run_table(path: str, *, output: str | None, offset: str, flash_size: str | None,
               as_json: bool, debug: bool = False, quiet: bool = False,
-              dry_run: bool = False) -> int:
+              dry_run: bool = False, force: bool = False) -> int:
     """``esp-image table``: binary/flash → CSV, or CSV → binary."""
     def body() -> int:
+        from .io import check_output
         from .partition_table import PartitionTable
 
         raw = read_input(path, "partition table or CSV")
@@ -414,6 +486,7 @@ def run_table(path: str, *, output: str | None, offset: str, flash_size: str | N
 
                 raise LayoutError("; ".join(i.message for i in errors))
             target = output or (path.rsplit(".", 1)[0] + ".bin")
+            check_output(target, [path], default=not output, force=force)
             return emit_write(source=path, output=target, data=table.to_bytes(),
                               actions=[f"compiled {len(table.partitions)} partitions"],
                               as_json=as_json, extra={"partitions": _table_rows(table)},
@@ -422,10 +495,22 @@ def run_table(path: str, *, output: str | None, offset: str, flash_size: str | N
         if image.table is None:
             raise UsageProblem(f"{path}: no partition table found (it is {image.kind})")
         text = image.table.to_csv()
+        if output:
+            check_output(output, [path])
         if output and not dry_run:
             from .io import write_atomic
 
-            write_atomic(output, text.encode(), verify=None)
+            def same_table(written: bytes) -> None:
+                from .io import VerificationFailed
+
+                assert image.table is not None
+                again = PartitionTable.from_csv(written.decode("utf-8"),
+                                                table_offset=image.table_address or 0x8000)
+                if again.to_bytes() != image.table.to_bytes():
+                    raise VerificationFailed(f"refusing to write {output}: the CSV does not "
+                                             "compile back to the same table")
+
+            write_atomic(output, text.encode(), verify=same_table)
         if as_json:
             import json
 
@@ -441,7 +526,8 @@ def run_table(path: str, *, output: str | None, offset: str, flash_size: str | N
 
 
 def run_convert(path: str, *, to: str, user: int | None, output: str | None, in_place: bool,
-                dry_run: bool, as_json: bool, debug: bool = False, quiet: bool = False) -> int:
+                dry_run: bool, as_json: bool, debug: bool = False, quiet: bool = False,
+                force: bool = False) -> int:
     """``esp-image convert`` (ESP8266 v2 esptool <-> gen_appbin)."""
     def body() -> int:
         from .transforms.esp8266 import convert_v2
@@ -449,10 +535,11 @@ def run_convert(path: str, *, to: str, user: int | None, output: str | None, in_
         raw = read_input(path, "ESP8266 v2 image")
         data = convert_v2(raw, to=to, user=user)
         tag = to if user is None else f"{to}-user{user}"
-        return emit_write(source=path, output=choose_output(path, output, in_place, tag),
+        return emit_write(source=path,
+                          output=choose_output(path, output, in_place, tag, force=force),
                           data=data, actions=[f"converted to the {to} form"
                                               + (f" (user{user})" if user else "")],
-                          dry_run=dry_run, as_json=as_json, quiet=quiet)
+                          dry_run=dry_run, as_json=as_json, quiet=quiet, original=raw)
     return run_guarded(body, debug=debug)
 
 
@@ -482,6 +569,9 @@ def run_layout_esp8266(map_name: str, *, boot: str | None, user1: str | None,
                            init_data=read(init_data, ("esp8266-init-data",)))
         command = plan.write_flash_command(port=port, files=files)
         if output:
+            from .io import check_output
+
+            check_output(output, list(files.values()))
             data = plan.build()
             emit_write(source=None, output=output, data=data,
                        actions=[f"full flash image for map {map_name}"], as_json=False,

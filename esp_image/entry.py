@@ -27,14 +27,15 @@ _FAST: dict[str, dict[str, tuple[str, str]]] = {
         "--delete": ("delete", "multi"), "--rename": ("rename", "multi"),
         "-o": ("output", "value"), "--output": ("output", "value"),
         "--in-place": ("in_place", "flag"), "--dry-run": ("dry_run", "flag"),
-        "--erase-fs": ("erase_fs", "flag"),
+        "--erase-fs": ("erase_fs", "flag"), "--force": ("force", "flag"),
         "--json": ("as_json", "flag"), "-q": ("quiet", "flag"), "--quiet": ("quiet", "flag"),
     },
 }
 _DEFAULTS: dict[str, dict[str, object]] = {
     "retable": {"flash_size": None, "table": None, "app_size": None, "resize": [], "add": [],
                 "delete": [], "rename": [], "output": None, "in_place": False,
-                "dry_run": False, "as_json": False, "quiet": False, "erase_fs": False},
+                "dry_run": False, "as_json": False, "quiet": False, "erase_fs": False,
+                "force": False},
 }
 
 
@@ -148,10 +149,18 @@ def main() -> None:
     gc.disable()
     if argv != ["--version"]:
         _defer_imports("pdb", "pickle")
-    code = _fast(argv)
-    if code is not None:
-        sys.exit(code)
-    sys.exit(_typer_main(sys.argv[1:]))
+    from .io import Interrupted, unwind_on_signals
+
+    unwind_on_signals()
+    try:
+        code = _fast(argv)
+        if code is None:
+            code = _typer_main(sys.argv[1:])
+    except Interrupted as exc:
+        # Ctrl-C or SIGTERM: a file being written is already removed (io.write_atomic).
+        sys.stderr.write(f"esp-image: {'interrupted' if exc.signum == 2 else 'terminated'}\n")
+        code = 128 + exc.signum
+    sys.exit(code)
 
 
 def _typer_main(argv: list[str]) -> int:
