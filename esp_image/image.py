@@ -631,7 +631,7 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
     issues: list[Issue] = []
     otadata: OtaData | None = None
     # Work is bounded by the file, not by the table's sizes: erasure is judged once per sector,
-    # an image is parsed once per offset, and a partition overlapping an earlier one (already a
+    # an image is parsed once per span, and a partition overlapping an earlier one (already a
     # layout error) is not examined for a filesystem, so at most the flash is examined once.
     erased_index = ErasedIndex(view)
     end = flash_end(flash_size, chip)
