@@ -30,7 +30,7 @@ from .formats import partition_table as partition_fmt
 from .io import MAX_FILE_SIZE
 from .otadata import AppSlots, AppStatus, BootSelection, OtaData, looks_like_otadata
 from .partition_table import Partition, PartitionTable
-from .spans import Region, fill_gaps, is_erased
+from .spans import ErasedIndex, Region, fill_gaps, is_erased
 from .units import SECTOR, align_up, format_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -227,6 +227,24 @@ class Image:
                 out[start:start + 0x2000] = self.otadata.to_bytes()
         return bytes(out)
 
+    def partition_bytes(self, part: Partition) -> bytes:
+        """``part``'s bytes in a flash file, as the chip reads them (see :func:`read_partition`).
+
+        Raises:
+            InputError: this is not a flash file, or the partition starts before the file.
+        """
+        if self.base is None or part.offset < self.base:
+            raise InputError(f"{self.path or 'input'}: partition {part.name!r} at "
+                             f"{part.offset:#x} is not in this file")
+        return read_partition(self.data, part.offset - self.base,
+                              readable_size(part, self.flash_end))
+
+    @property
+    def flash_end(self) -> int:
+        """The end of flash for reading partitions (see :func:`flash_end`)."""
+        return flash_end(self.bootloader.flash_size if self.bootloader is not None else None,
+                         self.chip)
+
     @property
     def _table_file_offset(self) -> int:
         if self.table_address is None or self.base is None:
@@ -337,7 +355,7 @@ def _identify(view: memoryview, path: str | None, forced: chips.Chip | None) -> 
 
 def _bare_filesystem(view: memoryview, path: str | None) -> Image | None:
     """A partition image holding a filesystem (littlefs, FAT, wear-levelled FAT, SPIFFS)."""
-    found = _filesystem(view, len(view))
+    found = _filesystem(view)
     if found is None:
         return None
     check = Check("structure", found.valid, 0, f"{found.type}: {found.detail}")
@@ -672,6 +690,13 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
     checks: list[Check] = []
     issues: list[Issue] = []
     otadata: OtaData | None = None
+    # Work is bounded by the file, not by the table's sizes: erasure is judged once per sector,
+    # an image is parsed once per span, and a partition overlapping an earlier one (already a
+    # layout error) is not examined for a filesystem, so at most the flash is examined once.
+    erased_index = ErasedIndex(view)
+    end = flash_end(flash_size, chip)
+    parsed: dict[tuple[int, int], AppImage | FormatError] = {}
+    overlapping = _overlapping(table)
     for part in table.partitions:
         start = part.offset - base
         stop = min(part.end - base, size)
@@ -682,18 +707,22 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
         sub = view[:stop]
         if part.is_app:
             if sub[start] != esp32_fmt.MAGIC:
-                state = "erased" if is_erased(sub[start:]) else "invalid"
+                state = "erased" if erased_index.erased(start, stop) else "invalid"
                 contents.append(PartitionContent(part, covered, state))
                 if state == "invalid":
                     issues.append(Issue("warning", "no-app-image",
                                         f"app partition {part.name!r} at {part.offset:#x} does "
                                         "not start with an image"))
                 continue
-            try:
-                image = AppImage.from_bytes(sub, start, flash_offset=part.offset,
-                                            role_hint="app")
-            except FormatError as exc:
-                checks.append(Check("structure", False, start, f"{part.name}: {exc.reason}"))
+            if (start, stop) not in parsed:
+                try:
+                    parsed[start, stop] = AppImage.from_bytes(sub, start, flash_offset=part.offset,
+                                                              role_hint="app")
+                except FormatError as exc:
+                    parsed[start, stop] = exc
+            image = parsed[start, stop]
+            if isinstance(image, FormatError):
+                checks.append(Check("structure", False, start, f"{part.name}: {image.reason}"))
                 contents.append(PartitionContent(part, covered, "invalid"))
                 continue
             checks.extend(_prefixed(image.checks(start), part.name))
@@ -716,7 +745,7 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
                                     f"app in {part.name!r} is for {image.chip.title}, the "
                                     f"bootloader for {chip.title}; the bootloader rejects it"))
             continue
-        erased = is_erased(view[start:stop])
+        erased = erased_index.erased(start, stop)
         if part.is_otadata and covered >= 0x2000 and not erased:
             try:
                 otadata = OtaData.from_bytes(view[start:start + 0x2000])
@@ -727,8 +756,9 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
         elif part.is_otadata and covered >= 0x2000:
             otadata = OtaData.erased()
         found = None
-        if not erased and not part.is_otadata and part.subtype not in _NOT_FS:
-            found = _filesystem(view[start:stop], part.size)
+        if not erased and not part.is_otadata and part.subtype not in _NOT_FS \
+                and id(part) not in overlapping:
+            found = _filesystem(read_partition(view, start, readable_size(part, end)))
             if found is not None and not found.valid:
                 issues.append(Issue("warning", "damaged-filesystem",
                                     f"{part.name}: damaged {found.type} ({found.detail})"))
@@ -737,15 +767,48 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
     return contents, otadata, checks, issues
 
 
+def _overlapping(table: PartitionTable) -> set[int]:
+    """ids of the partitions that start inside an earlier one (by offset, ties in table order;
+    ids because two identical entries are equal)."""
+    out: set[int] = set()
+    reach = -1
+    for part in sorted(table.partitions, key=lambda p: p.offset):
+        if part.offset < reach:
+            out.add(id(part))
+        reach = max(reach, part.end)
+    return out
+
+
 # Data subtypes that never hold a filesystem (phy, nvs, coredump, nvs_keys, efuse).
 _NOT_FS = frozenset({0x01, 0x02, 0x03, 0x04, 0x05})
 
 
-def _filesystem(region: memoryview, size: int) -> FileSystemInfo | None:
-    """The filesystem in a partition's bytes (erased flash past the end of the file)."""
+def flash_end(flash_size: int | None, chip: chips.Chip | None) -> int:
+    """The flash address partition contents are read up to.
+
+    Table entries and headers are not trusted: nothing past the flash size in the bootloader
+    header, the most the chip addresses, or the largest flash of any chip exists on the chip,
+    so nothing is read or allocated for it.
+    """
+    end = min(flash_size or MAX_FILE_SIZE, MAX_FILE_SIZE)
+    return min(end, chip.max_flash) if chip is not None else end
+
+
+def readable_size(part: Partition, end: int) -> int:
+    """How many of ``part``'s bytes lie below ``end`` (a :func:`flash_end`)."""
+    return max(0, min(part.end, end) - part.offset)
+
+
+def read_partition(view: memoryview, start: int, size: int) -> bytes:
+    """``size`` bytes from file offset ``start``: the file's, then erased flash (0xFF) past the
+    end of the file; one allocation (callers bound ``size`` with :func:`readable_size`)."""
+    return bytes(view[start:start + size]).ljust(size, b"\xff")
+
+
+def _filesystem(data: bytes | memoryview) -> FileSystemInfo | None:
+    """The filesystem in a partition's bytes."""
     from .filesystems import detect
 
-    data = bytes(region) + b"\xff" * (size - len(region))
     try:
         found = detect(data)
     except EspImageError:

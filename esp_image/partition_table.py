@@ -220,6 +220,10 @@ class Partition:
         )
 
 
+MAX_CSV_SIZE = 0x100000
+"""Longest partition CSV accepted: the table holds fewer than a hundred entries, so even one
+heavily commented is a few KB."""
+
 SIGNATURE_OFFSET = 0xC00
 SIGNATURE_SIZE = 68
 
@@ -666,6 +670,11 @@ class PartitionTable:
             LayoutError: explicit offsets go backwards / overlap, a size resolves negative, or
                 a name does not fit the 16-byte label.
         """
+        if len(text) > MAX_CSV_SIZE:
+            # Refused before splitting into lines, which would cost many times the text's size.
+            raise FormatError(f"{len(text)} characters, more than a table of at most "
+                              f"{fmt.TABLE_MAX_LEN // fmt.RECORD_SIZE - 2} entries needs "
+                              f"(the limit is {MAX_CSV_SIZE // 1024}KB)", None, _CSV)
         rows = [
             _CsvRow.parse(line, n, table_offset, primary_bootloader_offset,
                           recovery_bootloader_offset)

@@ -24,6 +24,7 @@ from .. import chips
 from ..app_image import AppImage
 from ..errors import FormatError, InputError, LayoutError, UnsupportedChip
 from ..formats import esp32_image as esp32_fmt
+from ..io import MAX_FILE_SIZE
 from ..units import format_size, parse_size
 
 APP_ALIGN = 0x10000
@@ -137,6 +138,11 @@ def merge(parts: Sequence[tuple[int, bytes]], *, chip: str | None = None,
             raise LayoutError(f"the parts end at flash {end:#x}, past the pad-to size "
                               f"{pad_to:#x} ({format_size(pad_to)})")
         end = pad_to
+    if end - target_offset > MAX_FILE_SIZE:
+        # Checked before allocating: an address or --pad-to is a number the user typed.
+        raise InputError(f"the output would cover flash {target_offset:#x}-{end:#x} "
+                         f"({format_size(end - target_offset)}), more than the largest flash "
+                         f"({format_size(MAX_FILE_SIZE)})")
     out = bytearray([fill]) * (end - target_offset)
     for part in items:
         start = part.address - target_offset

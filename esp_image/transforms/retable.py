@@ -327,11 +327,11 @@ def _carry_filesystems(image: Image, old: PartitionTable, new: PartitionTable, b
             continue
         lo = max(before.offset - base, 0)
         hi = min(before.end - base, image.size)
-        if lo >= hi or _erased(image, before.offset, before.end, base):
+        if before.offset < base or lo >= hi or _erased(image, before.offset, before.end, base):
             continue
         from ..filesystems import copy_tree, detect, mkfs, open_volume
 
-        data = bytes(image.data[lo:hi]) + b"\xff" * (before.size - (hi - lo))
+        data = image.partition_bytes(before)
         found = detect(data)
         if found.type not in ("littlefs", "fat", "fat-wl") or not found.valid:
             continue
