@@ -568,7 +568,7 @@ class OtaVerification:
         """JSON form."""
         sigs = self.signature_checks
         return {
-            "ok": self.ok,
+            "valid": self.ok,
             "failed_datagram": self.failed_datagram,
             "signatures_verified": self.signatures_verified,
             "signatures_valid": sum(1 for c in sigs if c.valid),
