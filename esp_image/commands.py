@@ -311,6 +311,9 @@ def run_otadata(path: str, *, boot: str | None, state: str | None, erase: bool,
     def body() -> int:
         from .transforms.ota import otadata_for
 
+        if erase and (boot is not None or state is not None):
+            raise UsageError("--erase clears both records: give it alone, not with "
+                             "--boot or --state")
         image = _open(path)
         slot = _slot_number(image, boot) if boot is not None else None
         data, actions = otadata_for(image, slot=slot, state=state, erase=erase,

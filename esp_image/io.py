@@ -30,6 +30,7 @@ def read_input(path: str | os.PathLike[str], what: str = "firmware file", *,
     """
     from .units import format_size
 
+    _refuse_nul(path)
     try:
         st = os.stat(path)
         if stat.S_ISDIR(st.st_mode):
@@ -87,6 +88,7 @@ def write_atomic(path: str, data: bytes, *, verify: Callable[[bytes], None] | No
         InputError: the directory is not writable, or the disk is full.
         VerificationFailed: ``verify`` rejected the bytes.
     """
+    _refuse_nul(path)
     directory = os.path.dirname(os.path.abspath(path))
     base = os.path.basename(path)
     # A unique name in the target directory (so the rename stays on one file system), created
@@ -115,6 +117,14 @@ def write_atomic(path: str, data: bytes, *, verify: Callable[[bytes], None] | No
     except BaseException:
         _remove(tmp)
         raise
+
+
+def _refuse_nul(path: str | os.PathLike[str]) -> None:
+    """No file name holds a NUL byte; the os functions would raise a bare ValueError."""
+    if "\0" in os.fspath(path):
+        from .terminal import shown
+
+        raise InputError(f"{shown(os.fspath(path))}: a file name cannot contain a NUL byte")
 
 
 def _remove(path: str) -> None:
