@@ -367,7 +367,7 @@ def layout_yaota8266(
             _report(plan.to_dict(port, files), [], True)
         else:
             table = Table("yaota8266 flash plan", list(plan.ROW_HEADERS), align="rrlll")
-            table.rows += [list(r) for r in plan.rows]
+            table.rows += [list(r) for r in plan.rows_for(files)]
             blocks: list[Block] = [table]
             blocks += [f"{i.severity}: {i.message}" for i in plan.issues]
             blocks += [f"note: {n}" for n in plan.notes]

@@ -250,3 +250,12 @@ def test_layout_names_the_files_given_and_explains_blank_bin(tmp_path: Path) -> 
     doc = json.loads(run("layout", "esp8266", "--map", "4MB-c1", "--json").stdout)
     assert any("blank.bin" in n for n in doc["notes"])
     assert not any("build()" in i["message"] for i in doc["issues"])
+
+
+def test_yaota_layout_names_the_bundle_given(tmp_path: Path) -> None:
+    bundle = tmp_path / "mine.img"
+    shutil.copy(corpus_path("uartremote_yaota8266.bin"), bundle)
+    result = run("layout", "yaota8266", "--bundle", str(bundle))
+    assert result.returncode == 0, result.stderr
+    row = next(line for line in result.stdout.splitlines() if " boot8266 " in line)
+    assert f"{bundle} (" in row and "yaota8266.bin (" not in row
