@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from . import commands
+from .errors import UsageError
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -32,12 +33,13 @@ yaota_app = typer.Typer(
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Check and report; write nothing.")]
-Port = Annotated[str, typer.Option("--port", help="Serial port for the printed esptool "
-                                                  "command.")]
+Port = Annotated[str, typer.Option("--port", metavar="PORT",
+                                  help="Serial port for the printed esptool command.")]
+AppOffset = Annotated[str, typer.Option("--offset", metavar="ADDR",
+                                       help="MAIN_APP_OFFSET the app is built for (0 = a "
+                                            "normal, non-OTA build).")]
 Force = Annotated[bool, typer.Option("--force", help="Do it anyway: replace an existing file "
                                                       "under the default output name.")]
-AppOffset = Annotated[str, typer.Option("--offset", help="MAIN_APP_OFFSET the app is built "
-                                                         "for (0 = a normal, non-OTA build).")]
 
 
 def _read(path: str, what: str, max_size: int | None = None) -> bytes:
@@ -62,14 +64,9 @@ def _report(doc: dict[str, object], lines: list[str], as_json: bool) -> None:
     if as_json:
         sys.stdout.write(_json.dumps(doc, indent=2) + "\n")
     else:
-        sys.stdout.write("\n".join(lines) + "\n")
+        from .terminal import shown_lines
 
-
-def _int(text: str, what: str) -> int:
-    try:
-        return int(text, 0)
-    except ValueError:
-        raise commands.UsageProblem(f"{what}: {text!r} is not a number (e.g. 0x3c000)") from None
+        sys.stdout.write(shown_lines("\n".join(lines)) + "\n")
 
 
 def _done(code: int) -> None:
@@ -79,10 +76,12 @@ def _done(code: int) -> None:
 # ---------------------------------------------------------------------- keygen
 @yaota_app.command()
 def keygen(
-    output: Annotated[str, typer.Option("-o", "--output", help="The private key file.")
+    output: Annotated[str, typer.Option("-o", "--output", metavar="FILE",
+                                                help="The private key file.")
                       ] = "priv.key",
-    pub: Annotated[str | None, typer.Option("--pub", help="Also write the public key "
-                                                          "(pub.key of gen_keys.sh).")] = None,
+    pub: Annotated[str | None, typer.Option(
+        "--pub", metavar="FILE",
+        help="Also write the public key (pub.key of gen_keys.sh).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing key file.")
                      ] = False,
     json: Json = False, debug: Debug = False,
@@ -107,11 +106,11 @@ def keygen(
 
         targets = [output, *([pub] if pub else [])]
         if pub and (os.path.abspath(pub) == os.path.abspath(output) or same_file(pub, output)):
-            raise commands.UsageProblem(f"--pub {pub} names the private key file too; give "
+            raise UsageError(f"--pub {pub} names the private key file too; give "
                                         "the public key another name")
         existing = [t for t in targets if os.path.exists(t)]
         if existing and not force:
-            raise commands.UsageProblem(
+            raise UsageError(
                 f"{', '.join(existing)} already exists; a new key cannot sign updates for "
                 "devices built with the old one (use --force to replace it anyway)")
         pem = generate_key()
@@ -133,7 +132,7 @@ def keygen(
                  "Put this line into yaota8266's config.h and rebuild yaota8266.bin:",
                  line], json)
         return commands.EXIT_OK
-    _done(commands.run_guarded(body, debug=debug))
+    _done(commands.run_guarded(body, debug=debug, as_json=json, path=output))
 
 
 # ---------------------------------------------------------------------- mkapp
@@ -143,7 +142,8 @@ def mkapp(
                                          metavar="IMAGE-0x00000.bin")],
     irom: Annotated[str, typer.Argument(help="The irom, firmware.elf-0x45000.bin.",
                                         metavar="IROM.bin")],
-    output: Annotated[str | None, typer.Option("-o", "--output", help="The main-app file "
+    output: Annotated[str | None, typer.Option("-o", "--output", metavar="FILE",
+                                               help="The main-app file "
                                                "(default: firmware-ota.bin next to IMAGE; "
                                                "firmware-combined.bin with --offset 0).")
                       ] = None,
@@ -162,7 +162,7 @@ def mkapp(
         from .io import check_output
         from .transforms.yaota import make_main_app
 
-        app_offset = _int(offset, "--offset")
+        app_offset = commands.parse_int(offset, "--offset", "0x3c000")
         data = make_main_app(_read(image, "v1 image"), _read(irom, "irom file"),
                              main_app_offset=app_offset, irom_name=os.path.basename(irom))
         default = "firmware-ota.bin" if app_offset else "firmware-combined.bin"
@@ -177,7 +177,7 @@ def mkapp(
             notes=[f"flash at {app_offset:#x} behind yaota8266.bin, or sign it for OTA"
                    if app_offset else "a normal MicroPython firmware: flash it at 0x0"],
             extra={"main_app_offset": app_offset, "size_word": total})
-    _done(commands.run_guarded(body, debug=debug))
+    _done(commands.run_guarded(body, debug=debug, as_json=json, path=image))
 
 
 # ---------------------------------------------------------------------- sign
@@ -185,8 +185,9 @@ def mkapp(
 def sign(
     file: Annotated[str, typer.Argument(help="The main app, firmware-ota.bin.",
                                         metavar="FILE")],
-    key: Annotated[str, typer.Option("--key", help="The private key (priv.key).")],
-    output: Annotated[str | None, typer.Option("-o", "--output",
+    key: Annotated[str, typer.Option("--key", metavar="FILE",
+                                     help="The private key (priv.key).")],
+    output: Annotated[str | None, typer.Option("-o", "--output", metavar="FILE",
                                                help="The .ota file (default: FILE.ota).")
                       ] = None,
     force: Annotated[bool, typer.Option("--force", help="Do it anyway: sign a FILE that is "
@@ -230,18 +231,20 @@ def sign(
                  f"  note: send it with: python3 ota_client.py ota {target} -a DEVICE_IP",
                  f"  note: {RSA_WARNING}"], json)
         return commands.EXIT_OK
-    _done(commands.run_guarded(body, debug=debug))
+    _done(commands.run_guarded(body, debug=debug, as_json=json, path=file))
 
 
 # ---------------------------------------------------------------------- verify
 @yaota_app.command()
 def verify(
     file: Annotated[str, typer.Argument(help="The .ota file.", metavar="FILE.ota")],
-    key: Annotated[str | None, typer.Option("--key", help="priv.key or pub.key (PEM).")
+    key: Annotated[str | None, typer.Option("--key", metavar="FILE",
+                                            help="priv.key or pub.key (PEM).")
                    ] = None,
     modulus: Annotated[str | None, typer.Option(
-        "--modulus", help="The public modulus: hex, the config.h MODULUS string, or a "
-                          "config.h file.")] = None,
+        "--modulus", metavar="MODULUS",
+        help="The public modulus: hex, the config.h MODULUS string, or a config.h file.")
+                       ] = None,
     json: Json = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only problems.")
                      ] = False,
@@ -259,7 +262,7 @@ def verify(
         from .transforms.yaota import parse_modulus, verify_ota
 
         if key and modulus:
-            raise commands.UsageProblem("give --key or --modulus, not both")
+            raise UsageError("give --key or --modulus, not both")
         key_pem = _read(key, "key", KEY_MAX) if key else None
         n: int | None = None
         if modulus is not None:
@@ -277,7 +280,7 @@ def verify(
         else:
             _report({}, _verify_lines(file, result, quiet), False)
         return commands.EXIT_OK if result.ok else commands.EXIT_DAMAGED
-    _done(commands.run_guarded(body, debug=debug))
+    _done(commands.run_guarded(body, debug=debug, as_json=json, path=file))
 
 
 def _verify_lines(path: str, result: OtaVerification, quiet: bool) -> list[str]:
@@ -310,8 +313,8 @@ def bundle(
     main_app: Annotated[str, typer.Argument(help="The main app, firmware-ota.bin.",
                                             metavar="FIRMWARE-OTA.bin")],
     output: Annotated[str | None, typer.Option(
-        "-o", "--output", help="The initial image (default: <main app>-initial.bin).")
-                      ] = None,
+        "-o", "--output", metavar="FILE",
+        help="The initial image (default: <main app>-initial.bin).")] = None,
     port: Port = "PORT",
     dry_run: DryRun = False, force: Force = False, json: Json = False, debug: Debug = False,
 ) -> None:
@@ -346,15 +349,17 @@ def bundle(
             notes=notes)
         sys.stdout.write(f"flash it with:\n  {command}\n")
         return code
-    _done(commands.run_guarded(body, debug=debug))
+    _done(commands.run_guarded(body, debug=debug, as_json=json, path=main_app))
 
 
 # ---------------------------------------------------------------------- layout yaota8266
 def layout_yaota8266(
-    bundle: Annotated[str | None, typer.Option("--bundle", help="yaota8266.bin: use its real "
-                                                                "sizes and check it.")] = None,
-    app: Annotated[str | None, typer.Option("--app", help="firmware-ota.bin: show its size "
-                                                          "and boot8266 verdict.")] = None,
+    bundle: Annotated[str | None, typer.Option(
+        "--bundle", metavar="FILE",
+        help="yaota8266.bin: use its real sizes and check it.")] = None,
+    app: Annotated[str | None, typer.Option(
+        "--app", metavar="FILE", help="firmware-ota.bin: show its size and boot8266 verdict.")
+                   ] = None,
     port: Port = "PORT", json: Json = False, debug: Debug = False,
 ) -> None:
     """The yaota8266 flash plan, the esptool command and the steps of the OTA workflow.
@@ -385,7 +390,7 @@ def layout_yaota8266(
             _report(plan.to_dict(port, files), [], True)
         else:
             table = Table("yaota8266 flash plan", list(plan.ROW_HEADERS), align="rrlll")
-            table.rows += [list(r) for r in plan.rows]
+            table.rows += [list(r) for r in plan.rows_for(files)]
             blocks: list[Block] = [table]
             blocks += [f"{i.severity}: {i.message}" for i in plan.issues]
             blocks += [f"note: {n}" for n in plan.notes]
@@ -398,7 +403,7 @@ def layout_yaota8266(
             commands.error_line("refused: " + "; ".join(errors))
             return commands.EXIT_DAMAGED
         return 0
-    _done(commands.run_guarded(body, debug=debug))
+    _done(commands.run_guarded(body, debug=debug, as_json=json, path=bundle))
 
 
 __all__ = ["layout_yaota8266", "yaota_app"]

@@ -147,6 +147,9 @@ def main() -> None:
     # off until the command's modules are imported, then they are frozen (about 4 ms of a
     # 60 ms retable). Only the CLI's own process does this, never a library import.
     gc.disable()
+    from .terminal import guard_streams
+
+    guard_streams()
     if argv != ["--version"]:
         _defer_imports("pdb", "pickle")
     from .io import Interrupted, unwind_on_signals
@@ -178,9 +181,11 @@ def _typer_main(argv: list[str]) -> int:
     except typer.TyperException as exc:  # click's usage errors (unknown option, missing file)
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         if message:
-            known = {c.name or getattr(c.callback, "__name__", "") for c in app.registered_commands}
-            command = next((a for a in argv if a in known), "")
-            hint = f"esp-image {command} --help" if command else "esp-image --help"
-            sys.stderr.write(f"esp-image: error: {message} (see '{hint}')\n")
+            from .commands import error_line
+
+            # The context of the (sub)command that failed: 'esp-image fs FILE get --help'.
+            ctx = getattr(exc, "ctx", None)
+            path = getattr(ctx, "command_path", "") or "esp-image"
+            error_line(f"{message} (see '{path} --help')")
         return int(getattr(exc, "exit_code", 2))
     return code if isinstance(code, int) else 0

@@ -33,6 +33,7 @@ def read_input(path: str | os.PathLike[str], what: str = "firmware file", *,
     """
     from .units import format_size
 
+    _refuse_nul(path)
     try:
         st = os.stat(path)
         if stat.S_ISDIR(st.st_mode):
@@ -204,6 +205,7 @@ def write_atomic(path: str, data: bytes, *, verify: Callable[[bytes], None] | No
             directory.
         VerificationFailed: ``verify`` rejected the bytes.
     """
+    _refuse_nul(path)
     try:
         st: os.stat_result | None = os.stat(path)
     except FileNotFoundError:
@@ -278,6 +280,14 @@ def _write_through(path: str, data: bytes, verify: Callable[[bytes], None] | Non
             fh.write(data)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _refuse_nul(path: str | os.PathLike[str]) -> None:
+    """No file name holds a NUL byte; the os functions would raise a bare ValueError."""
+    if "\0" in os.fspath(path):
+        from .terminal import shown
+
+        raise InputError(f"{shown(os.fspath(path))}: a file name cannot contain a NUL byte")
 
 
 def _remove(path: str) -> None:

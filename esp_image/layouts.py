@@ -53,7 +53,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from .errors import InputError, LayoutError
+from .errors import InputError, LayoutError, UsageError
 from .formats import partition_table as fmt
 from .partition_table import Partition, PartitionTable
 from .transforms.partitions import describe_changes, resize_partition, set_app_size
@@ -351,7 +351,7 @@ def table_from_source(
             table = set_app_size(table, app_size, flash_size=flash_size)
         notes = []
     else:
-        raise LayoutError(
+        raise UsageError(
             f"unknown table source {source!r}: use one of {', '.join(SOURCES)} "
             "or the path of an ESP-IDF partition CSV file ending in .csv"
         )

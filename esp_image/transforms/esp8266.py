@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from .. import chips
 from ..checks import Issue
-from ..errors import ChecksumMismatch, FormatError, InputError, LayoutError
+from ..errors import ChecksumMismatch, FormatError, InputError, LayoutError, UsageError
 from ..esp8266 import (
     FLASH_MAPS,
     Esp8266Image,
@@ -189,14 +189,14 @@ def convert_v2(data: bytes | memoryview, *, to: str, user: int | None = None,
                 hint = (f"; its irom is linked for {link:#x} ({_link_name(link)}"
                         + (", or either slot of a 1024+1024 map)" if link == 0x40201010 else ")")
                         if link else "")
-                raise InputError("say which user bin this is (user=1 or 2): an esptool-form "
+                raise InputError("say which user bin this is (--user 1 or 2): an esptool-form "
                                  f"v2 image does not record it{hint}")
             user = img.user
         link = infer_irom_link(img)
         if link in (0x40241010, 0x40281010) and user == 1:
             raise LayoutError(f"the irom is linked for {link:#x} ({_link_name(link)}); "
                               "marking it user1 would make OTA code flash it into the user1 "
-                              "slot, where it cannot run; use user=2")
+                              "slot, where it cannot run; use --user 2")
         out[2] = 0x00
         out[3] = user
     _patch_crc(out, img, add=True)
@@ -462,9 +462,15 @@ class LayoutPlan:
     @property
     def rows(self) -> list[tuple[str, str, str, str, str]]:
         """The human table, one row per area (headers in :attr:`ROW_HEADERS`)."""
+        return self.rows_for()
+
+    def rows_for(self, files: Mapping[str, str] | None = None
+                 ) -> list[tuple[str, str, str, str, str]]:
+        """:attr:`rows` naming the files given by role (``files``) instead of the SDK names."""
+        names = {**DEFAULT_FILES, **(files or {})}
         out = []
         for e in self.entries:
-            file = DEFAULT_FILES[e.file_role] if e.file_role else "-"
+            file = names[e.file_role] if e.file_role else "-"
             if e.name in self.parts:
                 file += f" ({format_size(e.length or 0)})"
             out.append((f"{e.address:#08x}", format_size(e.size), e.name, file, e.detail))
@@ -557,7 +563,7 @@ def _resolve_map(map_name: str | FlashMap) -> FlashMap:
     try:
         return _flash_map(map_name)
     except InputError as exc:
-        raise LayoutError(str(exc)) from None
+        raise UsageError(str(exc)) from None
 
 
 def _boot_version(name: str | None) -> tuple[int, int] | None:
@@ -640,7 +646,7 @@ def plan_layout(map_name: str | FlashMap, *, boot: bytes | None = None,
     if errors:
         raise LayoutError("; ".join(errors))
     notes.append("the bootloader reads the flash map from byte 3 of boot.bin at 0x0; "
-                 "'write-flash --flash-size' and build() set it")
+                 "esptool's 'write-flash --flash-size' and the full image (layout -o) set it")
     return LayoutPlan(fmap, tuple(sorted(entries, key=lambda e: e.address)), tuple(f.issues),
                       tuple(notes), given, f.images, f.links)
 
@@ -707,7 +713,8 @@ def _check_boot(f: _Findings, blob: bytes, fmap: FlashMap) -> None:
         warn("old-boot", f"{name} predates boot_v1.4, which the 1024+1024 maps need")
     if img.flash_size_code != fmap.code:
         warn("boot-map", f"boot.bin's byte 3 declares {img.flash_size_name}, not "
-             f"{fmap.name}; build() and 'write-flash --flash-size {fmap.name}' set it")
+             f"{fmap.name}; the full image (layout -o) and esptool's 'write-flash "
+             f"--flash-size {fmap.name}' set it")
 
 
 def _check_user(f: _Findings, number: int, blob: bytes, fmap: FlashMap,

@@ -180,8 +180,8 @@ def _bootloader(image: Image, raw: bool) -> Extracted:
     if boot is None:
         if _erased(image.data[start:start + 0x1000]):
             raise InputError(f"{_where(image)}has no bootloader: flash {address:#x} is erased "
-                             "(use raw to get the bytes anyway)")
-        raise FormatError("no valid bootloader image there (use raw to get the bytes anyway)",
+                             "(use --raw to get the bytes anyway)")
+        raise FormatError("no valid bootloader image there (use --raw to get the bytes anyway)",
                           start, "bootloader")
     _refuse_truncated(boot, "bootloader", start)
     data = bytes(image.data[start:start + boot.end])
@@ -224,10 +224,10 @@ def _partition(image: Image, content: PartitionContent, raw: bool, what: str) ->
                          + _partial_text(partial, part.end), partial)
     if content.state == "erased":
         raise InputError(f"{_where(image)}holds nothing in {where}: it is erased (all 0xFF; "
-                         "use raw to get the bytes anyway)")
+                         "use --raw to get the bytes anyway)")
     if part.is_app:
         if content.image is None:
-            raise FormatError(f"{where} does not hold a valid app image (use raw to get the "
+            raise FormatError(f"{where} does not hold a valid app image (use --raw to get the "
                               "bytes anyway)", start, part.name)
         _refuse_truncated(content.image, where, start)
         data = bytes(image.data[start:start + content.image.end])
@@ -296,7 +296,7 @@ def _extract_esp8266(image: Image, what: str, raw: bool) -> Extracted:
         if raw:
             return Extracted(fw.role, None, bytes(image.data), "whole file (raw)")
         if fw.truncated:
-            raise FormatError("the image is truncated (use raw to get the bytes anyway)", 0,
+            raise FormatError("the image is truncated (use --raw to get the bytes anyway)", 0,
                               "ESP8266 image")
         data = bytes(image.data[:fw.end])
         return Extracted(fw.role, 0 if fw.role == "bootloader" else None, data,
@@ -315,12 +315,12 @@ def _extract_esp8266(image: Image, what: str, raw: bool) -> Extracted:
     data = bytes(image.data[region.offset:region.offset + region.size])
     if not raw and isinstance(region.model, Esp8266Image):
         if region.model.truncated:
-            raise FormatError("the image is truncated (use raw to get the bytes anyway)",
+            raise FormatError("the image is truncated (use --raw to get the bytes anyway)",
                               region.offset, what)
         data = data[:region.model.end]
     elif not raw and _erased(data):
         raise InputError(f"{_where(image)}holds nothing in {what!r} at {region.address:#x}: it "
-                         "is erased (use raw to get the bytes anyway)")
+                         "is erased (use --raw to get the bytes anyway)")
     return Extracted(what, region.address, data,
                      f"{what} at {region.address:#x}, {len(data):#x} bytes"
                      + (" (raw)" if raw else "") + (f": {region.detail}" if region.detail else ""))
@@ -358,7 +358,7 @@ def _image_text(img: AppImage) -> str:
 def _refuse_truncated(img: AppImage, what: str, offset: int) -> None:
     if img.truncated:
         raise FormatError(f"{what} is truncated: the file (or partition) ends inside the image "
-                          "(use raw to get the bytes that are there)", offset, "ESP32 image")
+                          "(use --raw to get the bytes that are there)", offset, "ESP32 image")
 
 
 __all__ = ["Extracted", "default_extract_name", "extract"]

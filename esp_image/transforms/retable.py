@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import InputError, LayoutError
+from ..errors import InputError, LayoutError, UsageError
 from ..otadata import OtaData
 from ..units import format_size
 from .flash import FlashParams, patch_image, size_code
@@ -98,7 +98,7 @@ def retable(image: Image, options: RetableOptions) -> RetableResult:
     from ..transforms import partitions as ops
 
     if options.empty:
-        raise LayoutError("nothing to change: give -f SIZE, --table, --app-size, --resize, "
+        raise UsageError("nothing to change: give -f SIZE, --table, --app-size, --resize, "
                           "--add, --delete or --rename")
     chip, boot, table, base, table_address = _requirements(image)
     notes: list[str] = []

@@ -568,7 +568,7 @@ class OtaVerification:
         """JSON form."""
         sigs = self.signature_checks
         return {
-            "ok": self.ok,
+            "valid": self.ok,
             "failed_datagram": self.failed_datagram,
             "signatures_verified": self.signatures_verified,
             "signatures_valid": sum(1 for c in sigs if c.valid),
@@ -797,11 +797,17 @@ class YaotaPlan:
     @property
     def rows(self) -> list[tuple[str, str, str, str, str]]:
         """The human table (headers in :attr:`ROW_HEADERS`)."""
+        return self.rows_for()
+
+    def rows_for(self, files: Mapping[str, str] | None = None
+                 ) -> list[tuple[str, str, str, str, str]]:
+        """:attr:`rows` naming the files given by role (``files``) instead of the defaults."""
+        given = {DEFAULT_FILES[k]: v for k, v in (files or {}).items() if k in DEFAULT_FILES}
         out = []
         for e in self.entries:
             used = f" ({format_size(e.length)} used)" if e.length is not None else ""
-            out.append((f"{e.address:#07x}", format_size(e.size), e.name, e.file + used,
-                        e.detail))
+            out.append((f"{e.address:#07x}", format_size(e.size), e.name,
+                        given.get(e.file, e.file) + used, e.detail))
         return out
 
     def write_flash_command(self, port: str = "PORT",
