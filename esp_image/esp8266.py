@@ -16,17 +16,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import chips
-from .app_image import Segment
 from .checks import Check, Issue, compare, compare_digest
+from .container import walk
 from .errors import FormatError, TruncatedError
-from .formats import _common
-from .formats import esp8266 as fmt
+from .formats.compiled import esp8266 as fmt
+from .formats.compiled import partition_table as table_fmt
 from .hashing import xor_checksum
 from .spans import Region, fill_gaps, is_erased
 from .units import SECTOR, format_size, parse_size
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from .container import Segment
 
 CHIP = chips.chip_by_name("esp8266")
 
@@ -217,23 +219,15 @@ def flash_map_for(size_code_or_name: int | str) -> FlashMap:
 
 
 # ====================================================================== images
-@dataclass(frozen=True)
-class V2Header:
+class V2Header(fmt.V2Header):
     """The 16-byte outer header of a v2 (0xEA) image, including the irom segment header."""
 
-    segment_count: int
-    byte2: int
-    byte3: int
-    entry: int
-    irom_addr: int
-    irom_len: int
+    __slots__ = ()
+    NAME = "ESP8266 v2 header"
 
     def to_bytes(self, irom_len: int | None = None) -> bytes:
         """Build the 16 bytes (``irom_len`` overrides the stored length)."""
-        return _common.build(fmt.V2Header, {
-            "segment_count": self.segment_count, "byte2": self.byte2, "byte3": self.byte3,
-            "entry": self.entry, "irom_addr": self.irom_addr,
-            "irom_len": self.irom_len if irom_len is None else irom_len}, "ESP8266 v2 header")
+        return (self if irom_len is None else self.replace(irom_len=irom_len)).build()
 
 
 _BOOT_VERSION = re.compile(rb"2nd boot version : (\d+\.\d+)")
@@ -334,8 +328,7 @@ class Esp8266Image:
             if size < fmt.V2_HEADER_SIZE:
                 raise TruncatedError(f"only {size} bytes; a v2 header needs "
                                      f"{fmt.V2_HEADER_SIZE}", offset, "ESP8266 v2 image")
-            c = _common.parse(fmt.V2Header, view, 0, "ESP8266 v2 header")
-            v2 = V2Header(c.segment_count, c.byte2, c.byte3, c.entry, c.irom_addr, c.irom_len)
+            v2 = V2Header.parse(view)
             if v2.segment_count != fmt.V2_SEGMENT_COUNT:
                 problems.append(f"v2 header byte 1 is {v2.segment_count}; boot_v1.x and rBoot "
                                 f"only boot a v2 image when it is {fmt.V2_SEGMENT_COUNT}")
@@ -353,46 +346,10 @@ class Esp8266Image:
         elif size < fmt.HEADER_SIZE:
             raise TruncatedError(f"only {size} bytes; an ESP8266 image header needs "
                                  f"{fmt.HEADER_SIZE}", offset, "ESP8266 image")
-        h = _common.parse(fmt.ImageHeader, view, header_offset, "ESP8266 image header")
-        if h.segment_count == 0:
-            problems.append("segment_count is 0")
-        elif h.segment_count > fmt.MAX_SEGMENTS:
-            problems.append(f"segment_count {h.segment_count} exceeds esptool's limit of "
-                            f"{fmt.MAX_SEGMENTS}")
-        segments: list[Segment] = []
-        pos = header_offset + fmt.HEADER_SIZE
-        truncated = False
-        for index in range(min(h.segment_count, 64)):
-            if pos + fmt.SEGMENT_HEADER_SIZE > size:
-                problems.append(f"truncated: segment {index} header at {pos:#x} is past the end "
-                                f"of the data ({size:#x})")
-                truncated = True
-                break
-            load_addr, length = struct.unpack_from("<II", view, pos)
-            seg = Segment(load_addr, length, pos)
-            if seg.end > size:
-                problems.append(f"truncated: segment {index} at {pos:#x} declares "
-                                f"{length:#x} bytes but only {size - seg.data_offset:#x} remain")
-                truncated = True
-                break
-            segments.append(seg)
-            pos = seg.end
-        computed = xor_checksum((view[s.data_offset:s.end] for s in segments), fmt.CHECKSUM_SEED)
-        stored: int | None = None
-        checksum_offset: int | None = None
-        padding = b""
-        length = size
-        if not truncated:
-            checksum_offset = pos | 0x0F
-            if checksum_offset >= size:
-                problems.append(f"truncated: checksum byte at {checksum_offset:#x} is past the "
-                                f"end of the data ({size:#x})")
-                truncated = True
-                checksum_offset = None
-            else:
-                padding = bytes(view[pos:checksum_offset])
-                stored = view[checksum_offset]
-                length = checksum_offset + 1
+        h = fmt.ImageHeader.parse(view, header_offset, "ESP8266 image header")
+        walked = walk(view, header_offset + fmt.ImageHeader.SIZE, h.segment_count)
+        problems.extend(walked.problems)
+        segments, length, truncated = walked.segments, walked.length, walked.truncated
 
         # v3 (RTOS SDK): flash-mapped segments and an appended SHA-256 of the image.
         mapped = any(fmt.IROM_MAP_START <= s.load_addr < fmt.IROM_MAP_END for s in segments)
@@ -417,12 +374,12 @@ class Esp8266Image:
         end = length
         if v2 is not None and not truncated:
             rest = size - length
-            if rest >= fmt.CRC_SIZE:
-                value = _u32(view, length)
+            if rest >= fmt.CrcTrailer.SIZE:
+                value = fmt.CrcTrailer.parse(view, length).crc32
                 crc = esp8266_crc32(view[:length])
-                if value == crc or rest == fmt.CRC_SIZE or value != 0xFFFFFFFF:
+                if value == crc or rest == fmt.CrcTrailer.SIZE or value != 0xFFFFFFFF:
                     stored_crc, computed_crc = value, crc
-                    end = length + fmt.CRC_SIZE
+                    end = length + fmt.CrcTrailer.SIZE
             elif rest:
                 problems.append(f"truncated: {rest} bytes after the image where a 4-byte CRC32 "
                                 "trailer would be")
@@ -431,7 +388,7 @@ class Esp8266Image:
         variant: str | None = None
         user: int | None = None
         if v2 is not None:
-            inner = (h.flash_mode, h.flash.flash_size << 4 | h.flash.flash_freq)
+            inner = (h.flash_mode, h.flash_size << 4 | h.flash_freq)
             if (v2.byte2, v2.byte3) == inner:
                 variant = "esptool"
             elif v2.byte2 == 0 and v2.byte3 in (1, 2):
@@ -448,10 +405,10 @@ class Esp8266Image:
         for i, seg in enumerate(segments):
             if seg.data_len % 4:
                 warnings.append(f"segment {i} length {seg.data_len:#x} is not a multiple of 4")
-        if h.flash.flash_size not in fmt.FLASH_SIZE_CODES:
-            warnings.append(f"flash size code {h.flash.flash_size:#x} is not defined")
-        if h.flash.flash_freq not in fmt.FLASH_FREQS:
-            warnings.append(f"flash frequency code {h.flash.flash_freq:#x} is not defined")
+        if h.flash_size not in fmt.FLASH_SIZE_CODES:
+            warnings.append(f"flash size code {h.flash_size:#x} is not defined")
+        if h.flash_freq not in fmt.FLASH_FREQS:
+            warnings.append(f"flash frequency code {h.flash_freq:#x} is not defined")
         if h.flash_mode not in fmt.FLASH_MODES:
             warnings.append(f"flash mode {h.flash_mode} is not defined")
         if truncated:
@@ -462,8 +419,9 @@ class Esp8266Image:
             name, version = _bootloader_name(view, length)
         role = "bootloader" if name else "app"
         return cls(image_format, variant, user, role, name, version, h.segment_count,
-                   h.flash_mode, h.flash.flash_size, h.flash.flash_freq, h.entry, v2,
-                   header_offset, tuple(segments), padding, stored, computed, checksum_offset,
+                   h.flash_mode, h.flash_size, h.flash_freq, h.entry, v2,
+                   header_offset, segments, walked.padding, walked.stored_checksum,
+                   walked.computed_checksum, walked.checksum_offset,
                    stored_crc, computed_crc, stored_sha, computed_sha, length, end, size - end,
                    flash_offset, tuple(problems), tuple(warnings), view[:end])
 
@@ -609,20 +567,19 @@ class Esp8266Image:
             parts += [self.v2_header.to_bytes(len(irom)), irom]
         count = self.segment_count if self.segment_count > fmt.MAX_SEGMENTS else len(
             self.segments)
-        parts.append(_common.build(fmt.ImageHeader, {
-            "segment_count": count, "flash_mode": self.flash_mode_code,
-            "flash": {"flash_size": self.flash_size_code, "flash_freq": self.flash_freq_code},
-            "entry": self.entry}, "ESP8266 image header"))
+        parts.append(fmt.ImageHeader(count, self.flash_mode_code, self.flash_size_code,
+                                     self.flash_freq_code, self.entry
+                                     ).build("ESP8266 image header"))
         seg_data = [self.data[s.data_offset:s.end] for s in self.segments]
         for seg, chunk in zip(self.segments, seg_data, strict=True):
-            parts += [struct.pack("<II", seg.load_addr, seg.data_len), chunk]
+            parts += [fmt.SegmentHeader(seg.load_addr, seg.data_len).build(), chunk]
         parts.append(self.padding)
         body = b"".join(parts)
         body += bytes([xor_checksum(seg_data, fmt.CHECKSUM_SEED)])
         if self.stored_sha256 is not None:
             body += hashlib.sha256(body).digest()
         if self.stored_crc32 is not None:
-            body += struct.pack("<I", esp8266_crc32(body))
+            body += fmt.CrcTrailer(esp8266_crc32(body)).build()
         return body
 
     def to_dict(self) -> dict[str, object]:
@@ -725,7 +682,7 @@ class InitData:
         Raises:
             FormatError: byte 0 is not 0x05 (not init data); TruncatedError: < 128 bytes.
         """
-        c = _common.parse(fmt.InitData, data, offset, "esp_init_data_default")
+        c = fmt.InitData.parse(data, offset, "esp_init_data_default")
         if c.marker != fmt.INIT_DATA_MARKER:
             raise FormatError(f"byte 0 is {c.marker:#04x}, expected 0x05", offset,
                               "esp_init_data_default")
@@ -743,13 +700,10 @@ class InitData:
 
     def to_bytes(self) -> bytes:
         """Build the 128 bytes (byte 0/1/107/114 from the fields, the rest kept)."""
-        raw = self.raw
-        return _common.build(fmt.InitData, {
-            "marker": self.marker, "version": self.version,
-            "params_2": raw[2:fmt.VDD33_CONST_OFFSET], "vdd33_const": self.vdd33_const,
-            "params_108": raw[fmt.VDD33_CONST_OFFSET + 1:fmt.RF_CAL_MODE_OFFSET],
-            "rf_cal_mode": self.rf_cal_mode,
-            "params_115": raw[fmt.RF_CAL_MODE_OFFSET + 1:]}, "esp_init_data_default")
+        kept = fmt.InitData.parse(self.raw, 0, "esp_init_data_default")
+        return kept.replace(marker=self.marker, version=self.version,
+                            vdd33_const=self.vdd33_const, rf_cal_mode=self.rf_cal_mode
+                            ).build("esp_init_data_default")
 
     def to_dict(self) -> dict[str, object]:
         """JSON form."""
@@ -793,21 +747,16 @@ class BootHdr:
     @classmethod
     def from_bytes(cls, data: bytes | memoryview, offset: int = 0) -> BootHdr:
         """Parse 8 bytes."""
-        c = _common.parse(fmt.BootHdr, data, offset, "boot_hdr")
-        return cls(c.b0.usr_bin, c.b0.boot_status, bool(c.b0.to_qio), c.b0.reserved,
-                   c.b1.version, bool(c.b1.test_pass_flag), bool(c.b1.test_start_flag),
-                   bool(c.b1.enhance_boot_flag), c.test_bin_addr, c.user_bin_addr)
+        c = fmt.BootHdr.parse(data, offset, "boot_hdr")
+        return cls(c.usr_bin, c.boot_status, c.to_qio, c.reserved, c.version, c.test_pass_flag,
+                   c.test_start_flag, c.enhance_boot_flag, c.test_bin_addr, c.user_bin_addr)
 
     def to_bytes(self) -> bytes:
         """Build the 8 bytes."""
-        return _common.build(fmt.BootHdr, {
-            "b0": {"reserved": self.reserved, "to_qio": self.to_qio,
-                   "boot_status": self.boot_status, "usr_bin": self.usr_bin},
-            "b1": {"enhance_boot_flag": self.enhance_boot_flag,
-                   "test_start_flag": self.test_start_flag,
-                   "test_pass_flag": self.test_pass_flag, "version": self.version},
-            "test_bin_addr": self.test_bin_addr, "user_bin_addr": self.user_bin_addr,
-        }, "boot_hdr")
+        return fmt.BootHdr(self.reserved, self.to_qio, self.boot_status, self.usr_bin,
+                           self.enhance_boot_flag, self.test_start_flag, self.test_pass_flag,
+                           self.version, self.test_bin_addr, self.user_bin_addr
+                           ).build("boot_hdr")
 
     @property
     def running_user(self) -> int:
@@ -874,7 +823,7 @@ class SystemParams:
         if len(view) < cls.SIZE:
             raise TruncatedError(f"needs {cls.SIZE:#x} bytes, only {len(view):#x} left",
                                  offset, "system parameters")
-        c = _common.parse(fmt.SysParam, view, 2 * SECTOR, "sys_param_t")
+        c = fmt.SysParam.parse(view, 2 * SECTOR, "sys_param_t")
         live = 0 if c.flag == 0 else 1
         boot = BootHdr.from_bytes(view, live * SECTOR)
         return cls(address, c.flag, live, boot, c.reserved2[0], c.reserved2[1],
@@ -1172,8 +1121,9 @@ def _from_e9(view: memoryview) -> Esp8266Finding | None:
     if image.format == "esp8266-v3" or image.truncated or not image.trailing:
         return _single(view, image)
     end = image.end
-    if (image.role == "bootloader" and size >= 0x8000 + 32
-            and bytes(view[0x8000:0x8002]) == b"\xaa\x50"):
+    table_at = table_fmt.DEFAULT_TABLE_OFFSET
+    if (image.role == "bootloader" and size >= table_at + table_fmt.RECORD_SIZE
+            and bytes(view[table_at:table_at + 2]) == table_fmt.MAGIC):
         return _rtos_flash(view, image)
     name = image.bootloader_name
     if name == "boot8266" and _plausible_v1(view, 0x1000):
@@ -1325,17 +1275,18 @@ def _rtos_flash(view: memoryview, boot: Esp8266Image) -> Esp8266Finding:
     b = _Builder(view)
     b.image(boot, 0, "bootloader")
     size = len(view)
+    at, area = table_fmt.DEFAULT_TABLE_OFFSET, table_fmt.TABLE_SECTOR
     try:
-        table = PartitionTable.from_bytes(view[0x8000:0x9000])
+        table = PartitionTable.from_bytes(view[at:at + area])
     except FormatError as exc:
-        b.checks.append(Check("structure", False, 0x8000, f"partition table: {exc.reason}"))
+        b.checks.append(Check("structure", False, at, f"partition table: {exc.reason}"))
         return b.finish("flash", "rtos-sdk-flash", boot.flash_map)
-    b.region(0x8000, 0x1000, "partition-table", "partition-table",
+    b.region(at, area, "partition-table", "partition-table",
              f"{len(table.partitions)} partitions (ESP8266 RTOS SDK)",
              model=_TableModel(table))
-    b.checks.append(Check("structure", True, 0x8000,
+    b.checks.append(Check("structure", True, at,
                           f"partition table: {len(table.partitions)} partitions"))
-    b.checks.extend(_prefixed(table.checks(0x8000), "partition table"))
+    b.checks.extend(_prefixed(table.checks(at), "partition table"))
     for part in table.partitions:
         if part.offset >= size:
             continue

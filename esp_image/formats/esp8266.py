@@ -47,7 +47,6 @@ MAX_SEGMENTS = 16
 """esptool refuses to read more segments than this."""
 SEGMENT_MAX_LEN = 0x1000000
 DIGEST_SIZE = 32
-CRC_SIZE = 4
 IROM_MAP_START = 0x40200000
 IROM_MAP_END = 0x40300000
 """The flash cache window: 1 MiB of flash mapped at a time."""
@@ -95,7 +94,8 @@ BitStruct is MSB first, so flash_size is listed first.""" * Struct(
     "entry" / Int32ul,
 )
 
-SegmentHeader: Any = "ESP8266 segment header (8 bytes)" * Struct(
+SegmentHeader: Any = """ESP8266 segment header (8 bytes): the same bytes as
+esp32_image.SegmentHeader, which the shared container walker reads for every family.""" * Struct(
     "load_addr" / Int32ul,
     "length" / Int32ul,
 )

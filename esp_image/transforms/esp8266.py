@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-import struct
 from dataclasses import dataclass, field
 
 from .. import chips
@@ -25,7 +24,7 @@ from ..esp8266 import (
     identify_esp8266,
     parse_esp8266_flash_size,
 )
-from ..formats import esp8266 as fmt
+from ..formats.compiled import esp8266 as fmt
 from ..units import SECTOR, format_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -96,9 +95,9 @@ def _link_name(link: int) -> str:
 
 def _patch_crc(out: bytearray, img: Esp8266Image, *, add: bool) -> None:
     """Recompute (or with ``add``, append when absent) the CRC32 trailer after ``img.length``."""
-    crc = struct.pack("<I", esp8266_crc32(memoryview(out)[:img.length]))
+    crc = fmt.CrcTrailer(esp8266_crc32(memoryview(out)[:img.length])).build()
     if img.stored_crc32 is not None:
-        out[img.length:img.length + fmt.CRC_SIZE] = crc
+        out[img.length:img.length + fmt.CrcTrailer.SIZE] = crc
     elif add:
         out[img.length:img.length] = crc
 
