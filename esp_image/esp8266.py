@@ -249,10 +249,9 @@ class Esp8266Image:
             ``esp8266-rtos-sdk`` or None.
         bootloader_version: e.g. ``1.7(5d6f877)`` or ``1.4.2`` when the image says so.
         chip: always the ESP8266.
-        segment_count: the E9 header's count (the inner header for v2).
-        flash_mode_code / flash_size_code / flash_freq_code: E9 header bytes 2 and 3 (the inner
-            header for v2, which is what bootloaders and esptool use).
-        entry: the E9 header's entry point.
+        header: the E9 header (the inner one for v2, which is what bootloaders and esptool
+            use); ``segment_count``, ``flash_mode_code``, ``flash_size_code``,
+            ``flash_freq_code`` and ``entry`` read it.
         v2_header: the 0xEA header (v2 only).
         header_offset: image offset of the E9 header (16 + irom length for v2, else 0).
         segments: the E9 image's segments (the v2 irom part is :attr:`irom_offset`/``irom_size``).
@@ -276,11 +275,7 @@ class Esp8266Image:
     role: str
     bootloader_name: str | None
     bootloader_version: str | None
-    segment_count: int
-    flash_mode_code: int
-    flash_size_code: int
-    flash_freq_code: int
-    entry: int
+    header: fmt.ImageHeader
     v2_header: V2Header | None
     header_offset: int
     segments: tuple[Segment, ...]
@@ -418,24 +413,48 @@ class Esp8266Image:
         if image_format == "esp8266-v1" and not truncated:
             name, version = _bootloader_name(view, length)
         role = "bootloader" if name else "app"
-        return cls(image_format, variant, user, role, name, version, h.segment_count,
-                   h.flash_mode, h.flash_size, h.flash_freq, h.entry, v2,
-                   header_offset, segments, walked.padding, walked.stored_checksum,
-                   walked.computed_checksum, walked.checksum_offset,
-                   stored_crc, computed_crc, stored_sha, computed_sha, length, end, size - end,
+        return cls(image_format, variant, user, role, name, version, h, v2, header_offset,
+                   segments, walked.padding, walked.stored_checksum, walked.computed_checksum,
+                   walked.checksum_offset, stored_crc, computed_crc, stored_sha, computed_sha,
+                   length, end, size - end,
                    flash_offset, tuple(problems), tuple(warnings), view[:end])
 
     @classmethod
     def _truncated_v2(cls, view: memoryview, v2: V2Header, problems: list[str],
                       flash_offset: int | None) -> Esp8266Image:
         size = len(view)
-        return cls("esp8266-v2", "esptool", None, "app", None, None, 0, v2.byte2,
-                   v2.byte3 >> 4, v2.byte3 & 0xF, v2.entry, v2, min(size, fmt.V2_HEADER_SIZE
-                                                                     + v2.irom_len),
+        header = fmt.ImageHeader(0, v2.byte2, v2.byte3 >> 4, v2.byte3 & 0xF, v2.entry)
+        return cls("esp8266-v2", "esptool", None, "app", None, None, header, v2,
+                   min(size, fmt.V2_HEADER_SIZE + v2.irom_len),
                    (), b"", None, fmt.CHECKSUM_SEED, None, None, None, None, None, size, size,
                    0, flash_offset, tuple(problems), (), view)
 
     # ------------------------------------------------------------------ derived facts
+    @property
+    def segment_count(self) -> int:
+        """The E9 header's segment count."""
+        return self.header.segment_count
+
+    @property
+    def flash_mode_code(self) -> int:
+        """E9 header byte 2."""
+        return self.header.flash_mode
+
+    @property
+    def flash_size_code(self) -> int:
+        """The high nibble of E9 header byte 3 (the flash map code)."""
+        return self.header.flash_size
+
+    @property
+    def flash_freq_code(self) -> int:
+        """The low nibble of E9 header byte 3."""
+        return self.header.flash_freq
+
+    @property
+    def entry(self) -> int:
+        """The E9 header's entry point."""
+        return self.header.entry
+
     @property
     def truncated(self) -> bool:
         """Whether the data ends before the image does (the image cannot be rebuilt)."""
@@ -567,9 +586,7 @@ class Esp8266Image:
             parts += [self.v2_header.to_bytes(len(irom)), irom]
         count = self.segment_count if self.segment_count > fmt.MAX_SEGMENTS else len(
             self.segments)
-        parts.append(fmt.ImageHeader(count, self.flash_mode_code, self.flash_size_code,
-                                     self.flash_freq_code, self.entry
-                                     ).build("ESP8266 image header"))
+        parts.append(self.header.replace(segment_count=count).build("ESP8266 image header"))
         seg_data = [self.data[s.data_offset:s.end] for s in self.segments]
         for seg, chunk in zip(self.segments, seg_data, strict=True):
             parts += [fmt.SegmentHeader(seg.load_addr, seg.data_len).build(), chunk]
