@@ -23,8 +23,9 @@ from dataclasses import dataclass, replace
 from .checks import Check, compare
 from .errors import FormatError, LayoutError, TruncatedError
 from .formats.compiled import otadata as fmt
+from .formats.compiled import partition_table as table_fmt
 
-MAX_OTA_SLOTS = 16
+MAX_OTA_SLOTS = table_fmt.MAX_OTA_SLOTS
 """ESP-IDF supports ota_0..ota_15 (app subtypes 0x10..0x1F)."""
 
 _ENTRY_NAME = "esp_ota_select_entry_t"
