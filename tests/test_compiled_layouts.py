@@ -126,8 +126,9 @@ def _samples() -> list[tuple[str, bytes]]:
     return out
 
 
-NO_REAL_SAMPLE = {"esp8266.SysParam", "esp8266.BootHdr", "rboot.ConfigHeader", "rboot.rboot_config", "rboot.rboot_config_chksum",
-                  "rboot.rboot_rtc_data", "yaota8266.DatagramHeader", "yaota8266.RecordLength"}
+NO_REAL_SAMPLE = {"esp8266.SysParam", "esp8266.BootHdr", "rboot.ConfigHeader",
+                  "rboot.rboot_config", "rboot.rboot_config_chksum", "rboot.rboot_rtc_data",
+                  "yaota8266.DatagramHeader", "yaota8266.RecordLength"}
 """Not in ../shared/corpus (flash-dump sectors, RTC memory, .ota files): random data only."""
 
 
