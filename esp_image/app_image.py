@@ -169,10 +169,10 @@ class AppImage:
             FormatError: no 0xE9 magic, or fewer than 24 header bytes.
         """
         view = memoryview(data)[offset:]
-        if len(view) < fmt.HEADER_SIZE:
+        if len(view) < fmt.ImageHeader.SIZE:
             if len(view) and view[0] == fmt.MAGIC:
                 raise TruncatedError(
-                    f"only {len(view)} bytes; an ESP32 image header needs {fmt.HEADER_SIZE}",
+                    f"only {len(view)} bytes; an ESP32 image header needs {fmt.ImageHeader.SIZE}",
                     offset, "ESP32 image")
             raise FormatError("no 0xE9 image magic", offset, "ESP32 image")
         header = ImageHeader.from_bytes(view)
@@ -354,7 +354,7 @@ def _descriptors(view: memoryview, segments: tuple[Segment, ...]
     if not segments or segments[0].data_offset != desc_fmt.DESC_OFFSET:
         return None, None
     first = segments[0]
-    if first.data_len >= desc_fmt.APP_DESC_SIZE:
+    if first.data_len >= desc_fmt.AppDesc.SIZE:
         raw = view[desc_fmt.DESC_OFFSET:desc_fmt.DESC_OFFSET + 4]
         if int.from_bytes(raw, "little") == desc_fmt.APP_DESC_MAGIC:
             c = desc_fmt.AppDesc.parse(view, desc_fmt.DESC_OFFSET, "esp_app_desc_t")
@@ -363,7 +363,7 @@ def _descriptors(view: memoryview, segments: tuple[Segment, ...]
                                  bytes(c.app_elf_sha256), c.min_efuse_blk_rev_full,
                                  c.max_efuse_blk_rev_full, c.mmu_page_size,
                                  c.spi_flash_mode), None
-    if (first.data_len >= desc_fmt.BOOTLOADER_DESC_SIZE
+    if (first.data_len >= desc_fmt.BootloaderDesc.SIZE
             and view[desc_fmt.DESC_OFFSET] == desc_fmt.BOOTLOADER_DESC_MAGIC):
         b = desc_fmt.BootloaderDesc.parse(view, desc_fmt.DESC_OFFSET, "esp_bootloader_desc_t")
         return None, BootloaderDescriptor(b.secure_version, b.version, _text(b.idf_ver),
@@ -404,7 +404,7 @@ def _segment_rules(segments: tuple[Segment, ...], chip: chips.Chip, role: str,
             problems.append(f"segment {i} length {seg.data_len:#x} is not a multiple of 4")
         if seg.data_len >= fmt.SEGMENT_MAX_LEN:
             problems.append(f"segment {i} length {seg.data_len:#x} is not below 16 MiB")
-    if role == "app" and segments and segments[0].data_len < desc_fmt.APP_DESC_SIZE:
+    if role == "app" and segments and segments[0].data_len < desc_fmt.AppDesc.SIZE:
         problems.append(f"segment 0 holds {segments[0].data_len:#x} bytes; an app's first "
                         f"segment must hold the 256-byte esp_app_desc_t")
     if role != "bootloader":

@@ -320,15 +320,15 @@ class Esp8266Image:
         v2: V2Header | None = None
         header_offset = 0
         if view[0] == fmt.MAGIC_V2:
-            if size < fmt.V2_HEADER_SIZE:
+            if size < fmt.V2Header.SIZE:
                 raise TruncatedError(f"only {size} bytes; a v2 header needs "
-                                     f"{fmt.V2_HEADER_SIZE}", offset, "ESP8266 v2 image")
+                                     f"{fmt.V2Header.SIZE}", offset, "ESP8266 v2 image")
             v2 = V2Header.parse(view)
             if v2.segment_count != fmt.V2_SEGMENT_COUNT:
                 problems.append(f"v2 header byte 1 is {v2.segment_count}; boot_v1.x and rBoot "
                                 f"only boot a v2 image when it is {fmt.V2_SEGMENT_COUNT}")
-            header_offset = fmt.V2_HEADER_SIZE + v2.irom_len
-            if header_offset + fmt.HEADER_SIZE > size:
+            header_offset = fmt.V2Header.SIZE + v2.irom_len
+            if header_offset + fmt.ImageHeader.SIZE > size:
                 problems.append(f"truncated: irom part declares {v2.irom_len:#x} bytes; the "
                                 f"inner image header at {header_offset:#x} is past the end of "
                                 f"the data ({size:#x})")
@@ -338,9 +338,9 @@ class Esp8266Image:
                                 f"{view[header_offset]:#04x}); irom length {v2.irom_len:#x} "
                                 "is wrong or the file is damaged")
                 return cls._truncated_v2(view, v2, problems, flash_offset)
-        elif size < fmt.HEADER_SIZE:
+        elif size < fmt.ImageHeader.SIZE:
             raise TruncatedError(f"only {size} bytes; an ESP8266 image header needs "
-                                 f"{fmt.HEADER_SIZE}", offset, "ESP8266 image")
+                                 f"{fmt.ImageHeader.SIZE}", offset, "ESP8266 image")
         h = fmt.ImageHeader.parse(view, header_offset, "ESP8266 image header")
         walked = walk(view, header_offset + fmt.ImageHeader.SIZE, h.segment_count)
         problems.extend(walked.problems)
@@ -425,7 +425,7 @@ class Esp8266Image:
         size = len(view)
         header = fmt.ImageHeader(0, v2.byte2, v2.byte3 >> 4, v2.byte3 & 0xF, v2.entry)
         return cls("esp8266-v2", "esptool", None, "app", None, None, header, v2,
-                   min(size, fmt.V2_HEADER_SIZE + v2.irom_len),
+                   min(size, fmt.V2Header.SIZE + v2.irom_len),
                    (), b"", None, fmt.CHECKSUM_SEED, None, None, None, None, None, size, size,
                    0, flash_offset, tuple(problems), (), view)
 
@@ -487,7 +487,7 @@ class Esp8266Image:
     @property
     def irom_offset(self) -> int | None:
         """Image offset of the v2 irom data (16), else None."""
-        return fmt.V2_HEADER_SIZE if self.v2_header is not None else None
+        return fmt.V2Header.SIZE if self.v2_header is not None else None
 
     @property
     def irom_size(self) -> int | None:
@@ -505,7 +505,7 @@ class Esp8266Image:
             where = fmap.user1 if self.user == 1 else fmap.user2
         if where is None:
             return None
-        return fmt.IROM_MAP_START + (where % 0x100000) + fmt.V2_HEADER_SIZE
+        return fmt.IROM_MAP_START + (where % fmt.IROM_WINDOW) + fmt.V2Header.SIZE
 
     @property
     def flash_size_freq(self) -> int:
@@ -582,7 +582,7 @@ class Esp8266Image:
             raise FormatError("cannot rebuild a truncated or damaged image", 0, "ESP8266 image")
         parts: list[bytes | memoryview] = []
         if self.v2_header is not None:
-            irom = self.data[fmt.V2_HEADER_SIZE:self.header_offset]
+            irom = self.data[fmt.V2Header.SIZE:self.header_offset]
             parts += [self.v2_header.to_bytes(len(irom)), irom]
         count = self.segment_count if self.segment_count > fmt.MAX_SEGMENTS else len(
             self.segments)
@@ -791,7 +791,7 @@ class BootHdr:
     @property
     def erased(self) -> bool:
         """Whether the record reads as erased flash."""
-        return self.to_bytes() == b"\xff" * fmt.BOOT_HDR_SIZE
+        return self.to_bytes() == b"\xff" * fmt.BootHdr.SIZE
 
     def to_dict(self) -> dict[str, object]:
         """JSON form."""
@@ -866,7 +866,7 @@ class SystemParams:
         out = bytearray(self.raw)
         out[2 * SECTOR] = self.flag
         start = self.live_copy * SECTOR
-        out[start:start + fmt.BOOT_HDR_SIZE] = self.boot_hdr.to_bytes()
+        out[start:start + fmt.BootHdr.SIZE] = self.boot_hdr.to_bytes()
         return bytes(out)
 
     def to_dict(self) -> dict[str, object]:
@@ -1077,7 +1077,7 @@ def identify_esp8266(view: memoryview) -> Esp8266Finding | None:
     if first == fmt.MAGIC_V1:
         return _from_e9(view)
     if first == fmt.MAGIC_V2:
-        if len(view) < fmt.V2_HEADER_SIZE or view[1] != fmt.V2_SEGMENT_COUNT:
+        if len(view) < fmt.V2Header.SIZE or view[1] != fmt.V2_SEGMENT_COUNT:
             return None
         return _single(view, Esp8266Image.from_bytes(view))
     return _no_magic(view)
@@ -1181,7 +1181,7 @@ def _slot_image(b: _Builder, addr: int, bound: int, name: str) -> Esp8266Image |
         return None
     stop = min(bound, len(view))
     first = view[addr]
-    if first in (fmt.MAGIC_V1, fmt.MAGIC_V2) and stop - addr >= fmt.V2_HEADER_SIZE:
+    if first in (fmt.MAGIC_V1, fmt.MAGIC_V2) and stop - addr >= fmt.V2Header.SIZE:
         try:
             img = Esp8266Image.from_bytes(view[:stop], addr, flash_offset=addr + b.base)
         except FormatError as exc:

@@ -374,7 +374,7 @@ def _esp8266(view: memoryview, path: str | None) -> Image | None:
 def _plausible_esp32(view: memoryview, pos: int, forced: chips.Chip | None
                      ) -> chips.Chip | None:
     """The chip of a plausible ESP32-family header at ``pos``, else None."""
-    if len(view) - pos < esp32_fmt.HEADER_SIZE:
+    if len(view) - pos < esp32_fmt.ImageHeader.SIZE:
         if forced is None or forced.chip_id is None:
             return None
         return forced
@@ -781,9 +781,9 @@ def _unknown_reason(view: memoryview) -> str:
 
 
 def _esp8266_reason(view: memoryview) -> str:
-    if len(view) < esp32_fmt.HEADER_SIZE:
+    if len(view) < esp32_fmt.ImageHeader.SIZE:
         return (f"truncated: image magic 0xE9 but only {len(view)} bytes (an ESP32 image header "
-                f"needs {esp32_fmt.HEADER_SIZE}, an ESP8266 one 8 plus its segments)")
+                f"needs {esp32_fmt.ImageHeader.SIZE}, an ESP8266 one 8 plus its segments)")
     chip_id = int.from_bytes(view[12:14], "little")
     return (f"image magic 0xE9 but neither an ESP32-family header (chip id {chip_id:#x}, "
             f"hash_appended {view[23]}) nor a plausible ESP8266 image")

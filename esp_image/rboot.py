@@ -574,7 +574,7 @@ class RbootRtc:
             raise FormatError(f"expected rBoot RTC magic {fmt.RBOOT_RTC_MAGIC:#010x}, found "
                               f"{c.magic:#010x}", 0, "rboot_rtc_data")
         return cls(c.next_mode, c.last_mode, c.last_rom, c.temp_rom, c.chksum,
-                   bytes(memoryview(data)[fmt.RTC_SIZE:]), c.magic)
+                   bytes(memoryview(data)[fmt.rboot_rtc_data.SIZE:]), c.magic)
 
     def _packed(self, chksum: int) -> bytes:
         return fmt.rboot_rtc_data(self.magic, self.next_mode, self.last_mode, self.last_rom,
@@ -583,7 +583,7 @@ class RbootRtc:
     @property
     def computed_checksum(self) -> int:
         """0xEF XOR bytes 0..7."""
-        return _config_checksum(self._packed(0)[:fmt.RTC_SIZE - 1])
+        return _config_checksum(self._packed(0)[:fmt.rboot_rtc_data.SIZE - 1])
 
     @property
     def temp_boot_requested(self) -> bool:
@@ -592,7 +592,7 @@ class RbootRtc:
 
     def checks(self, base: int = 0) -> list[Check]:
         """``rboot-rtc-checksum`` (rBoot ignores a record whose checksum is wrong)."""
-        where = base + fmt.RTC_SIZE - 1
+        where = base + fmt.rboot_rtc_data.SIZE - 1
         if self.chksum is None:
             return [Check("rboot-rtc-checksum", False, where, "no checksum stored")]
         return [compare("rboot-rtc-checksum", where, self.chksum, self.computed_checksum)]

@@ -15,9 +15,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 APP_DESC_MAGIC = 0xABCD5432
-APP_DESC_SIZE = 256
 BOOTLOADER_DESC_MAGIC = 0x50
-BOOTLOADER_DESC_SIZE = 80
 DESC_OFFSET = 0x20  # 24-byte image header + 8-byte segment header
 
 

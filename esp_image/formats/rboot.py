@@ -52,8 +52,7 @@ MODE_NAMES: dict[int, str] = {
 RBOOT_RTC_MAGIC = 0x2334AE68
 RBOOT_RTC_ADDR = 64
 """RTC user-memory block of the record: address 0x60001100 + 4 * 64 = 0x60001200."""
-RTC_SIZE = 9
-"""Packed size of ``rboot_rtc_data`` (C ``sizeof`` is 12)."""
+# ``rboot_rtc_data`` packs into 9 bytes (C ``sizeof`` is 12).
 
 # --- rboot-private.h -------------------------------------------------------------------------
 # ``rom_header``, ``section_header`` and ``rom_header_new`` are the ESP8266 v1 image header,

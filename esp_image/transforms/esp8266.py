@@ -72,7 +72,7 @@ def _require_intact(img: Esp8266Image, what: str) -> None:
 
 def _link_for_slot(address: int) -> int:
     """Run-time address of the irom data of a v2 image flashed at ``address`` (§3.1)."""
-    return fmt.IROM_MAP_START + address % 0x100000 + fmt.V2_HEADER_SIZE
+    return fmt.IROM_MAP_START + address % fmt.IROM_WINDOW + fmt.V2Header.SIZE
 
 
 def infer_irom_link(image: Esp8266Image, extra: tuple[int, ...] = ()) -> int | None:
@@ -84,13 +84,13 @@ def infer_irom_link(image: Esp8266Image, extra: tuple[int, ...] = ()) -> int | N
     """
     if image.v2_header is None or image.truncated:
         return None
-    irom = image.data[fmt.V2_HEADER_SIZE:image.header_offset]
+    irom = image.data[fmt.V2Header.SIZE:image.header_offset]
     candidates = tuple(sorted({*_LINK_NAMES, *extra}))
     return _link_base(irom, candidates)
 
 
 def _link_name(link: int) -> str:
-    return _LINK_NAMES.get(link, f"flash {link - fmt.IROM_MAP_START - fmt.V2_HEADER_SIZE:#x}")
+    return _LINK_NAMES.get(link, f"flash {link - fmt.IROM_MAP_START - fmt.V2Header.SIZE:#x}")
 
 
 def _patch_crc(out: bytearray, img: Esp8266Image, *, add: bool) -> None:

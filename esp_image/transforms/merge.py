@@ -219,7 +219,7 @@ def _check_images(items: list[_Part], forced: chips.Chip | None,
 def _esp32_image(part: _Part) -> AppImage | None:
     """The ESP32-family image a part holds, if it is one (a clean header and segment walk)."""
     data = part.data
-    if len(data) < esp32_fmt.HEADER_SIZE or data[0] != esp32_fmt.MAGIC:
+    if len(data) < esp32_fmt.ImageHeader.SIZE or data[0] != esp32_fmt.MAGIC:
         return None
     if not chips.is_known_chip_id(int.from_bytes(data[12:14], "little")) or data[23] not in (0, 1):
         return None

@@ -80,7 +80,7 @@ AES_KEY = b"\x01" * 16
 """``ota_client.py``: the unused "AES key" that prefixes the signed digest (§4.3)."""
 SIGNED_MESSAGE_SIZE = len(AES_KEY) + 20
 IROM_MAP_START = image_fmt.IROM_MAP_START
-FLASH_WINDOW = 0x100000
+FLASH_WINDOW = image_fmt.IROM_WINDOW
 """The flash cache maps 1 MiB: the irom must end within it."""
 RSA_WARNING = ("RSA-512 keys can be factored with modest resources; yaota8266 cannot use "
                "anything stronger, so treat its signatures as protection against accidents, "

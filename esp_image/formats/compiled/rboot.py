@@ -29,7 +29,6 @@ MODE_GPIO_SKIP = 8
 MODE_NAMES = {1: 'gpio_rom', 2: 'temp_rom', 4: 'gpio_erases_sdkconfig', 8: 'gpio_skip'}
 RBOOT_RTC_MAGIC = 0x2334AE68
 RBOOT_RTC_ADDR = 0x40
-RTC_SIZE = 9
 
 
 def config_size(max_roms: int = MAX_ROMS, chksum: bool = False) -> int:
