@@ -743,37 +743,23 @@ def looks_like_init_data(data: bytes | memoryview) -> bool:
 
 
 # ====================================================================== system parameters
-@dataclass(frozen=True)
-class BootHdr:
+class BootHdr(fmt.BootHdr):
     """``struct boot_hdr``: the first 8 bytes of the live save sector (esp8266.md §7).
 
     The field layout is from Espressif's open ``port.c``; boot_v1.x itself is closed source.
     """
 
-    usr_bin: int
-    boot_status: int
-    to_qio: bool
-    reserved: int
-    version: int
-    test_pass_flag: bool
-    test_start_flag: bool
-    enhance_boot_flag: bool
-    test_bin_addr: int
-    user_bin_addr: int
+    __slots__ = ()
+    NAME = "boot_hdr"
 
     @classmethod
     def from_bytes(cls, data: bytes | memoryview, offset: int = 0) -> BootHdr:
         """Parse 8 bytes."""
-        c = fmt.BootHdr.parse(data, offset, "boot_hdr")
-        return cls(c.usr_bin, c.boot_status, c.to_qio, c.reserved, c.version, c.test_pass_flag,
-                   c.test_start_flag, c.enhance_boot_flag, c.test_bin_addr, c.user_bin_addr)
+        return cls.parse(data, offset)
 
     def to_bytes(self) -> bytes:
         """Build the 8 bytes."""
-        return fmt.BootHdr(self.reserved, self.to_qio, self.boot_status, self.usr_bin,
-                           self.enhance_boot_flag, self.test_start_flag, self.test_pass_flag,
-                           self.version, self.test_bin_addr, self.user_bin_addr
-                           ).build("boot_hdr")
+        return self.build()
 
     @property
     def running_user(self) -> int:
