@@ -25,8 +25,9 @@ from . import chips
 from .app_image import AppImage
 from .checks import Check, Issue
 from .errors import EspImageError, FormatError, InputError
-from .formats import esp32_image as esp32_fmt
-from .formats import partition_table as partition_fmt
+from .formats.compiled import esp32_image as esp32_fmt
+from .formats.compiled import otadata as ota_fmt
+from .formats.compiled import partition_table as table_fmt
 from .io import MAX_FILE_SIZE
 from .otadata import AppSlots, AppStatus, BootSelection, OtaData, looks_like_otadata
 from .partition_table import Partition, PartitionTable
@@ -41,8 +42,8 @@ if TYPE_CHECKING:
     from .yaota8266 import OtaFile
 
 
-TABLE_AREA = 0x1000
-DEFAULT_TABLE_OFFSET = 0x8000
+TABLE_AREA = table_fmt.TABLE_SECTOR
+DEFAULT_TABLE_OFFSET = table_fmt.DEFAULT_TABLE_OFFSET
 
 
 @dataclass(frozen=True)
@@ -223,8 +224,8 @@ class Image:
             if content.image is not None:
                 out[start:start + content.image.end] = content.image.to_bytes()
             elif content.partition.is_otadata and self.otadata is not None \
-                    and content.covered >= 0x2000:
-                out[start:start + 0x2000] = self.otadata.to_bytes()
+                    and content.covered >= ota_fmt.OTADATA_SIZE:
+                out[start:start + ota_fmt.OTADATA_SIZE] = self.otadata.to_bytes()
         return bytes(out)
 
     def partition_bytes(self, part: Partition) -> bytes:
@@ -291,7 +292,7 @@ class Image:
             out["flash"] = flash
         if self.table is not None and self.table.signature is not None:
             out["table_signature"] = {"scheme": "sbv1", "offset": self._table_file_offset
-                                      + 0xC00, "size": len(self.table.signature)}
+                                      + table_fmt.TABLE_MAX_LEN, "size": len(self.table.signature)}
         if self.table is not None:
             if self.partitions:
                 out["partitions"] = [p.to_dict() for p in self.partitions]
@@ -319,7 +320,7 @@ def _identify(view: memoryview, path: str | None, forced: chips.Chip | None) -> 
     if is_erased(view):
         return Image(path, size, "erased", data=view,
                      notes=(f"{format_size(size)} of erased flash (all 0xFF)",))
-    if bytes(view[:2]) == b"\xaa\x50":
+    if bytes(view[:2]) == table_fmt.MAGIC:
         return _bare_table(view, path)
     if looks_like_otadata(view):
         return _bare_otadata(view, path)
@@ -422,7 +423,7 @@ def _plausible_esp32(view: memoryview, pos: int, forced: chips.Chip | None
 
 def _header_chip(view: memoryview, pos: int) -> chips.Chip | None:
     """The released chip an ESP32-family header at ``pos`` names, else None."""
-    if len(view) - pos < esp32_fmt.HEADER_SIZE:
+    if len(view) - pos < esp32_fmt.ImageHeader.SIZE:
         return None
     chip_id = int.from_bytes(view[pos + 12:pos + 14], "little")
     return chips.chip_by_id(chip_id) if chips.is_known_chip_id(chip_id) else None
@@ -466,7 +467,7 @@ def _esp32_at_zero(view: memoryview, path: str | None, chip: chips.Chip) -> Imag
     """0xE9 at file offset 0: a single image, or a merged file starting at the bootloader."""
     base = chip.bootloader_offset
     table_pos = DEFAULT_TABLE_OFFSET - base
-    if len(view) > table_pos + 32 and bytes(view[table_pos:table_pos + 2]) == b"\xaa\x50":
+    if len(view) > table_pos + 32 and bytes(view[table_pos:table_pos + 2]) == table_fmt.MAGIC:
         return _flash(view, path, chip, base=base)
     try:
         image = AppImage.from_bytes(view, 0)
@@ -554,7 +555,7 @@ def _scan_for_table(view: memoryview, after: int, base: int) -> int | None:
     stop = min(len(view), 0x100000 - base)
     first: int | None = None
     for pos in range(start, stop, SECTOR):
-        if bytes(view[pos:pos + 2]) != b"\xaa\x50":
+        if bytes(view[pos:pos + 2]) != table_fmt.MAGIC:
             continue
         try:
             table = PartitionTable.from_bytes(view[pos:pos + TABLE_AREA])
@@ -613,7 +614,7 @@ def _flash(view: memoryview, path: str | None, chip: chips.Chip, base: int) -> I
     table: PartitionTable | None = None
     table_pos: int | None = None
     default_pos = DEFAULT_TABLE_OFFSET - base
-    if size > default_pos + 32 and bytes(view[default_pos:default_pos + 2]) == b"\xaa\x50":
+    if size > default_pos + 32 and bytes(view[default_pos:default_pos + 2]) == table_fmt.MAGIC:
         table_pos = default_pos
     else:
         table_pos = _scan_for_table(view, boot_end, base)
@@ -639,8 +640,9 @@ def _flash(view: memoryview, path: str | None, chip: chips.Chip, base: int) -> I
                             f"partition table: {len(table.partitions)} partitions"))
         checks.extend(_prefixed(table.checks(table_pos), "partition table"))
         if table.signature is not None:
+            signature_at = table_address + table_fmt.TABLE_MAX_LEN
             notes.append(f"the partition table is signed (Secure Boot v1 signature at "
-                         f"{table_address + 0xC00:#x}); editing it breaks the signature")
+                         f"{signature_at:#x}); editing it breaks the signature")
         table_issues = list(table.validate(flash_size=flash_size, table_offset=table_address,
                                            bootloader_offset=chip.bootloader_offset))
         if bootloader is not None and chip.bootloader_offset + bootloader.end > table_address:
@@ -746,14 +748,14 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
                                     f"bootloader for {chip.title}; the bootloader rejects it"))
             continue
         erased = erased_index.erased(start, stop)
-        if part.is_otadata and covered >= 0x2000 and not erased:
+        if part.is_otadata and covered >= ota_fmt.OTADATA_SIZE and not erased:
             try:
-                otadata = OtaData.from_bytes(view[start:start + 0x2000])
+                otadata = OtaData.from_bytes(view[start:start + ota_fmt.OTADATA_SIZE])
             except FormatError as exc:
                 checks.append(Check("structure", False, start, f"{part.name}: {exc.reason}"))
             else:
                 checks.extend(_prefixed(otadata.checks(start), part.name))
-        elif part.is_otadata and covered >= 0x2000:
+        elif part.is_otadata and covered >= ota_fmt.OTADATA_SIZE:
             otadata = OtaData.erased()
         found = None
         if not erased and not part.is_otadata and part.subtype not in _NOT_FS \
@@ -780,7 +782,10 @@ def _overlapping(table: PartitionTable) -> set[int]:
 
 
 # Data subtypes that never hold a filesystem (phy, nvs, coredump, nvs_keys, efuse).
-_NOT_FS = frozenset({0x01, 0x02, 0x03, 0x04, 0x05})
+_NOT_FS = frozenset(table_fmt.SUBTYPES[table_fmt.TYPE_DATA][name]
+                    for name in ("phy", "nvs", "coredump", "nvs_keys", "efuse"))
+_FS = frozenset({table_fmt.SUBTYPE_DATA_FAT, table_fmt.SUBTYPE_DATA_SPIFFS,
+                 table_fmt.SUBTYPE_DATA_LITTLEFS})
 
 
 def flash_end(flash_size: int | None, chip: chips.Chip | None) -> int:
@@ -835,7 +840,7 @@ def _boot_selection(table: PartitionTable, otadata: OtaData | None,
                           apps=apps)
 
 
-_TEST_SUBTYPE = partition_fmt.SUBTYPES[partition_fmt.TYPE_APP]["test"]
+_TEST_SUBTYPE = table_fmt.SUBTYPES[table_fmt.TYPE_APP]["test"]
 
 
 def _app_slots(contents: list[PartitionContent], chip: chips.Chip) -> AppSlots:
@@ -919,7 +924,7 @@ def _looks_like_micropython(contents: list[PartitionContent]) -> bool:
 
     MicroPython builds leave the app descriptor's project name and version empty.
     """
-    if any(c.partition.name in ("vfs", "ffat") or c.partition.subtype in (0x81, 0x82, 0x83)
+    if any(c.partition.name in ("vfs", "ffat") or c.partition.subtype in _FS
            for c in contents if not c.partition.is_app):
         return False
     apps = [c.image for c in contents if c.image is not None and c.image.app_desc is not None]
@@ -977,9 +982,9 @@ def _unknown_reason(view: memoryview) -> str:
 
 
 def _esp8266_reason(view: memoryview) -> str:
-    if len(view) < esp32_fmt.HEADER_SIZE:
+    if len(view) < esp32_fmt.ImageHeader.SIZE:
         return (f"truncated: image magic 0xE9 but only {len(view)} bytes (an ESP32 image header "
-                f"needs {esp32_fmt.HEADER_SIZE}, an ESP8266 one 8 plus its segments)")
+                f"needs {esp32_fmt.ImageHeader.SIZE}, an ESP8266 one 8 plus its segments)")
     chip_id = int.from_bytes(view[12:14], "little")
     return (f"image magic 0xE9 but neither an ESP32-family header (chip id {chip_id:#x}, "
             f"hash_appended {view[23]}) nor a plausible ESP8266 image")

@@ -54,7 +54,7 @@ import os
 from dataclasses import replace
 
 from .errors import InputError, LayoutError, UsageError
-from .formats import partition_table as fmt
+from .formats.compiled import partition_table as fmt
 from .partition_table import Partition, PartitionTable
 from .transforms.partitions import describe_changes, resize_partition, set_app_size
 from .units import SECTOR, align_down, align_up
@@ -74,7 +74,8 @@ SOURCES = ("ota", "default", "original", "micropython")
 MiB = 0x100000
 _APP_OFFSET = 0x10000
 _DATA, _APP = fmt.TYPE_DATA, fmt.TYPE_APP
-_NVS, _PHY, _OTA, _FAT = 0x02, 0x01, fmt.SUBTYPE_DATA_OTA, 0x81
+_NVS, _PHY, _OTA, _FAT = (fmt.SUBTYPE_DATA_NVS, fmt.SUBTYPE_DATA_PHY, fmt.SUBTYPE_DATA_OTA,
+                          fmt.SUBTYPE_DATA_FAT)
 _FACTORY, _OTA_0 = fmt.SUBTYPE_APP_FACTORY, fmt.SUBTYPE_APP_OTA_MIN
 
 

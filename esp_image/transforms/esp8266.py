@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-import struct
 from dataclasses import dataclass, field
 
 from .. import chips
@@ -26,7 +25,7 @@ from ..esp8266 import (
     identify_esp8266,
     parse_esp8266_flash_size,
 )
-from ..formats import esp8266 as fmt
+from ..formats.compiled import esp8266 as fmt
 from ..units import SECTOR, format_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -74,7 +73,7 @@ def _require_intact(img: Esp8266Image, what: str) -> None:
 
 def _link_for_slot(address: int) -> int:
     """Run-time address of the irom data of a v2 image flashed at ``address`` (§3.1)."""
-    return fmt.IROM_MAP_START + address % 0x100000 + fmt.V2_HEADER_SIZE
+    return fmt.IROM_MAP_START + address % fmt.IROM_WINDOW + fmt.V2Header.SIZE
 
 
 def infer_irom_link(image: Esp8266Image, extra: tuple[int, ...] = ()) -> int | None:
@@ -86,7 +85,7 @@ def infer_irom_link(image: Esp8266Image, extra: tuple[int, ...] = ()) -> int | N
     """
     if image.v2_header is None or image.truncated:
         return None
-    irom = image.data[fmt.V2_HEADER_SIZE:image.header_offset]
+    irom = image.data[fmt.V2Header.SIZE:image.header_offset]
     candidates = tuple(sorted({*_LINK_NAMES, *extra}))
     return _link_base(irom, candidates)
 
@@ -97,14 +96,14 @@ _NONOS_LINKS = frozenset(_link_for_slot(slot[0]) for fmap in FLASH_MAPS.values()
 
 
 def _link_name(link: int) -> str:
-    return _LINK_NAMES.get(link, f"flash {link - fmt.IROM_MAP_START - fmt.V2_HEADER_SIZE:#x}")
+    return _LINK_NAMES.get(link, f"flash {link - fmt.IROM_MAP_START - fmt.V2Header.SIZE:#x}")
 
 
 def _patch_crc(out: bytearray, img: Esp8266Image, *, add: bool) -> None:
     """Recompute (or with ``add``, append when absent) the CRC32 trailer after ``img.length``."""
-    crc = struct.pack("<I", esp8266_crc32(memoryview(out)[:img.length]))
+    crc = fmt.CrcTrailer(esp8266_crc32(memoryview(out)[:img.length])).build()
     if img.stored_crc32 is not None:
-        out[img.length:img.length + fmt.CRC_SIZE] = crc
+        out[img.length:img.length + fmt.CrcTrailer.SIZE] = crc
     elif add:
         out[img.length:img.length] = crc
 

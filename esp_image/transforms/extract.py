@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 
 from ..errors import FormatError, InputError
+from ..formats.compiled import otadata as ota_fmt
+from ..formats.compiled import partition_table as table_fmt
 from ..units import format_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -25,13 +27,13 @@ if TYPE_CHECKING:
     from ..app_image import AppImage
     from ..image import Image, PartitionContent
 
-TABLE_SIZE = 0xC00
+TABLE_SIZE = table_fmt.TABLE_MAX_LEN
 """What gen_esp32part.py writes: entries, MD5 record, 0xFF padding (``MAX_PARTITION_LENGTH``)."""
-TABLE_SECTOR = 0x1000
+TABLE_SECTOR = table_fmt.TABLE_SECTOR
 TABLE_SIGNATURE_SIZE = 68
 """Secure Boot v1 signs the 0xC00 table and appends a 68-byte block (espsecure ``sign_data``)."""
-OTADATA_SIZE = 0x2000
-DEFAULT_TABLE_OFFSET = 0x8000
+OTADATA_SIZE = ota_fmt.OTADATA_SIZE
+DEFAULT_TABLE_OFFSET = table_fmt.DEFAULT_TABLE_OFFSET
 
 _SPECIAL = ("bootloader", "partition-table", "otadata")
 _IMAGE_WORDS = ("app", "image", "bootloader")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from .. import chips
 from ..errors import InputError, LayoutError, UnsupportedChip, UsageError
-from ..formats import esp32_image as fmt
+from ..formats.compiled import esp32_image as fmt
 from ..units import format_size, parse_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -84,11 +84,11 @@ def patch_image(app: AppImage, params: FlashParams) -> bytes:
         raise LayoutError(f"the {app.role} image is truncated; refusing to patch it")
     header = app.header
     if params.size is not None:
-        header = replace(header, spi_size=size_code(params.size, app.chip))
+        header = header.replace(spi_size=size_code(params.size, app.chip))
     if params.mode is not None:
-        header = replace(header, spi_mode=_MODE_CODES[params.mode])
+        header = header.replace(spi_mode=_MODE_CODES[params.mode])
     if params.freq is not None:
-        header = replace(header, spi_speed=app.chip.freq_code(params.freq))
+        header = header.replace(spi_speed=app.chip.freq_code(params.freq))
     return replace(app, header=header).to_bytes()
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import InputError
+from ..formats.compiled import partition_table as table_fmt
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from ..image import Image
 
 # Data subtypes that hold filesystems (partition-table.md §3) and the names boards use.
-FS_SUBTYPES = {0x81: "fat", 0x82: "spiffs", 0x83: "littlefs"}
+FS_SUBTYPES = {table_fmt.SUBTYPE_DATA_FAT: "fat", table_fmt.SUBTYPE_DATA_SPIFFS: "spiffs",
+               table_fmt.SUBTYPE_DATA_LITTLEFS: "littlefs"}
 FS_NAMES = ("vfs", "ffat", "fat", "spiffs", "littlefs", "storage")
 
 

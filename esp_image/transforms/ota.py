@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..errors import InputError, LayoutError, UsageError
-from ..formats import otadata as fmt
+from ..formats.compiled import otadata as fmt
 from ..otadata import OtaData, OtaEntry
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost

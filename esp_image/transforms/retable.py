@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..errors import InputError, LayoutError, UsageError
+from ..formats.compiled import otadata as ota_fmt
+from ..formats.compiled import partition_table as table_fmt
 from ..otadata import OtaData
 from ..units import format_size
 from .flash import FlashParams, patch_image, size_code
@@ -231,7 +233,7 @@ def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: in
                        f"{format_size(flash_size)}, SHA-256 recomputed")
 
     old = image.table
-    table_bytes = new.to_bytes(size=0xC00, md5=True)
+    table_bytes = new.to_bytes(size=table_fmt.TABLE_MAX_LEN, md5=True)
     at = table_address - base
     out[at:at + len(table_bytes)] = table_bytes
     actions.append(f"partition table at {table_address:#x} rewritten: {len(new.partitions)} "
@@ -307,9 +309,9 @@ def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: in
             otadata = OtaData.erased()
             actions.append("otadata: erased (the factory app boots)")
         at = new.otadata.offset - base
-        if at + 0x2000 > len(out):
-            out += b"\xff" * (at + 0x2000 - len(out))
-        out[at:at + 0x2000] = otadata.to_bytes()
+        if at + ota_fmt.OTADATA_SIZE > len(out):
+            out += b"\xff" * (at + ota_fmt.OTADATA_SIZE - len(out))
+        out[at:at + ota_fmt.OTADATA_SIZE] = otadata.to_bytes()
     return bytes(out)
 
 
