@@ -670,7 +670,8 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
         if not erased and not part.is_otadata and part.subtype not in _NOT_FS:
             found = _filesystem(view[start:stop], part.size)
             if found is not None and not found.valid:
-                issues.append(Issue("warning", "damaged-filesystem",
+                # the device cannot use it (MicroPython reformats or refuses it): damage
+                checks.append(Check("filesystem", False, start,
                                     f"{part.name}: damaged {found.type} ({found.detail})"))
         contents.append(PartitionContent(part, covered, "erased" if erased else "data",
                                          filesystem=found))

@@ -118,3 +118,110 @@ def test_a_crash_in_littlefs_is_an_error_not_an_abort() -> None:
         os.abort()
     with pytest.raises(FormatError, match=r"crashed.*SIGABRT"):
         _isolated(crash)
+
+
+# ---------------------------------------------------------------------- firmware with a vfs
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+VFS_FILE_OFFSET = 0x200000 - 0x1000
+VFS_SIZE = 0x200000
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "esp_image", *args], check=False,
+                          capture_output=True, text=True, timeout=120)
+
+
+def firmware_with(vfs: bytes) -> bytes:
+    base = (FIXTURES / "firmware-esp32-4MB.bin").read_bytes()
+    return base + b"\xff" * (VFS_FILE_OFFSET - len(base)) + vfs
+
+
+def vfs_sample() -> bytearray:
+    volume = mkfs_littlefs(VFS_SIZE)
+    volume.mkdir("/a")
+    volume.write("/a/x.py", b"print('x')\n")
+    volume.write("/boot.py", b"# boot\n")
+    return bytearray(volume.image())
+
+
+def cyclic_vfs() -> bytes:
+    return bytes(edit_root(vfs_sample(), 0x200, b"a", struct.pack("<II", 0, 1)))
+
+
+def test_verify_fails_a_firmware_whose_littlefs_has_a_cycle(tmp_path: Path) -> None:
+    path = tmp_path / "fw.bin"
+    path.write_bytes(firmware_with(cyclic_vfs()))
+    start = time.monotonic()
+    result = cli("verify", str(path))
+    assert time.monotonic() - start < 10
+    assert result.returncode == 1 and "filesystem" in result.stdout and "cycle" in result.stdout
+    assert result.stderr == ""
+    doc = __import__("json").loads(cli("verify", "--json", str(path)).stdout)
+    assert any(c["name"] == "filesystem" and not c["valid"] for c in doc["checks"])
+    good = tmp_path / "good.bin"
+    good.write_bytes(firmware_with(bytes(vfs_sample())))
+    assert cli("verify", str(good)).returncode == 0
+
+
+@pytest.mark.parametrize("command", [["put", __file__, "/"], ["rm", "/boot.py"],
+                                     ["mkdir", "/lib"]])
+def test_fs_writes_into_a_damaged_filesystem_are_refused(tmp_path: Path, command: list[str]
+                                                          ) -> None:
+    path = tmp_path / "fw.bin"
+    path.write_bytes(firmware_with(cyclic_vfs()))
+    out = tmp_path / "out.bin"
+    result = cli("fs", str(path), "-o", str(out), *command)
+    assert result.returncode == 1, result.stderr
+    assert "damaged" in result.stderr and len(result.stderr.splitlines()) == 1
+    assert not out.exists()
+
+
+def test_fs_put_into_a_damaged_bare_image_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "vfs.bin"
+    path.write_bytes(cyclic_vfs())
+    result = cli("fs", str(path), "-o", str(tmp_path / "o.bin"), "put", __file__, "/")
+    assert result.returncode == 1 and "damaged" in result.stderr
+
+
+def test_retable_refuses_to_drop_a_damaged_filesystem(tmp_path: Path) -> None:
+    path = tmp_path / "fw.bin"
+    path.write_bytes(firmware_with(cyclic_vfs()))
+    out = tmp_path / "out.bin"
+    refused = cli("retable", "-f", "8MB", "--resize", "vfs=3MB", str(path), "-o", str(out))
+    assert refused.returncode == 1 and "vfs" in refused.stderr and "cycle" in refused.stderr
+    assert not out.exists()
+    erased = cli("retable", "-f", "8MB", "--resize", "vfs=3MB", "--erase-fs", str(path),
+                 "-o", str(out))
+    assert erased.returncode == 0, erased.stderr
+    assert "vfs: its littlefs filesystem was erased (--erase-fs)" in erased.stdout
+    assert cli("verify", str(out)).returncode == 0
+
+
+def test_retable_refuses_to_drop_unreadable_data_in_vfs(tmp_path: Path) -> None:
+    path = tmp_path / "fw.bin"
+    path.write_bytes(firmware_with(bytes(range(256)) * 16))
+    out = tmp_path / "out.bin"
+    refused = cli("retable", "-f", "8MB", "--resize", "vfs=3MB", str(path), "-o", str(out))
+    assert refused.returncode == 1 and "--erase-fs" in refused.stderr, refused.stderr
+    erased = cli("retable", "-f", "8MB", "--resize", "vfs=3MB", "--erase-fs", str(path),
+                 "-o", str(out))
+    assert erased.returncode == 0 and "vfs: its data was erased (--erase-fs)" in erased.stdout
+
+
+def test_fs_put_skips_symlinks_in_a_directory(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("outside the tree\n")
+    tree = tmp_path / "lib"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "a.py").write_text("a = 1\n")
+    (tree / "leak.txt").symlink_to(secret)
+    (tree / "up").symlink_to(tmp_path, target_is_directory=True)
+    image = tmp_path / "vfs.bin"
+    image.write_bytes(bytes(vfs_sample()))
+    out = tmp_path / "out.bin"
+    result = cli("fs", str(image), "-o", str(out), "put", str(tree), "/")
+    assert result.returncode == 0, result.stderr
+    assert "skipped /lib/leak.txt: a symbolic link" in result.stdout
+    assert "skipped /lib/up: a symbolic link" in result.stdout
+    listing = cli("fs", str(out), "ls", "/lib").stdout
+    assert "a.py" in listing and "leak.txt" not in listing and "up" not in listing
