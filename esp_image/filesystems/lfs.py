@@ -308,9 +308,17 @@ class LittleFsVolume:
 
     # -- helpers ----------------------------------------------------------------------------
 
+    @property
+    def _dir_limit(self) -> int:
+        return max(2, self.block_count // 2)
+
+    @property
+    def _geometry(self) -> tuple[int, int, int, dict[str, int]]:
+        return self.block_size, self.block_count, self.disk_version, self.limits
+
     def _load_survey(self) -> _Survey:
         if self._survey is None:
-            limit = max(2, self.block_count // 2)
+            limit = self._dir_limit
             self._survey = self._run(lambda fs, ctx: _survey(fs, ctx, limit))
         return self._survey
 
@@ -322,20 +330,29 @@ class LittleFsVolume:
             raise FormatError(f"{problem}; refusing to change a damaged filesystem",
                               structure="littlefs")
 
-        def work(fs: Any, ctx: Any) -> bytes:
+        trusted, limit, geometry = self._trusted, self._dir_limit, self._geometry
+
+        def work(fs: Any, ctx: Any) -> tuple[bytes, _Survey | None]:
             change(fs)
             with _errors("/", "unmounting"):
                 fs.unmount()
-            return bytes(ctx.buffer)
-        self._buffer = self._run(work)
-        self._survey = None
+            if trusted:
+                return bytes(ctx.buffer), None
+            # littlefs writing on top of damage it did not notice can leave worse damage:
+            # the change is kept only if the result is usable (a crash here refuses it too)
+            after_fs, after_ctx = _mount(bytearray(ctx.buffer), *geometry)
+            after = _survey(after_fs, after_ctx, limit)
+            if after.problem is not None:
+                raise FormatError(f"the change would leave the filesystem unusable "
+                                  f"({after.problem}): it is damaged", structure="littlefs")
+            return bytes(ctx.buffer), after
+        self._buffer, self._survey = self._run(work)
         self._contents = None
 
     def _run(self, work: Callable[[Any, Any], Any]) -> Any:
         """``work(fs, context)`` on a freshly mounted copy of the buffer; isolated unless
         the volume is trusted."""
-        buffer, geometry = self._buffer, (self.block_size, self.block_count,
-                                          self.disk_version, self.limits)
+        buffer, geometry = self._buffer, self._geometry
 
         def job() -> Any:
             fs, ctx = _mount(bytearray(buffer), *geometry)
