@@ -187,10 +187,10 @@ def test_retable_refuses_to_drop_a_damaged_filesystem(tmp_path: Path) -> None:
     path = tmp_path / "fw.bin"
     path.write_bytes(firmware_with(cyclic_vfs()))
     out = tmp_path / "out.bin"
-    refused = cli("retable", "-f", "8MB", "--resize", "vfs=3MB", str(path), "-o", str(out))
+    refused = cli("retable", "-f", "8MB", "--table", "ota", str(path), "-o", str(out))
     assert refused.returncode == 1 and "vfs" in refused.stderr and "cycle" in refused.stderr
     assert not out.exists()
-    erased = cli("retable", "-f", "8MB", "--resize", "vfs=3MB", "--erase-fs", str(path),
+    erased = cli("retable", "-f", "8MB", "--table", "ota", "--erase-fs", str(path),
                  "-o", str(out))
     assert erased.returncode == 0, erased.stderr
     assert "vfs: its littlefs filesystem was erased (--erase-fs)" in erased.stdout
@@ -201,11 +201,17 @@ def test_retable_refuses_to_drop_unreadable_data_in_vfs(tmp_path: Path) -> None:
     path = tmp_path / "fw.bin"
     path.write_bytes(firmware_with(bytes(range(256)) * 16))
     out = tmp_path / "out.bin"
-    refused = cli("retable", "-f", "8MB", "--resize", "vfs=3MB", str(path), "-o", str(out))
+    # --table ota moves vfs (to 0x410000): its bytes would be lost
+    refused = cli("retable", "-f", "8MB", "--table", "ota", str(path), "-o", str(out))
     assert refused.returncode == 1 and "--erase-fs" in refused.stderr, refused.stderr
-    erased = cli("retable", "-f", "8MB", "--resize", "vfs=3MB", "--erase-fs", str(path),
+    assert not out.exists()
+    erased = cli("retable", "-f", "8MB", "--table", "ota", "--erase-fs", str(path),
                  "-o", str(out))
     assert erased.returncode == 0 and "vfs: its data was erased (--erase-fs)" in erased.stdout
+    # grown in place, the same bytes are kept (nothing dropped): no refusal
+    kept = cli("retable", "-f", "8MB", "--resize", "vfs=3MB", str(path), "-o",
+               str(tmp_path / "kept.bin"))
+    assert kept.returncode == 0, kept.stderr
 
 
 def test_fs_put_skips_symlinks_in_a_directory(tmp_path: Path) -> None:

@@ -348,6 +348,10 @@ def _carry_filesystems(image: Image, old: PartitionTable, new: PartitionTable, b
             before.subtype in FS_SUBTYPES or before.name in FS_NAMES
         if not holds_fs:
             continue  # nvs, phy_init...: erased and reported by _assemble
+        if found.type == "unknown" and before.offset == part.offset and \
+                part.size >= before.size and \
+                before.type == part.type and before.subtype == part.subtype:
+            continue  # kept byte for byte by _assemble (with a note): nothing is dropped
         what = f"{found.type} filesystem" if found.type != "unknown" else "data"
         if erase_fs:
             carried[part.name] = None
