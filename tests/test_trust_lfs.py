@@ -231,3 +231,62 @@ def test_fs_put_skips_symlinks_in_a_directory(tmp_path: Path) -> None:
     assert "skipped /lib/up: a symbolic link" in result.stdout
     listing = cli("fs", str(out), "ls", "/lib").stdout
     assert "a.py" in listing and "leak.txt" not in listing and "up" not in listing
+
+
+def renamed_sample() -> bytearray:
+    """A sample whose commits hold move state (gstate) from a rename across directories."""
+    from esp_image.filesystems.lfs import _mount
+
+    volume = mkfs_littlefs(64 * BLOCK)
+    volume.mkdir("/lib")
+    volume.write("/main.py", b"print('main')\n")
+    volume.write("/boot.py", b"# boot\n")
+    fs, ctx = _mount(bytearray(volume.image()), BLOCK, 64, volume.disk_version, volume.limits)
+    fs.rename("/main.py", "/lib/main.py")
+    fs.unmount()
+    return bytearray(ctx.buffer)
+
+
+def every_tag(image: bytearray, type3: int, value: bytes) -> bytearray:
+    """Every tag of ``type3`` in every metadata block given ``value`` (CRC resealed)."""
+    out = bytearray(image)
+    for n in range(len(out) // BLOCK):
+        block = out[n * BLOCK:(n + 1) * BLOCK]
+        for commit in commits(block):
+            for tag in commit:
+                if tag.type3 == type3 and tag.data.stop - tag.data.start >= len(value):
+                    block[tag.data.start:tag.data.start + len(value)] = value
+            reseal(block, commit)
+        out[n * BLOCK:(n + 1) * BLOCK] = block
+    return out
+
+
+DAMAGED = {
+    "move state": lambda: every_tag(renamed_sample(), 0x7FF, struct.pack("<III", 1, 2, 3)),
+    "move state to nowhere": lambda: every_tag(renamed_sample(), 0x7FF,
+                                               struct.pack("<III", 0x4FF003FF, 60, 61)),
+    "tail to the root": lambda: every_tag(renamed_sample(), 0x600, struct.pack("<II", 0, 1)),
+    "tail past the end": lambda: every_tag(renamed_sample(), 0x600,
+                                           struct.pack("<II", 0xFFFF, 0x10000)),
+    "struct past the end": lambda: every_tag(renamed_sample(), 0x200,
+                                             struct.pack("<II", 5000, 5001)),
+    "block count": lambda: superblock_with(renamed_sample(), block_count=70),
+    "cycle": lambda: edit_root(sample(), 0x200, b"a", struct.pack("<II", 0, 1)),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGED))
+def test_fs_writers_on_damaged_filesystems_refuse_or_write_what_verifies(
+        tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "vfs.bin"
+    path.write_bytes(bytes(DAMAGED[damage]()))
+    for n, command in enumerate((["put", __file__, "/lib/"], ["rm", "/boot.py"],
+                                 ["mkdir", "/new"])):
+        out = tmp_path / f"out{n}.bin"
+        result = cli("fs", str(path), "-o", str(out), *command)
+        assert result.returncode in (0, 1), (command, result.stderr)
+        assert len(result.stderr.splitlines()) <= 1 and "Traceback" not in result.stderr
+        if result.returncode == 0:
+            assert cli("verify", str(out)).returncode == 0, (damage, command)
+        else:
+            assert not out.exists() and "damaged" in result.stderr
