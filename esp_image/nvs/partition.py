@@ -410,7 +410,7 @@ class NvsPartition:
         try:
             for entry in self._entries:
                 new.set(entry.namespace, entry.key, entry.value, entry.type)
-        except NvsFull:
+        except NvsError:
             need = sum(_entry_cost(e) for e in self._entries) + len(self._namespaces)
             pages = (size or self.size) // fmt.PAGE_SIZE
             room = (pages - 1) * fmt.ENTRY_COUNT
