@@ -226,9 +226,12 @@ class NvsPartition:
 
     # --- writing -----------------------------------------------------------------------------
 
-    def _writable(self, force: bool) -> Store:
+    def _check_readable(self) -> None:
         if not self.readable:
             raise NvsError("NVS is encrypted: give the nvs_keys partition to change it")
+
+    def _writable(self, force: bool) -> Store:
+        self._check_readable()
         if self.damage and not force:
             first = self.damage[0]
             raise NvsError(f"NVS is damaged ({len(self.damage)} finding(s), first at "
@@ -276,6 +279,7 @@ class NvsPartition:
                 ``force``), an encrypted partition without keys.
             NvsFull: not enough room (the message says how much is needed).
         """
+        self._check_readable()
         ns_raw = val.check_name(namespace, "namespace")
         key_raw = val.check_name(key)
         old = next((e for e in self._entries
@@ -378,6 +382,7 @@ class NvsPartition:
         Raises:
             NvsNotFound: no such namespace or key.
         """
+        self._check_readable()
         if namespace not in self._namespaces:
             raise NvsNotFound(f"NVS has no namespace {namespace!r}")
         doomed = [self.get(namespace, key)] if key is not None else self.entries(namespace)

@@ -192,7 +192,7 @@ def corrupt(data: bytes, offset: int) -> bytes:
 def test_damaged_page_header_is_reported_and_not_read() -> None:
     data = corrupt(sample().to_bytes(), 5)  # sequence number of page 0
     part = NvsPartition.from_bytes(data)
-    assert [(c.name, c.offset) for c in part.damage][0] == ("nvs-page-crc", 0)
+    assert (part.damage[0].name, part.damage[0].offset) == ("nvs-page-crc", 0)
     assert not [e for e in part.entries() if e.offset < fmt.PAGE_SIZE]
     # page 0 held the namespace record: the keys left on other pages are reported, not read
     assert [c.detail for c in part.damage[1:]] == ["key 'big' is in undefined namespace 1"]
@@ -222,7 +222,7 @@ def test_writes_refuse_damage_unless_forced() -> None:
     data = sample().to_bytes()
     u8_off = 64 + 32
     part = NvsPartition.from_bytes(corrupt(data, u8_off + 24))
-    with pytest.raises(NvsError, match="damaged .* use force"):
+    with pytest.raises(NvsError, match=r"damaged .* use force"):
         part.set("storage", "new", 1, "u8")
     part.set("storage", "new", 1, "u8", force=True)
     back = NvsPartition.from_bytes(part.to_bytes())
