@@ -242,7 +242,8 @@ class NvsPartition:
         return store
 
     def _drop_damaged(self, store: Store) -> None:
-        """What nvs_flash does at mount: items that fail a check are erased."""
+        """What nvs_flash does at mount: items that fail a CRC or do not add up are erased
+        (keys of an undefined namespace and duplicates it leaves alone)."""
         for check in self.damage:
             if check.name in ("nvs-entry-crc", "nvs-data-crc", "structure"):
                 for page in store.used:
@@ -359,7 +360,7 @@ class NvsPartition:
         for page in store.used:
             for item in load_items(self._plain, page)[0]:
                 if item.ns == ns_index and item.key == key and \
-                        fmt.TYPE_NAMES[item.datatype] in (old.type, "blob"):
+                        fmt.TYPE_NAMES[item.datatype] == old.type:
                     store.erase_span(page, item.index, item.span)
                     return
 
@@ -459,11 +460,11 @@ def _resolve(items: list[RawItem], checks: list[Check]
         if item.ns == fmt.NS_INDEX or item.datatype == fmt.BLOB_DATA:
             continue
         if item.ns not in names:
-            checks.append(Check("structure", False, item.offset,
+            checks.append(Check("nvs-namespace", False, item.offset,
                                 f"key {item.key!r} is in undefined namespace {item.ns}"))
             continue
         if (item.ns, item.key) in seen:
-            checks.append(Check("structure", False, item.offset,
+            checks.append(Check("nvs-duplicate", False, item.offset,
                                 f"duplicate key {names[item.ns]}:{item.key}"))
             continue
         entry = _entry(item, names[item.ns], chunks, checks)

@@ -230,6 +230,21 @@ def test_writes_refuse_damage_unless_forced() -> None:
     assert back.get("storage", "new").value == 1
 
 
+def test_key_of_undefined_namespace_is_reported_and_kept_by_forced_writes() -> None:
+    part = NvsPartition.mkfs(0x3000)
+    part.set("a", "k", 1, "u8")
+    record = part.namespaces()[0].offset
+    part._transaction(False, lambda store: part._erase_at(store, record))
+    orphan = NvsPartition.from_bytes(part.to_bytes())
+    assert [(c.name, c.offset) for c in orphan.damage] == [("nvs-namespace", record + 32)]
+    orphan.set("b", "x", 2, "u8", force=True)
+    after = NvsPartition.from_bytes(orphan.to_bytes())
+    assert states_of(after.to_bytes(), 0)[1] == fmt.ENTRY_WRITTEN
+    # nvs_flash hands out indexes by namespace record only: "b" takes the free index 1,
+    # and with it the orphaned key
+    assert after.valid and after.get("b", "k").value == 1
+
+
 def test_truncated_or_empty_input_is_one_clear_error() -> None:
     with pytest.raises(EspImageError, match="at least one 4 KiB page"):
         NvsPartition.from_bytes(b"\xff" * 100)
