@@ -37,6 +37,7 @@ _EXPORTS = {
     "LayoutError": "errors",
     "ChecksumMismatch": "errors",
     "UnsupportedChip": "errors",
+    "UsageError": "errors",
     "parse_size": "units",
     "format_size": "units",
 }
@@ -62,6 +63,7 @@ __all__ = [
     "Region",
     "TruncatedError",
     "UnsupportedChip",
+    "UsageError",
     "__version__",
     "format_size",
     "parse_size",
@@ -81,6 +83,7 @@ if TYPE_CHECKING:
         LayoutError,
         TruncatedError,
         UnsupportedChip,
+        UsageError,
     )
     from .esp8266 import Esp8266Image
     from .image import Image, PartitionContent, Region

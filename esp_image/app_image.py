@@ -14,16 +14,14 @@ from dataclasses import dataclass, field
 
 from . import chips
 from .checks import Check, compare, compare_digest
+from .container import Segment, walk
 from .errors import FormatError, TruncatedError
-from .formats import _common, _compiled
-from .formats import app_desc as desc_fmt
-from .formats import esp32_image as fmt
-from .hashing import xor_checksum
+from .formats.compiled import app_desc as desc_fmt
+from .formats.compiled import esp32_image as fmt
 from .units import align_up, format_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
-    from typing import Any
 
     from .app_extras import Signature, SignatureBlock
 
@@ -47,43 +45,21 @@ def _text(raw: bytes) -> str:
     return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
 
 
-@dataclass(frozen=True)
-class ImageHeader:
-    """``esp_image_header_t``: the 24-byte header of an ESP32-family image."""
+class ImageHeader(fmt.ImageHeader):
+    """``esp_image_header_t``: the 24-byte header of an ESP32-family image (the generated
+    record, plus what its codes mean)."""
 
-    segment_count: int
-    spi_mode: int
-    spi_size: int
-    spi_speed: int
-    entry_addr: int
-    wp_pin: int
-    spi_pin_drv: bytes
-    chip_id: int
-    min_chip_rev: int
-    min_chip_rev_full: int
-    max_chip_rev_full: int
-    reserved: bytes
-    hash_appended: int
+    __slots__ = ()
+    NAME = "ESP32 image header"
 
     @classmethod
     def from_bytes(cls, data: bytes | memoryview, offset: int = 0) -> ImageHeader:
         """Parse the header at ``data[offset:]``."""
-        c = _common.parse(_compiled.ESP32_IMAGE_HEADER, data, offset, "ESP32 image header")
-        return cls(c.segment_count, c.spi_mode, c.spi.spi_size, c.spi.spi_speed, c.entry_addr,
-                   c.wp_pin, bytes(c.spi_pin_drv), c.chip_id, c.min_chip_rev,
-                   c.min_chip_rev_full, c.max_chip_rev_full, bytes(c.reserved), c.hash_appended)
+        return cls.parse(data, offset)
 
     def to_bytes(self) -> bytes:
         """Build the 24 header bytes."""
-        return _common.build(_compiled.ESP32_IMAGE_HEADER, {
-            "segment_count": self.segment_count, "spi_mode": self.spi_mode,
-            "spi": {"spi_size": self.spi_size, "spi_speed": self.spi_speed},
-            "entry_addr": self.entry_addr, "wp_pin": self.wp_pin,
-            "spi_pin_drv": self.spi_pin_drv, "chip_id": self.chip_id,
-            "min_chip_rev": self.min_chip_rev, "min_chip_rev_full": self.min_chip_rev_full,
-            "max_chip_rev_full": self.max_chip_rev_full, "reserved": self.reserved,
-            "hash_appended": self.hash_appended,
-        }, "ESP32 image header")
+        return self.build()
 
     @property
     def flash_size(self) -> int | None:
@@ -94,25 +70,6 @@ class ImageHeader:
     def flash_mode(self) -> str:
         """SPI flash mode name (``dio``...), or the number when unknown."""
         return fmt.SPI_MODES.get(self.spi_mode, f"{self.spi_mode:#x}?")
-
-
-@dataclass(frozen=True)
-class Segment:
-    """One segment: ``offset`` is the image offset of its 8-byte header."""
-
-    load_addr: int
-    data_len: int
-    offset: int
-
-    @property
-    def data_offset(self) -> int:
-        """Image offset of the segment's data."""
-        return self.offset + fmt.SEGMENT_HEADER_SIZE
-
-    @property
-    def end(self) -> int:
-        """Image offset just past the segment's data."""
-        return self.data_offset + self.data_len
 
 
 @dataclass(frozen=True)
@@ -212,10 +169,10 @@ class AppImage:
             FormatError: no 0xE9 magic, or fewer than 24 header bytes.
         """
         view = memoryview(data)[offset:]
-        if len(view) < fmt.HEADER_SIZE:
+        if len(view) < fmt.ImageHeader.SIZE:
             if len(view) and view[0] == fmt.MAGIC:
                 raise TruncatedError(
-                    f"only {len(view)} bytes; an ESP32 image header needs {fmt.HEADER_SIZE}",
+                    f"only {len(view)} bytes; an ESP32 image header needs {fmt.ImageHeader.SIZE}",
                     offset, "ESP32 image")
             raise FormatError("no 0xE9 image magic", offset, "ESP32 image")
         header = ImageHeader.from_bytes(view)
@@ -226,56 +183,21 @@ class AppImage:
         if header.hash_appended not in (0, 1):
             problems.append(f"hash_appended is {header.hash_appended}, expected 0 or 1")
 
-        segments: list[Segment] = []
-        pos = fmt.HEADER_SIZE
         size = len(view)
-        truncated = False
-        if header.segment_count > fmt.MAX_SEGMENTS:
-            problems.append(f"segment_count {header.segment_count} exceeds the bootloader's "
-                            f"limit of {fmt.MAX_SEGMENTS}")
-        for index in range(header.segment_count):
-            if pos + fmt.SEGMENT_HEADER_SIZE > size:
-                problems.append(f"truncated: segment {index} header at {pos:#x} is past the end "
-                                f"of the data ({size:#x})")
-                truncated = True
-                break
-            seg_hdr = _common.parse(_compiled.ESP32_SEGMENT_HEADER, view, pos, "segment header")
-            seg = Segment(seg_hdr.load_addr, seg_hdr.data_len, pos)
-            if seg.end > size:
-                problems.append(f"truncated: segment {index} at {pos:#x} declares "
-                                f"{seg.data_len:#x} bytes but only {size - seg.data_offset:#x} "
-                                "remain")
-                truncated = True
-                break
-            segments.append(seg)
-            pos = seg.end
-
-        seg_views = [view[s.data_offset:s.end] for s in segments]
-        computed_checksum = xor_checksum(seg_views, fmt.CHECKSUM_SEED)
-        stored_checksum: int | None = None
+        walked = walk(view, fmt.ImageHeader.SIZE, header.segment_count)
+        problems.extend(walked.problems)
+        segments, length, truncated = walked.segments, walked.length, walked.truncated
         stored_digest: bytes | None = None
         computed_digest: bytes | None = None
-        padding = b""
-        length = size
-        if not truncated:
-            checksum_pos = pos | 0x0F
-            if checksum_pos >= size:
-                problems.append(f"truncated: checksum byte at {checksum_pos:#x} is past the end "
-                                f"of the data ({size:#x})")
+        if not truncated and header.hash_appended == 1:
+            if length + fmt.DIGEST_SIZE > size:
+                problems.append(f"truncated: SHA-256 at {length:#x} is past the end of "
+                                f"the data ({size:#x})")
                 truncated = True
             else:
-                padding = bytes(view[pos:checksum_pos])
-                stored_checksum = view[checksum_pos]
-                length = checksum_pos + 1
-                if header.hash_appended == 1:
-                    if length + fmt.DIGEST_SIZE > size:
-                        problems.append(f"truncated: SHA-256 at {length:#x} is past the end of "
-                                        f"the data ({size:#x})")
-                        truncated = True
-                    else:
-                        computed_digest = hashlib.sha256(view[:length]).digest()
-                        stored_digest = bytes(view[length:length + fmt.DIGEST_SIZE])
-                        length += fmt.DIGEST_SIZE
+                computed_digest = hashlib.sha256(view[:length]).digest()
+                stored_digest = bytes(view[length:length + fmt.DIGEST_SIZE])
+                length += fmt.DIGEST_SIZE
         if truncated:
             length = size
 
@@ -285,8 +207,8 @@ class AppImage:
         role = _role(app_desc, boot_desc, segments, chip, role_hint)
         if chip is not None:
             problems.extend(_segment_rules(segments, chip, role, app_desc, flash_offset))
-        return cls(header, chip, tuple(segments), length, padding, stored_checksum,
-                   computed_checksum, stored_digest, computed_digest, signature, app_desc,
+        return cls(header, chip, segments, length, walked.padding, walked.stored_checksum,
+                   walked.computed_checksum, stored_digest, computed_digest, signature, app_desc,
                    boot_desc, role, tuple(problems), size - end, flash_offset, view[:end])
 
     # ------------------------------------------------------------------ derived facts
@@ -388,8 +310,7 @@ class AppImage:
             raise FormatError("cannot rebuild a truncated image", 0, "ESP32 image")
         parts: list[bytes | memoryview] = [self.header.to_bytes()]
         for seg in self.segments:
-            parts.append(_common.build(_compiled.ESP32_SEGMENT_HEADER, {"load_addr": seg.load_addr,
-                                                           "data_len": seg.data_len}))
+            parts.append(fmt.SegmentHeader(seg.load_addr, seg.data_len).build())
             parts.append(self.data[seg.data_offset:seg.end])
         parts.append(self.padding)
         # computed_checksum was computed from these very segment bytes when the image was
@@ -428,26 +349,25 @@ class AppImage:
 
 
 # ---------------------------------------------------------------------- helpers
-def _descriptors(view: memoryview, segments: list[Segment]
+def _descriptors(view: memoryview, segments: tuple[Segment, ...]
                  ) -> tuple[AppDescriptor | None, BootloaderDescriptor | None]:
     if not segments or segments[0].data_offset != desc_fmt.DESC_OFFSET:
         return None, None
     first = segments[0]
-    if first.data_len >= desc_fmt.APP_DESC_SIZE:
+    if first.data_len >= desc_fmt.AppDesc.SIZE:
         raw = view[desc_fmt.DESC_OFFSET:desc_fmt.DESC_OFFSET + 4]
         if int.from_bytes(raw, "little") == desc_fmt.APP_DESC_MAGIC:
-            c = _common.parse(_compiled.APP_DESC, view, desc_fmt.DESC_OFFSET, "esp_app_desc_t")
+            c = desc_fmt.AppDesc.parse(view, desc_fmt.DESC_OFFSET, "esp_app_desc_t")
             return AppDescriptor(c.secure_version, _text(c.version), _text(c.project_name),
                                  _text(c.time), _text(c.date), _text(c.idf_ver),
                                  bytes(c.app_elf_sha256), c.min_efuse_blk_rev_full,
                                  c.max_efuse_blk_rev_full, c.mmu_page_size,
                                  c.spi_flash_mode), None
-    if (first.data_len >= desc_fmt.BOOTLOADER_DESC_SIZE
+    if (first.data_len >= desc_fmt.BootloaderDesc.SIZE
             and view[desc_fmt.DESC_OFFSET] == desc_fmt.BOOTLOADER_DESC_MAGIC):
-        c = _common.parse(_compiled.BOOTLOADER_DESC, view, desc_fmt.DESC_OFFSET,
-                          "esp_bootloader_desc_t")
-        return None, BootloaderDescriptor(c.secure_version, c.version, _text(c.idf_ver),
-                                          _text(c.date_time))
+        b = desc_fmt.BootloaderDesc.parse(view, desc_fmt.DESC_OFFSET, "esp_bootloader_desc_t")
+        return None, BootloaderDescriptor(b.secure_version, b.version, _text(b.idf_ver),
+                                          _text(b.date_time))
     return None, None
 
 
@@ -458,7 +378,7 @@ def _is_flash_mapped(chip: chips.Chip | None, addr: int) -> bool:
 
 
 def _role(app_desc: AppDescriptor | None, boot_desc: BootloaderDescriptor | None,
-          segments: list[Segment], chip: chips.Chip | None, hint: str | None) -> str:
+          segments: tuple[Segment, ...], chip: chips.Chip | None, hint: str | None) -> str:
     if app_desc is not None:
         return "app"
     if boot_desc is not None:
@@ -475,7 +395,7 @@ def _role(app_desc: AppDescriptor | None, boot_desc: BootloaderDescriptor | None
     return "unknown"
 
 
-def _segment_rules(segments: list[Segment], chip: chips.Chip, role: str,
+def _segment_rules(segments: tuple[Segment, ...], chip: chips.Chip, role: str,
                    app_desc: AppDescriptor | None, flash_offset: int | None) -> list[str]:
     """The segment rules of ESP-IDF's verifier (esp_image_format.c), esp32-image.md §3.2."""
     problems = []
@@ -484,7 +404,7 @@ def _segment_rules(segments: list[Segment], chip: chips.Chip, role: str,
             problems.append(f"segment {i} length {seg.data_len:#x} is not a multiple of 4")
         if seg.data_len >= fmt.SEGMENT_MAX_LEN:
             problems.append(f"segment {i} length {seg.data_len:#x} is not below 16 MiB")
-    if role == "app" and segments and segments[0].data_len < desc_fmt.APP_DESC_SIZE:
+    if role == "app" and segments and segments[0].data_len < desc_fmt.AppDesc.SIZE:
         problems.append(f"segment 0 holds {segments[0].data_len:#x} bytes; an app's first "
                         f"segment must hold the 256-byte esp_app_desc_t")
     if role != "bootloader":
@@ -507,7 +427,7 @@ def _page_candidates(chip: chips.Chip, app_desc: AppDescriptor | None) -> list[i
     return sorted(chip.mmu_page_sizes or (MMU_PAGE_DEFAULT,), reverse=True)
 
 
-def mmu_page_size(segments: list[Segment] | tuple[Segment, ...], chip: chips.Chip,
+def mmu_page_size(segments: tuple[Segment, ...] | tuple[Segment, ...], chip: chips.Chip,
                   app_desc: AppDescriptor | None, flash_offset: int | None) -> int | None:
     """The MMU page size the image's flash-mapped segments were laid out for.
 
@@ -533,16 +453,15 @@ def _find_signature(view: memoryview, end: int) -> Signature | None:
         return _parse_sbv2(view, sector)
     # Secure Boot v1: 68 bytes right after the image: version 0, then a signature that is
     # neither erased nor zero, and nothing but erased flash (or the end of data) after it.
-    block_end = end + fmt.SBV1_BLOCK_SIZE
+    block_end = end + fmt.SecureBootV1Block.SIZE
     if block_end <= size:
-        block = view[end:block_end]
+        block = fmt.SecureBootV1Block.parse(view, end)
         rest = view[block_end:block_end + 16]
-        sig = bytes(block[4:])
-        if (int.from_bytes(block[:4], "little") == 0 and sig not in (b"\xff" * 64, b"\0" * 64)
+        if (block.version == 0 and block.signature not in (b"\xff" * 64, b"\0" * 64)
                 and all(b == 0xFF for b in rest)):
             from .app_extras import Signature
 
-            return Signature("sbv1", end, fmt.SBV1_BLOCK_SIZE)
+            return Signature("sbv1", end, fmt.SecureBootV1Block.SIZE)
     return None
 
 
@@ -553,10 +472,10 @@ def _parse_sbv2(view: memoryview, sector: int) -> Signature:
     available = min(len(view) - sector, fmt.SBV2_SECTOR_SIZE)
     scheme = "sbv2-rsa"
     for i in range(3):
-        off = sector + i * fmt.SBV2_BLOCK_SIZE
-        if off + fmt.SBV2_BLOCK_SIZE > sector + available or view[off] != fmt.SBV2_MAGIC:
+        off = sector + i * fmt.SignatureBlockV2.SIZE
+        if off + fmt.SignatureBlockV2.SIZE > sector + available or view[off] != fmt.SBV2_MAGIC:
             break
-        c: Any = _common.parse(_compiled.SBV2_SIGNATURE_BLOCK, view, off, "signature block")
+        c = fmt.SignatureBlockV2.parse(view, off, "signature block")
         if c.version == fmt.SBV2_VERSION_RSA:
             digest = bytes(c.body[:32])
         else:

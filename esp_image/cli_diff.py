@@ -43,7 +43,9 @@ def run_diff(a: str, b: str, *, as_json: bool = False, quiet: bool = False) -> i
         sys.stdout.write(json.dumps(doc, indent=2) + "\n")
     elif quiet:
         if not result.equal:
-            sys.stdout.write(f"{a} and {b} differ: {result.summary}\n")
+            from .terminal import shown
+
+            sys.stdout.write(shown(f"{a} and {b} differ: {result.summary}") + "\n")
     else:
         from .diff import diff_blocks
         from .render import write_blocks
@@ -62,5 +64,6 @@ def diff_command(a: FileA, b: FileB, json: Json = False, quiet: Quiet = False,
     Example: [bold]esp-image diff old-firmware.bin new-firmware.bin[/bold]  (or
     [bold]--json[/bold] for pipelines)
     """
-    code = commands.run_guarded(lambda: run_diff(a, b, as_json=json, quiet=quiet), debug=debug)
+    code = commands.run_guarded(lambda: run_diff(a, b, as_json=json, quiet=quiet), debug=debug,
+                                as_json=json, path=a)
     raise typer.Exit(code)

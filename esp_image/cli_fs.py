@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from . import commands
 
@@ -21,10 +22,27 @@ if TYPE_CHECKING:
     from .image import Image
     from .transforms.fs import FsTarget
 
+class _FsGroup(TyperGroup):
+    """``fs``'s options may follow FILE, so the group reads every option on the line and would
+    take ``esp-image fs FILE get --help`` as its own --help: the command's help is shown."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        for i, arg in enumerate(args):
+            if arg in ("--", "--help"):
+                break
+            command = self.commands.get(arg)
+            if command is not None and "--help" in args[i + 1:]:
+                # Raises click's Exit after printing, as any --help does.
+                command.make_context(arg, ["--help"], parent=ctx)
+        return super().parse_args(ctx, args)
+
+
 fs_app = typer.Typer(
+    cls=_FsGroup,
     help="Files inside firmware images: littlefs, FAT and wear-levelled FAT (ls, cat, get, "
          "put, rm, mkdir, df, mkfs).",
     no_args_is_help=True,
+    invoke_without_command=True,  # so a missing COMMAND gets a message listing the commands
     # The issue's syntax puts options after FILE: esp-image fs FILE --partition vfs ls /
     context_settings={"allow_interspersed_args": True, "ignore_unknown_options": True},
 )
@@ -37,6 +55,7 @@ class _Options:
     output: str | None
     in_place: bool
     dry_run: bool
+    force: bool
     as_json: bool
     quiet: bool
     debug: bool
@@ -48,13 +67,17 @@ def fs_main(
     file: Annotated[str, typer.Argument(help="A firmware file, flash dump or partition image.",
                                         metavar="FILE")],
     partition: Annotated[str | None, typer.Option(
-        "-p", "--partition", help="The partition (default: the first vfs/ffat/fat/littlefs "
-                                  "one).")] = None,
-    output: Annotated[str | None, typer.Option("-o", "--output", help="Output file for "
-                                               "changes (default FILE-fs.bin).")] = None,
+        "-p", "--partition", metavar="NAME",
+        help="The partition (default: the first vfs/ffat/fat/littlefs one).")] = None,
+    output: Annotated[str | None, typer.Option("-o", "--output", metavar="FILE",
+                                               help="Output file for changes (default "
+                                                    "FILE-fs.bin).")] = None,
     in_place: Annotated[bool, typer.Option("--in-place", help="Rewrite FILE (atomically).")
                         ] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Do it anyway: replace an existing "
+                                                        "file under the default output name.")
+                     ] = False,
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only problems.")] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Tracebacks on internal errors.")
@@ -64,7 +87,12 @@ def fs_main(
 
     Example: [bold]esp-image fs firmware.bin put main.py boot.py /[/bold]
     """
-    ctx.obj = _Options(file, partition, output, in_place, dry_run, json, quiet, debug)
+    if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
+        names = ", ".join(getattr(ctx.command, "commands", {}))
+        commands.error_line(f"fs needs a COMMAND after FILE: one of {names} (see "
+                            "'esp-image fs --help')")
+        raise typer.Exit(2)
+    ctx.obj = _Options(file, partition, output, in_place, dry_run, force, json, quiet, debug)
 
 
 def _opts(ctx: typer.Context) -> _Options:
@@ -90,12 +118,16 @@ def _read_only(ctx: typer.Context, body: Callable[[_Options, Any], int]) -> None
 
         _, _, data = _open(opts)
         return body(opts, open_volume(data))
-    raise typer.Exit(commands.run_guarded(run, debug=opts.debug))
+    raise typer.Exit(commands.run_guarded(run, debug=opts.debug, as_json=opts.as_json,
+                                          path=opts.file))
 
 
 def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
-            fresh: Callable[[int], Any] | None = None) -> None:
-    """Apply ``change`` to the volume (or to ``fresh(size)``) and write the file back."""
+            fresh: Callable[[int], Any] | None = None, sources: list[str] | None = None) -> None:
+    """Apply ``change`` to the volume (or to ``fresh(size)``) and write the file back.
+
+    ``sources`` are files on this computer the change reads: ``-o`` may not name them.
+    """
     opts = _opts(ctx)
 
     def run() -> int:
@@ -103,6 +135,8 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
         from .io import verify_bytes
         from .transforms.fs import locate, put_back, region
 
+        output = commands.choose_output(opts.file, opts.output, opts.in_place, "fs",
+                                        force=opts.force, inputs=sources or [])
         image, target, data = _open(opts)
         made: list[str] = []
         if fresh is not None:
@@ -126,27 +160,28 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
         def verify(written: bytes) -> None:
             from .image import Image
 
-            if target.name != "image":
-                verify_bytes(written, what="the firmware")
+            verify_bytes(written, what="the firmware" if target.name != "image" else
+                         "the filesystem image")
             open_volume(region(Image.from_bytes(written), locate(
                 Image.from_bytes(written), opts.partition)))
 
         where = target.name if target.address is None else \
             f"{target.name} ({target.address:#x})"
         return commands.emit_write(
-            source=opts.file, output=commands.choose_output(opts.file, opts.output,
-                                                            opts.in_place, "fs"),
+            source=opts.file, output=output,
             data=new, actions=[f"{where}: {a}" for a in actions] or [f"{where}: {what}"],
             notes=notes, dry_run=opts.dry_run, as_json=opts.as_json, verify=verify,
-            quiet=opts.quiet)
-    raise typer.Exit(commands.run_guarded(run, debug=opts.debug))
+            quiet=opts.quiet, original=image.data)
+    raise typer.Exit(commands.run_guarded(run, debug=opts.debug, as_json=opts.as_json,
+                                          path=opts.file))
 
 
-Path = Annotated[str, typer.Argument(help="A path inside the filesystem.")]
+Path = Annotated[str, typer.Argument(help="A path inside the filesystem.", metavar="PATH")]
 
 
 @fs_app.command("ls")
-def fs_ls(ctx: typer.Context, path: Annotated[str, typer.Argument()] = "/") -> None:
+def fs_ls(ctx: typer.Context, path: Annotated[str, typer.Argument(
+        help="A directory inside the filesystem.", metavar="[PATH]")] = "/") -> None:
     """List a directory. Example: [bold]esp-image fs firmware.bin ls /lib[/bold]"""
     def body(opts: _Options, volume: Any) -> int:
         entries = volume.listdir(path)
@@ -154,8 +189,10 @@ def fs_ls(ctx: typer.Context, path: Annotated[str, typer.Argument()] = "/") -> N
             sys.stdout.write(_json.dumps([{"name": e.name, "path": e.path, "dir": e.is_dir,
                                            "size": e.size} for e in entries], indent=2) + "\n")
         else:
+            from .terminal import shown
+
             for e in entries:
-                sys.stdout.write(f"{'d' if e.is_dir else '-'} {e.size:>9}  {e.name}"
+                sys.stdout.write(f"{'d' if e.is_dir else '-'} {e.size:>9}  {shown(e.name)}"
                                  f"{'/' if e.is_dir else ''}\n")
         return 0
     _read_only(ctx, body)
@@ -163,26 +200,50 @@ def fs_ls(ctx: typer.Context, path: Annotated[str, typer.Argument()] = "/") -> N
 
 @fs_app.command("cat")
 def fs_cat(ctx: typer.Context, path: Path) -> None:
-    """Print a file's bytes. Example: [bold]esp-image fs firmware.bin cat /boot.py[/bold]"""
+    """Print a file's bytes (with --json: base64 and size).
+
+    Example: [bold]esp-image fs firmware.bin cat /boot.py[/bold]
+    """
     def body(opts: _Options, volume: Any) -> int:
+        data = volume.read(path)
+        if opts.as_json:
+            import base64
+
+            sys.stdout.write(_json.dumps({"path": path, "size": len(data), "encoding": "base64",
+                                          "content": base64.b64encode(data).decode("ascii")},
+                                         indent=2) + "\n")
+            return 0
         sys.stdout.flush()
-        sys.stdout.buffer.write(volume.read(path))
+        try:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:  # the reader is gone (| head): the file was read, all is well
+            from .terminal import stdout_closed
+
+            stdout_closed()
         return 0
     _read_only(ctx, body)
 
 
 @fs_app.command("get")
-def fs_get(ctx: typer.Context, src: Path, dst: Annotated[str, typer.Argument(
-        help="Where to write it on this computer.")]) -> None:
+def fs_get(ctx: typer.Context,
+           src: Annotated[str, typer.Argument(help="The file inside the filesystem.",
+                                              metavar="SRC")],
+           dst: Annotated[str, typer.Argument(help="Where to write it on this computer (a "
+                                                   "file or a directory).", metavar="DST")]
+           ) -> None:
     """Copy a file out. Example: [bold]esp-image fs firmware.bin get /main.py main.py[/bold]"""
     def body(opts: _Options, volume: Any) -> int:
-        from .io import write_atomic
+        from .io import check_output, write_atomic
 
         data = volume.read(src)
         target = os.path.join(dst, os.path.basename(src)) if os.path.isdir(dst) else dst
+        check_output(target, [opts.file])
         write_atomic(target, data, verify=None)
         if not opts.quiet:
-            sys.stdout.write(f"wrote {target} ({len(data)} bytes)\n")
+            from .terminal import shown
+
+            sys.stdout.write(f"wrote {shown(target)} ({len(data)} bytes)\n")
         return 0
     _read_only(ctx, body)
 
@@ -223,7 +284,7 @@ def fs_put(ctx: typer.Context, src: Annotated[list[str], typer.Argument(
                 volume.write(target, data)
                 done.append(f"put {target} ({len(data)} bytes)")
         return done
-    _change(ctx, "put", change)
+    _change(ctx, "put", change, sources=sources)
 
 
 @fs_app.command("rm")
@@ -266,8 +327,9 @@ def fs_df(ctx: typer.Context) -> None:
 
 @fs_app.command("mkfs")
 def fs_mkfs(ctx: typer.Context, kind: Annotated[str, typer.Option(
-        "--type", help="littlefs (MicroPython's default) | fat | fat-wl (ESP-IDF wear "
-                       "levelling, Arduino FFat)")] = "littlefs") -> None:
+        "--type", metavar="TYPE",
+        help="littlefs (MicroPython's default) | fat | fat-wl (ESP-IDF wear levelling, Arduino "
+             "FFat)")] = "littlefs") -> None:
     """Make an empty filesystem in the partition (its files are lost).
 
     Example: [bold]esp-image fs firmware.bin mkfs --type littlefs[/bold]

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from . import commands
+from .errors import UsageError
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -32,10 +33,13 @@ yaota_app = typer.Typer(
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Check and report; write nothing.")]
-Port = Annotated[str, typer.Option("--port", help="Serial port for the printed esptool "
-                                                  "command.")]
-AppOffset = Annotated[str, typer.Option("--offset", help="MAIN_APP_OFFSET the app is built "
-                                                         "for (0 = a normal, non-OTA build).")]
+Port = Annotated[str, typer.Option("--port", metavar="PORT",
+                                  help="Serial port for the printed esptool command.")]
+AppOffset = Annotated[str, typer.Option("--offset", metavar="ADDR",
+                                       help="MAIN_APP_OFFSET the app is built for (0 = a "
+                                            "normal, non-OTA build).")]
+Force = Annotated[bool, typer.Option("--force", help="Do it anyway: replace an existing file "
+                                                      "under the default output name.")]
 
 
 def _read(path: str, what: str, max_size: int | None = None) -> bytes:
@@ -60,14 +64,9 @@ def _report(doc: dict[str, object], lines: list[str], as_json: bool) -> None:
     if as_json:
         sys.stdout.write(_json.dumps(doc, indent=2) + "\n")
     else:
-        sys.stdout.write("\n".join(lines) + "\n")
+        from .terminal import shown_lines
 
-
-def _int(text: str, what: str) -> int:
-    try:
-        return int(text, 0)
-    except ValueError:
-        raise commands.UsageProblem(f"{what}: {text!r} is not a number (e.g. 0x3c000)") from None
+        sys.stdout.write(shown_lines("\n".join(lines)) + "\n")
 
 
 def _done(code: int) -> None:
@@ -77,10 +76,12 @@ def _done(code: int) -> None:
 # ---------------------------------------------------------------------- keygen
 @yaota_app.command()
 def keygen(
-    output: Annotated[str, typer.Option("-o", "--output", help="The private key file.")
+    output: Annotated[str, typer.Option("-o", "--output", metavar="FILE",
+                                                help="The private key file.")
                       ] = "priv.key",
-    pub: Annotated[str | None, typer.Option("--pub", help="Also write the public key "
-                                                          "(pub.key of gen_keys.sh).")] = None,
+    pub: Annotated[str | None, typer.Option(
+        "--pub", metavar="FILE",
+        help="Also write the public key (pub.key of gen_keys.sh).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing key file.")
                      ] = False,
     json: Json = False, debug: Debug = False,
@@ -94,19 +95,35 @@ def keygen(
     Example: [bold]esp-image yaota keygen -o priv.key[/bold]
     """
     def body() -> int:
-        from .transforms.yaota import RSA_WARNING, generate_key, modulus_line, public_key_pem
+        from .io import VerificationFailed, same_file
+        from .transforms.yaota import (
+            RSA_WARNING,
+            generate_key,
+            key_modulus,
+            modulus_line,
+            public_key_pem,
+        )
 
         targets = [output, *([pub] if pub else [])]
+        if pub and (os.path.abspath(pub) == os.path.abspath(output) or same_file(pub, output)):
+            raise UsageError(f"--pub {pub} names the private key file too; give "
+                                        "the public key another name")
         existing = [t for t in targets if os.path.exists(t)]
         if existing and not force:
-            raise commands.UsageProblem(
+            raise UsageError(
                 f"{', '.join(existing)} already exists; a new key cannot sign updates for "
                 "devices built with the old one (use --force to replace it anyway)")
         pem = generate_key()
         line = modulus_line(pem)
-        _write(output, pem, mode=0o600)
+
+        def same_key(written: bytes) -> None:
+            if key_modulus(written) != key_modulus(pem):
+                raise VerificationFailed("refusing to write the key: it does not read back "
+                                         "as the key generated")
+
+        _write(output, pem, same_key, mode=0o600)
         if pub:
-            _write(pub, public_key_pem(pem))
+            _write(pub, public_key_pem(pem), same_key)
         written = ", ".join(targets)
         _report({"output": output, "pub": pub, "bits": 512, "exponent": 3,
                  "modulus_line": line, "warning": RSA_WARNING},
@@ -115,7 +132,7 @@ def keygen(
                  "Put this line into yaota8266's config.h and rebuild yaota8266.bin:",
                  line], json)
         return commands.EXIT_OK
-    _done(commands.run_guarded(body, debug=debug))
+    _done(commands.run_guarded(body, debug=debug, as_json=json, path=output))
 
 
 # ---------------------------------------------------------------------- mkapp
@@ -125,12 +142,13 @@ def mkapp(
                                          metavar="IMAGE-0x00000.bin")],
     irom: Annotated[str, typer.Argument(help="The irom, firmware.elf-0x45000.bin.",
                                         metavar="IROM.bin")],
-    output: Annotated[str | None, typer.Option("-o", "--output", help="The main-app file "
+    output: Annotated[str | None, typer.Option("-o", "--output", metavar="FILE",
+                                               help="The main-app file "
                                                "(default: firmware-ota.bin next to IMAGE; "
                                                "firmware-combined.bin with --offset 0).")
                       ] = None,
     offset: AppOffset = "0x3c000",
-    dry_run: DryRun = False, json: Json = False, debug: Debug = False,
+    dry_run: DryRun = False, force: Force = False, json: Json = False, debug: Debug = False,
 ) -> None:
     """Build firmware-ota.bin from its two parts, exactly as MicroPython's makeimg.py does.
 
@@ -141,13 +159,15 @@ def mkapp(
     -o firmware-ota.bin[/bold]
     """
     def body() -> int:
+        from .io import check_output
         from .transforms.yaota import make_main_app
 
-        app_offset = _int(offset, "--offset")
+        app_offset = commands.parse_int(offset, "--offset", "0x3c000")
         data = make_main_app(_read(image, "v1 image"), _read(irom, "irom file"),
                              main_app_offset=app_offset, irom_name=os.path.basename(irom))
         default = "firmware-ota.bin" if app_offset else "firmware-combined.bin"
         target = output or os.path.join(os.path.dirname(image), default)
+        check_output(target, [image, irom], default=not output, force=force)
         total = len(data) - 16
         return commands.emit_write(
             source=image, output=target, data=data, dry_run=dry_run, as_json=json,
@@ -157,7 +177,7 @@ def mkapp(
             notes=[f"flash at {app_offset:#x} behind yaota8266.bin, or sign it for OTA"
                    if app_offset else "a normal MicroPython firmware: flash it at 0x0"],
             extra={"main_app_offset": app_offset, "size_word": total})
-    _done(commands.run_guarded(body, debug=debug))
+    _done(commands.run_guarded(body, debug=debug, as_json=json, path=image))
 
 
 # ---------------------------------------------------------------------- sign
@@ -165,12 +185,14 @@ def mkapp(
 def sign(
     file: Annotated[str, typer.Argument(help="The main app, firmware-ota.bin.",
                                         metavar="FILE")],
-    key: Annotated[str, typer.Option("--key", help="The private key (priv.key).")],
-    output: Annotated[str | None, typer.Option("-o", "--output",
+    key: Annotated[str, typer.Option("--key", metavar="FILE",
+                                     help="The private key (priv.key).")],
+    output: Annotated[str | None, typer.Option("-o", "--output", metavar="FILE",
                                                help="The .ota file (default: FILE.ota).")
                       ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Sign even if FILE is not a main app "
-                                                        "boot8266 would boot.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Do it anyway: sign a FILE that is "
+                                        "not a main app boot8266 would boot, and replace an "
+                                        "existing FILE.ota.")] = False,
     json: Json = False, debug: Debug = False,
 ) -> None:
     """Make the signed .ota update, byte for byte as yaota8266's ota_client.py sign.
@@ -182,13 +204,14 @@ def sign(
     (writes firmware-ota.bin.ota)
     """
     def body() -> int:
-        from .io import VerificationFailed
+        from .io import VerificationFailed, check_output
         from .transforms.yaota import RSA_WARNING, key_modulus, sign_ota, verify_ota
 
+        target = output or file + ".ota"
+        check_output(target, [file, key], default=not output, force=force)
         pem = _read(key, "key", KEY_MAX)
         modulus = key_modulus(pem)
         data = sign_ota(_read(file, "main app"), pem, check_app=not force)
-        target = output or file + ".ota"
 
         def check(written: bytes) -> None:
             result = verify_ota(written, modulus=modulus)
@@ -208,18 +231,20 @@ def sign(
                  f"  note: send it with: python3 ota_client.py ota {target} -a DEVICE_IP",
                  f"  note: {RSA_WARNING}"], json)
         return commands.EXIT_OK
-    _done(commands.run_guarded(body, debug=debug))
+    _done(commands.run_guarded(body, debug=debug, as_json=json, path=file))
 
 
 # ---------------------------------------------------------------------- verify
 @yaota_app.command()
 def verify(
     file: Annotated[str, typer.Argument(help="The .ota file.", metavar="FILE.ota")],
-    key: Annotated[str | None, typer.Option("--key", help="priv.key or pub.key (PEM).")
+    key: Annotated[str | None, typer.Option("--key", metavar="FILE",
+                                            help="priv.key or pub.key (PEM).")
                    ] = None,
     modulus: Annotated[str | None, typer.Option(
-        "--modulus", help="The public modulus: hex, the config.h MODULUS string, or a "
-                          "config.h file.")] = None,
+        "--modulus", metavar="MODULUS",
+        help="The public modulus: hex, the config.h MODULUS string, or a config.h file.")
+                       ] = None,
     json: Json = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only problems.")
                      ] = False,
@@ -237,7 +262,7 @@ def verify(
         from .transforms.yaota import parse_modulus, verify_ota
 
         if key and modulus:
-            raise commands.UsageProblem("give --key or --modulus, not both")
+            raise UsageError("give --key or --modulus, not both")
         key_pem = _read(key, "key", KEY_MAX) if key else None
         n: int | None = None
         if modulus is not None:
@@ -255,7 +280,7 @@ def verify(
         else:
             _report({}, _verify_lines(file, result, quiet), False)
         return commands.EXIT_OK if result.ok else commands.EXIT_DAMAGED
-    _done(commands.run_guarded(body, debug=debug))
+    _done(commands.run_guarded(body, debug=debug, as_json=json, path=file))
 
 
 def _verify_lines(path: str, result: OtaVerification, quiet: bool) -> list[str]:
@@ -288,10 +313,10 @@ def bundle(
     main_app: Annotated[str, typer.Argument(help="The main app, firmware-ota.bin.",
                                             metavar="FIRMWARE-OTA.bin")],
     output: Annotated[str | None, typer.Option(
-        "-o", "--output", help="The initial image (default: <main app>-initial.bin).")
-                      ] = None,
+        "-o", "--output", metavar="FILE",
+        help="The initial image (default: <main app>-initial.bin).")] = None,
     port: Port = "PORT",
-    dry_run: DryRun = False, json: Json = False, debug: Debug = False,
+    dry_run: DryRun = False, force: Force = False, json: Json = False, debug: Debug = False,
 ) -> None:
     """Build the initial full image (yaota8266.bin, then the main app at MAIN_APP_OFFSET).
 
@@ -302,12 +327,13 @@ def bundle(
     Example: [bold]esp-image yaota bundle yaota8266.bin firmware-ota.bin -o initial.bin[/bold]
     """
     def body() -> int:
-        from .io import output_name
+        from .io import check_output, output_name
         from .transforms.yaota import initial_image_notes, make_initial_image, yaota_plan
 
         raw_bundle = _read(yaota8266, "yaota8266.bin")
         data = make_initial_image(raw_bundle, _read(main_app, "main app"))
         target = output or output_name(main_app, "initial")
+        check_output(target, [yaota8266, main_app], default=not output, force=force)
         plan = yaota_plan(raw_bundle)
         command = plan.write_flash_command(port, {"initial": target})
         notes = initial_image_notes(raw_bundle, data)
@@ -323,15 +349,17 @@ def bundle(
             notes=notes)
         sys.stdout.write(f"flash it with:\n  {command}\n")
         return code
-    _done(commands.run_guarded(body, debug=debug))
+    _done(commands.run_guarded(body, debug=debug, as_json=json, path=main_app))
 
 
 # ---------------------------------------------------------------------- layout yaota8266
 def layout_yaota8266(
-    bundle: Annotated[str | None, typer.Option("--bundle", help="yaota8266.bin: use its real "
-                                                                "sizes and check it.")] = None,
-    app: Annotated[str | None, typer.Option("--app", help="firmware-ota.bin: show its size "
-                                                          "and boot8266 verdict.")] = None,
+    bundle: Annotated[str | None, typer.Option(
+        "--bundle", metavar="FILE",
+        help="yaota8266.bin: use its real sizes and check it.")] = None,
+    app: Annotated[str | None, typer.Option(
+        "--app", metavar="FILE", help="firmware-ota.bin: show its size and boot8266 verdict.")
+                   ] = None,
     port: Port = "PORT", json: Json = False, debug: Debug = False,
 ) -> None:
     """The yaota8266 flash plan, the esptool command and the steps of the OTA workflow.
@@ -362,7 +390,7 @@ def layout_yaota8266(
             _report(plan.to_dict(port, files), [], True)
         else:
             table = Table("yaota8266 flash plan", list(plan.ROW_HEADERS), align="rrlll")
-            table.rows += [list(r) for r in plan.rows]
+            table.rows += [list(r) for r in plan.rows_for(files)]
             blocks: list[Block] = [table]
             blocks += [f"{i.severity}: {i.message}" for i in plan.issues]
             blocks += [f"note: {n}" for n in plan.notes]
@@ -375,7 +403,7 @@ def layout_yaota8266(
             commands.error_line("refused: " + "; ".join(errors))
             return commands.EXIT_DAMAGED
         return 0
-    _done(commands.run_guarded(body, debug=debug))
+    _done(commands.run_guarded(body, debug=debug, as_json=json, path=bundle))
 
 
 __all__ = ["layout_yaota8266", "yaota_app"]

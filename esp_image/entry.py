@@ -27,14 +27,15 @@ _FAST: dict[str, dict[str, tuple[str, str]]] = {
         "--delete": ("delete", "multi"), "--rename": ("rename", "multi"),
         "-o": ("output", "value"), "--output": ("output", "value"),
         "--in-place": ("in_place", "flag"), "--dry-run": ("dry_run", "flag"),
-        "--erase-fs": ("erase_fs", "flag"),
+        "--erase-fs": ("erase_fs", "flag"), "--force": ("force", "flag"),
         "--json": ("as_json", "flag"), "-q": ("quiet", "flag"), "--quiet": ("quiet", "flag"),
     },
 }
 _DEFAULTS: dict[str, dict[str, object]] = {
     "retable": {"flash_size": None, "table": None, "app_size": None, "resize": [], "add": [],
                 "delete": [], "rename": [], "output": None, "in_place": False,
-                "dry_run": False, "as_json": False, "quiet": False, "erase_fs": False},
+                "dry_run": False, "as_json": False, "quiet": False, "erase_fs": False,
+                "force": False},
 }
 
 
@@ -146,12 +147,23 @@ def main() -> None:
     # off until the command's modules are imported, then they are frozen (about 4 ms of a
     # 60 ms retable). Only the CLI's own process does this, never a library import.
     gc.disable()
+    from .terminal import guard_streams
+
+    guard_streams()
     if argv != ["--version"]:
         _defer_imports("pdb", "pickle")
-    code = _fast(argv)
-    if code is not None:
-        sys.exit(code)
-    sys.exit(_typer_main(sys.argv[1:]))
+    from .io import Interrupted, unwind_on_signals
+
+    unwind_on_signals()
+    try:
+        code = _fast(argv)
+        if code is None:
+            code = _typer_main(sys.argv[1:])
+    except Interrupted as exc:
+        # Ctrl-C or SIGTERM: a file being written is already removed (io.write_atomic).
+        sys.stderr.write(f"esp-image: {'interrupted' if exc.signum == 2 else 'terminated'}\n")
+        code = 128 + exc.signum
+    sys.exit(code)
 
 
 def _typer_main(argv: list[str]) -> int:
@@ -169,9 +181,11 @@ def _typer_main(argv: list[str]) -> int:
     except typer.TyperException as exc:  # click's usage errors (unknown option, missing file)
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         if message:
-            known = {c.name or getattr(c.callback, "__name__", "") for c in app.registered_commands}
-            command = next((a for a in argv if a in known), "")
-            hint = f"esp-image {command} --help" if command else "esp-image --help"
-            sys.stderr.write(f"esp-image: error: {message} (see '{hint}')\n")
+            from .commands import error_line
+
+            # The context of the (sub)command that failed: 'esp-image fs FILE get --help'.
+            ctx = getattr(exc, "ctx", None)
+            path = getattr(ctx, "command_path", "") or "esp-image"
+            error_line(f"{message} (see '{path} --help')")
         return int(getattr(exc, "exit_code", 2))
     return code if isinstance(code, int) else 0

@@ -48,6 +48,12 @@ class LayoutError(EspImageError):
     """A partition layout breaks a rule the generator or the bootloader enforces."""
 
 
+class UsageError(EspImageError):
+    """The request itself cannot be carried out: an unknown option value, an impossible size,
+    a missing or contradictory option. Nothing about the input is wrong (the CLI exits 2, not
+    1, which means damage or a refusal after checking the input)."""
+
+
 class UnsupportedChip(EspImageError):
     """A chip id or chip name that esp_image does not know."""
 

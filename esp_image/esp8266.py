@@ -16,17 +16,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import chips
-from .app_image import Segment
 from .checks import Check, Issue, compare, compare_digest
+from .container import walk
 from .errors import FormatError, TruncatedError
-from .formats import _common
-from .formats import esp8266 as fmt
+from .formats.compiled import esp8266 as fmt
+from .formats.compiled import partition_table as table_fmt
 from .hashing import xor_checksum
 from .spans import Region, fill_gaps, is_erased
 from .units import SECTOR, format_size, parse_size
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from .container import Segment
 
 CHIP = chips.chip_by_name("esp8266")
 
@@ -83,6 +85,20 @@ class FlashMap:
         """Flash address of user2.bin (slot size + 0x1000)."""
         return self.slot_size + 0x1000 if self.slot_size else None
 
+    def user_slot(self, number: int) -> tuple[int, int] | None:
+        """``(address, size)`` of the user1 or user2 slot (None without OTA).
+
+        A slot runs to the next slot, or to the RF-cal sector when that comes first: on the
+        256+256 and 512+512 maps of 512 KB and 1 MB the system sectors sit inside the second
+        half, so user2 is 0x5000 shorter than user1 (488 KB on the 1 MB map, esp8266.md §6).
+        This is the one definition ``info``, the dump reader and ``layout esp8266`` share.
+        """
+        if not self.slot_size or number not in (1, 2):
+            return None
+        address = self.slot_size * (number - 1) + SECTOR
+        end = min(self.slot_size * number, self.rf_cal)
+        return address, end - address
+
     @property
     def max_user_bin(self) -> int | None:
         """Largest user bin the SDK's OTA code accepts (slot size - 0x5000, ``local_ota.c``)."""
@@ -129,11 +145,11 @@ class FlashMap:
     def addresses(self) -> list[tuple[str, int, int, str]]:
         """The map as rows ``(name, address, size, what goes there)``, in address order."""
         rows: list[tuple[str, int, int, str]] = []
-        if self.slot_size and self.user1 is not None and self.user2 is not None:
+        user1, user2 = self.user_slot(1), self.user_slot(2)
+        if user1 is not None and user2 is not None:
             rows.append(("boot", 0, 0x1000, "boot_v1.x.bin (second-stage bootloader)"))
-            rows.append(("user1", self.user1, self.slot_size - 0x1000, "user1.bin"))
-            rows.append(("user2", self.user2, self.slot_size - 0x1000,
-                         "user2.bin (OTA slot 2)"))
+            rows.append(("user1", *user1, "user1.bin"))
+            rows.append(("user2", *user2, "user2.bin (OTA slot 2)"))
         rows.append(("rf_cal", self.rf_cal, 0x1000, "RF calibration (written by the SDK)"))
         rows.append(("init_data", self.init_data, 0x1000, "esp_init_data_default.bin"))
         rows.append(("system_params", self.system_params, 0x3000,
@@ -217,23 +233,15 @@ def flash_map_for(size_code_or_name: int | str) -> FlashMap:
 
 
 # ====================================================================== images
-@dataclass(frozen=True)
-class V2Header:
+class V2Header(fmt.V2Header):
     """The 16-byte outer header of a v2 (0xEA) image, including the irom segment header."""
 
-    segment_count: int
-    byte2: int
-    byte3: int
-    entry: int
-    irom_addr: int
-    irom_len: int
+    __slots__ = ()
+    NAME = "ESP8266 v2 header"
 
     def to_bytes(self, irom_len: int | None = None) -> bytes:
         """Build the 16 bytes (``irom_len`` overrides the stored length)."""
-        return _common.build(fmt.V2Header, {
-            "segment_count": self.segment_count, "byte2": self.byte2, "byte3": self.byte3,
-            "entry": self.entry, "irom_addr": self.irom_addr,
-            "irom_len": self.irom_len if irom_len is None else irom_len}, "ESP8266 v2 header")
+        return (self if irom_len is None else self.replace(irom_len=irom_len)).build()
 
 
 _BOOT_VERSION = re.compile(rb"2nd boot version : (\d+\.\d+)")
@@ -255,10 +263,9 @@ class Esp8266Image:
             ``esp8266-rtos-sdk`` or None.
         bootloader_version: e.g. ``1.7(5d6f877)`` or ``1.4.2`` when the image says so.
         chip: always the ESP8266.
-        segment_count: the E9 header's count (the inner header for v2).
-        flash_mode_code / flash_size_code / flash_freq_code: E9 header bytes 2 and 3 (the inner
-            header for v2, which is what bootloaders and esptool use).
-        entry: the E9 header's entry point.
+        header: the E9 header (the inner one for v2, which is what bootloaders and esptool
+            use); ``segment_count``, ``flash_mode_code``, ``flash_size_code``,
+            ``flash_freq_code`` and ``entry`` read it.
         v2_header: the 0xEA header (v2 only).
         header_offset: image offset of the E9 header (16 + irom length for v2, else 0).
         segments: the E9 image's segments (the v2 irom part is :attr:`irom_offset`/``irom_size``).
@@ -282,11 +289,7 @@ class Esp8266Image:
     role: str
     bootloader_name: str | None
     bootloader_version: str | None
-    segment_count: int
-    flash_mode_code: int
-    flash_size_code: int
-    flash_freq_code: int
-    entry: int
+    header: fmt.ImageHeader
     v2_header: V2Header | None
     header_offset: int
     segments: tuple[Segment, ...]
@@ -331,16 +334,15 @@ class Esp8266Image:
         v2: V2Header | None = None
         header_offset = 0
         if view[0] == fmt.MAGIC_V2:
-            if size < fmt.V2_HEADER_SIZE:
+            if size < fmt.V2Header.SIZE:
                 raise TruncatedError(f"only {size} bytes; a v2 header needs "
-                                     f"{fmt.V2_HEADER_SIZE}", offset, "ESP8266 v2 image")
-            c = _common.parse(fmt.V2Header, view, 0, "ESP8266 v2 header")
-            v2 = V2Header(c.segment_count, c.byte2, c.byte3, c.entry, c.irom_addr, c.irom_len)
+                                     f"{fmt.V2Header.SIZE}", offset, "ESP8266 v2 image")
+            v2 = V2Header.parse(view)
             if v2.segment_count != fmt.V2_SEGMENT_COUNT:
                 problems.append(f"v2 header byte 1 is {v2.segment_count}; boot_v1.x and rBoot "
                                 f"only boot a v2 image when it is {fmt.V2_SEGMENT_COUNT}")
-            header_offset = fmt.V2_HEADER_SIZE + v2.irom_len
-            if header_offset + fmt.HEADER_SIZE > size:
+            header_offset = fmt.V2Header.SIZE + v2.irom_len
+            if header_offset + fmt.ImageHeader.SIZE > size:
                 problems.append(f"truncated: irom part declares {v2.irom_len:#x} bytes; the "
                                 f"inner image header at {header_offset:#x} is past the end of "
                                 f"the data ({size:#x})")
@@ -350,49 +352,13 @@ class Esp8266Image:
                                 f"{view[header_offset]:#04x}); irom length {v2.irom_len:#x} "
                                 "is wrong or the file is damaged")
                 return cls._truncated_v2(view, v2, problems, flash_offset)
-        elif size < fmt.HEADER_SIZE:
+        elif size < fmt.ImageHeader.SIZE:
             raise TruncatedError(f"only {size} bytes; an ESP8266 image header needs "
-                                 f"{fmt.HEADER_SIZE}", offset, "ESP8266 image")
-        h = _common.parse(fmt.ImageHeader, view, header_offset, "ESP8266 image header")
-        if h.segment_count == 0:
-            problems.append("segment_count is 0")
-        elif h.segment_count > fmt.MAX_SEGMENTS:
-            problems.append(f"segment_count {h.segment_count} exceeds esptool's limit of "
-                            f"{fmt.MAX_SEGMENTS}")
-        segments: list[Segment] = []
-        pos = header_offset + fmt.HEADER_SIZE
-        truncated = False
-        for index in range(min(h.segment_count, 64)):
-            if pos + fmt.SEGMENT_HEADER_SIZE > size:
-                problems.append(f"truncated: segment {index} header at {pos:#x} is past the end "
-                                f"of the data ({size:#x})")
-                truncated = True
-                break
-            load_addr, length = struct.unpack_from("<II", view, pos)
-            seg = Segment(load_addr, length, pos)
-            if seg.end > size:
-                problems.append(f"truncated: segment {index} at {pos:#x} declares "
-                                f"{length:#x} bytes but only {size - seg.data_offset:#x} remain")
-                truncated = True
-                break
-            segments.append(seg)
-            pos = seg.end
-        computed = xor_checksum((view[s.data_offset:s.end] for s in segments), fmt.CHECKSUM_SEED)
-        stored: int | None = None
-        checksum_offset: int | None = None
-        padding = b""
-        length = size
-        if not truncated:
-            checksum_offset = pos | 0x0F
-            if checksum_offset >= size:
-                problems.append(f"truncated: checksum byte at {checksum_offset:#x} is past the "
-                                f"end of the data ({size:#x})")
-                truncated = True
-                checksum_offset = None
-            else:
-                padding = bytes(view[pos:checksum_offset])
-                stored = view[checksum_offset]
-                length = checksum_offset + 1
+                                 f"{fmt.ImageHeader.SIZE}", offset, "ESP8266 image")
+        h = fmt.ImageHeader.parse(view, header_offset, "ESP8266 image header")
+        walked = walk(view, header_offset + fmt.ImageHeader.SIZE, h.segment_count)
+        problems.extend(walked.problems)
+        segments, length, truncated = walked.segments, walked.length, walked.truncated
 
         # v3 (RTOS SDK): flash-mapped segments and an appended SHA-256 of the image.
         mapped = any(fmt.IROM_MAP_START <= s.load_addr < fmt.IROM_MAP_END for s in segments)
@@ -417,12 +383,12 @@ class Esp8266Image:
         end = length
         if v2 is not None and not truncated:
             rest = size - length
-            if rest >= fmt.CRC_SIZE:
-                value = _u32(view, length)
+            if rest >= fmt.CrcTrailer.SIZE:
+                value = fmt.CrcTrailer.parse(view, length).crc32
                 crc = esp8266_crc32(view[:length])
-                if value == crc or rest == fmt.CRC_SIZE or value != 0xFFFFFFFF:
+                if value == crc or rest == fmt.CrcTrailer.SIZE or value != 0xFFFFFFFF:
                     stored_crc, computed_crc = value, crc
-                    end = length + fmt.CRC_SIZE
+                    end = length + fmt.CrcTrailer.SIZE
             elif rest:
                 problems.append(f"truncated: {rest} bytes after the image where a 4-byte CRC32 "
                                 "trailer would be")
@@ -431,7 +397,7 @@ class Esp8266Image:
         variant: str | None = None
         user: int | None = None
         if v2 is not None:
-            inner = (h.flash_mode, h.flash.flash_size << 4 | h.flash.flash_freq)
+            inner = (h.flash_mode, h.flash_size << 4 | h.flash_freq)
             if (v2.byte2, v2.byte3) == inner:
                 variant = "esptool"
             elif v2.byte2 == 0 and v2.byte3 in (1, 2):
@@ -448,10 +414,10 @@ class Esp8266Image:
         for i, seg in enumerate(segments):
             if seg.data_len % 4:
                 warnings.append(f"segment {i} length {seg.data_len:#x} is not a multiple of 4")
-        if h.flash.flash_size not in fmt.FLASH_SIZE_CODES:
-            warnings.append(f"flash size code {h.flash.flash_size:#x} is not defined")
-        if h.flash.flash_freq not in fmt.FLASH_FREQS:
-            warnings.append(f"flash frequency code {h.flash.flash_freq:#x} is not defined")
+        if h.flash_size not in fmt.FLASH_SIZE_CODES:
+            warnings.append(f"flash size code {h.flash_size:#x} is not defined")
+        if h.flash_freq not in fmt.FLASH_FREQS:
+            warnings.append(f"flash frequency code {h.flash_freq:#x} is not defined")
         if h.flash_mode not in fmt.FLASH_MODES:
             warnings.append(f"flash mode {h.flash_mode} is not defined")
         if truncated:
@@ -461,23 +427,48 @@ class Esp8266Image:
         if image_format == "esp8266-v1" and not truncated:
             name, version = _bootloader_name(view, length)
         role = "bootloader" if name else "app"
-        return cls(image_format, variant, user, role, name, version, h.segment_count,
-                   h.flash_mode, h.flash.flash_size, h.flash.flash_freq, h.entry, v2,
-                   header_offset, tuple(segments), padding, stored, computed, checksum_offset,
-                   stored_crc, computed_crc, stored_sha, computed_sha, length, end, size - end,
+        return cls(image_format, variant, user, role, name, version, h, v2, header_offset,
+                   segments, walked.padding, walked.stored_checksum, walked.computed_checksum,
+                   walked.checksum_offset, stored_crc, computed_crc, stored_sha, computed_sha,
+                   length, end, size - end,
                    flash_offset, tuple(problems), tuple(warnings), view[:end])
 
     @classmethod
     def _truncated_v2(cls, view: memoryview, v2: V2Header, problems: list[str],
                       flash_offset: int | None) -> Esp8266Image:
         size = len(view)
-        return cls("esp8266-v2", "esptool", None, "app", None, None, 0, v2.byte2,
-                   v2.byte3 >> 4, v2.byte3 & 0xF, v2.entry, v2, min(size, fmt.V2_HEADER_SIZE
-                                                                     + v2.irom_len),
+        header = fmt.ImageHeader(0, v2.byte2, v2.byte3 >> 4, v2.byte3 & 0xF, v2.entry)
+        return cls("esp8266-v2", "esptool", None, "app", None, None, header, v2,
+                   min(size, fmt.V2Header.SIZE + v2.irom_len),
                    (), b"", None, fmt.CHECKSUM_SEED, None, None, None, None, None, size, size,
                    0, flash_offset, tuple(problems), (), view)
 
     # ------------------------------------------------------------------ derived facts
+    @property
+    def segment_count(self) -> int:
+        """The E9 header's segment count."""
+        return self.header.segment_count
+
+    @property
+    def flash_mode_code(self) -> int:
+        """E9 header byte 2."""
+        return self.header.flash_mode
+
+    @property
+    def flash_size_code(self) -> int:
+        """The high nibble of E9 header byte 3 (the flash map code)."""
+        return self.header.flash_size
+
+    @property
+    def flash_freq_code(self) -> int:
+        """The low nibble of E9 header byte 3."""
+        return self.header.flash_freq
+
+    @property
+    def entry(self) -> int:
+        """The E9 header's entry point."""
+        return self.header.entry
+
     @property
     def truncated(self) -> bool:
         """Whether the data ends before the image does (the image cannot be rebuilt)."""
@@ -510,7 +501,7 @@ class Esp8266Image:
     @property
     def irom_offset(self) -> int | None:
         """Image offset of the v2 irom data (16), else None."""
-        return fmt.V2_HEADER_SIZE if self.v2_header is not None else None
+        return fmt.V2Header.SIZE if self.v2_header is not None else None
 
     @property
     def irom_size(self) -> int | None:
@@ -528,7 +519,7 @@ class Esp8266Image:
             where = fmap.user1 if self.user == 1 else fmap.user2
         if where is None:
             return None
-        return fmt.IROM_MAP_START + (where % 0x100000) + fmt.V2_HEADER_SIZE
+        return fmt.IROM_MAP_START + (where % fmt.IROM_WINDOW) + fmt.V2Header.SIZE
 
     @property
     def flash_size_freq(self) -> int:
@@ -605,24 +596,21 @@ class Esp8266Image:
             raise FormatError("cannot rebuild a truncated or damaged image", 0, "ESP8266 image")
         parts: list[bytes | memoryview] = []
         if self.v2_header is not None:
-            irom = self.data[fmt.V2_HEADER_SIZE:self.header_offset]
+            irom = self.data[fmt.V2Header.SIZE:self.header_offset]
             parts += [self.v2_header.to_bytes(len(irom)), irom]
         count = self.segment_count if self.segment_count > fmt.MAX_SEGMENTS else len(
             self.segments)
-        parts.append(_common.build(fmt.ImageHeader, {
-            "segment_count": count, "flash_mode": self.flash_mode_code,
-            "flash": {"flash_size": self.flash_size_code, "flash_freq": self.flash_freq_code},
-            "entry": self.entry}, "ESP8266 image header"))
+        parts.append(self.header.replace(segment_count=count).build("ESP8266 image header"))
         seg_data = [self.data[s.data_offset:s.end] for s in self.segments]
         for seg, chunk in zip(self.segments, seg_data, strict=True):
-            parts += [struct.pack("<II", seg.load_addr, seg.data_len), chunk]
+            parts += [fmt.SegmentHeader(seg.load_addr, seg.data_len).build(), chunk]
         parts.append(self.padding)
         body = b"".join(parts)
         body += bytes([xor_checksum(seg_data, fmt.CHECKSUM_SEED)])
         if self.stored_sha256 is not None:
             body += hashlib.sha256(body).digest()
         if self.stored_crc32 is not None:
-            body += struct.pack("<I", esp8266_crc32(body))
+            body += fmt.CrcTrailer(esp8266_crc32(body)).build()
         return body
 
     def to_dict(self) -> dict[str, object]:
@@ -725,7 +713,7 @@ class InitData:
         Raises:
             FormatError: byte 0 is not 0x05 (not init data); TruncatedError: < 128 bytes.
         """
-        c = _common.parse(fmt.InitData, data, offset, "esp_init_data_default")
+        c = fmt.InitData.parse(data, offset, "esp_init_data_default")
         if c.marker != fmt.INIT_DATA_MARKER:
             raise FormatError(f"byte 0 is {c.marker:#04x}, expected 0x05", offset,
                               "esp_init_data_default")
@@ -743,13 +731,10 @@ class InitData:
 
     def to_bytes(self) -> bytes:
         """Build the 128 bytes (byte 0/1/107/114 from the fields, the rest kept)."""
-        raw = self.raw
-        return _common.build(fmt.InitData, {
-            "marker": self.marker, "version": self.version,
-            "params_2": raw[2:fmt.VDD33_CONST_OFFSET], "vdd33_const": self.vdd33_const,
-            "params_108": raw[fmt.VDD33_CONST_OFFSET + 1:fmt.RF_CAL_MODE_OFFSET],
-            "rf_cal_mode": self.rf_cal_mode,
-            "params_115": raw[fmt.RF_CAL_MODE_OFFSET + 1:]}, "esp_init_data_default")
+        kept = fmt.InitData.parse(self.raw, 0, "esp_init_data_default")
+        return kept.replace(marker=self.marker, version=self.version,
+                            vdd33_const=self.vdd33_const, rf_cal_mode=self.rf_cal_mode
+                            ).build("esp_init_data_default")
 
     def to_dict(self) -> dict[str, object]:
         """JSON form."""
@@ -772,42 +757,23 @@ def looks_like_init_data(data: bytes | memoryview) -> bool:
 
 
 # ====================================================================== system parameters
-@dataclass(frozen=True)
-class BootHdr:
+class BootHdr(fmt.BootHdr):
     """``struct boot_hdr``: the first 8 bytes of the live save sector (esp8266.md §7).
 
     The field layout is from Espressif's open ``port.c``; boot_v1.x itself is closed source.
     """
 
-    usr_bin: int
-    boot_status: int
-    to_qio: bool
-    reserved: int
-    version: int
-    test_pass_flag: bool
-    test_start_flag: bool
-    enhance_boot_flag: bool
-    test_bin_addr: int
-    user_bin_addr: int
+    __slots__ = ()
+    NAME = "boot_hdr"
 
     @classmethod
     def from_bytes(cls, data: bytes | memoryview, offset: int = 0) -> BootHdr:
         """Parse 8 bytes."""
-        c = _common.parse(fmt.BootHdr, data, offset, "boot_hdr")
-        return cls(c.b0.usr_bin, c.b0.boot_status, bool(c.b0.to_qio), c.b0.reserved,
-                   c.b1.version, bool(c.b1.test_pass_flag), bool(c.b1.test_start_flag),
-                   bool(c.b1.enhance_boot_flag), c.test_bin_addr, c.user_bin_addr)
+        return cls.parse(data, offset)
 
     def to_bytes(self) -> bytes:
         """Build the 8 bytes."""
-        return _common.build(fmt.BootHdr, {
-            "b0": {"reserved": self.reserved, "to_qio": self.to_qio,
-                   "boot_status": self.boot_status, "usr_bin": self.usr_bin},
-            "b1": {"enhance_boot_flag": self.enhance_boot_flag,
-                   "test_start_flag": self.test_start_flag,
-                   "test_pass_flag": self.test_pass_flag, "version": self.version},
-            "test_bin_addr": self.test_bin_addr, "user_bin_addr": self.user_bin_addr,
-        }, "boot_hdr")
+        return self.build()
 
     @property
     def running_user(self) -> int:
@@ -825,7 +791,7 @@ class BootHdr:
     @property
     def erased(self) -> bool:
         """Whether the record reads as erased flash."""
-        return self.to_bytes() == b"\xff" * fmt.BOOT_HDR_SIZE
+        return self.to_bytes() == b"\xff" * fmt.BootHdr.SIZE
 
     def to_dict(self) -> dict[str, object]:
         """JSON form."""
@@ -874,7 +840,7 @@ class SystemParams:
         if len(view) < cls.SIZE:
             raise TruncatedError(f"needs {cls.SIZE:#x} bytes, only {len(view):#x} left",
                                  offset, "system parameters")
-        c = _common.parse(fmt.SysParam, view, 2 * SECTOR, "sys_param_t")
+        c = fmt.SysParam.parse(view, 2 * SECTOR, "sys_param_t")
         live = 0 if c.flag == 0 else 1
         boot = BootHdr.from_bytes(view, live * SECTOR)
         return cls(address, c.flag, live, boot, c.reserved2[0], c.reserved2[1],
@@ -900,7 +866,7 @@ class SystemParams:
         out = bytearray(self.raw)
         out[2 * SECTOR] = self.flag
         start = self.live_copy * SECTOR
-        out[start:start + fmt.BOOT_HDR_SIZE] = self.boot_hdr.to_bytes()
+        out[start:start + fmt.BootHdr.SIZE] = self.boot_hdr.to_bytes()
         return bytes(out)
 
     def to_dict(self) -> dict[str, object]:
@@ -1111,7 +1077,7 @@ def identify_esp8266(view: memoryview) -> Esp8266Finding | None:
     if first == fmt.MAGIC_V1:
         return _from_e9(view)
     if first == fmt.MAGIC_V2:
-        if len(view) < fmt.V2_HEADER_SIZE or view[1] != fmt.V2_SEGMENT_COUNT:
+        if len(view) < fmt.V2Header.SIZE or view[1] != fmt.V2_SEGMENT_COUNT:
             return None
         return _single(view, Esp8266Image.from_bytes(view))
     return _no_magic(view)
@@ -1172,8 +1138,9 @@ def _from_e9(view: memoryview) -> Esp8266Finding | None:
     if image.format == "esp8266-v3" or image.truncated or not image.trailing:
         return _single(view, image)
     end = image.end
-    if (image.role == "bootloader" and size >= 0x8000 + 32
-            and bytes(view[0x8000:0x8002]) == b"\xaa\x50"):
+    table_at = table_fmt.DEFAULT_TABLE_OFFSET
+    if (image.role == "bootloader" and size >= table_at + table_fmt.RECORD_SIZE
+            and bytes(view[table_at:table_at + 2]) == table_fmt.MAGIC):
         return _rtos_flash(view, image)
     name = image.bootloader_name
     if name == "boot8266" and _plausible_v1(view, 0x1000):
@@ -1214,7 +1181,7 @@ def _slot_image(b: _Builder, addr: int, bound: int, name: str) -> Esp8266Image |
         return None
     stop = min(bound, len(view))
     first = view[addr]
-    if first in (fmt.MAGIC_V1, fmt.MAGIC_V2) and stop - addr >= fmt.V2_HEADER_SIZE:
+    if first in (fmt.MAGIC_V1, fmt.MAGIC_V2) and stop - addr >= fmt.V2Header.SIZE:
         try:
             img = Esp8266Image.from_bytes(view[:stop], addr, flash_offset=addr + b.base)
         except FormatError as exc:
@@ -1280,11 +1247,10 @@ def _nonos_flash(view: memoryview, boot: Esp8266Image) -> Esp8266Finding:
                        "has no OTA map; only user1 at 0x1000 was examined")
         _slot_image(b, 0x1000, size, "user1")
         return b.finish("flash", "nonos-flash", fmap)
-    slot_len = fmap.slot_size - 0x1000
     users: dict[int, Esp8266Image | None] = {}
-    for number, addr in ((1, 0x1000), (2, fmap.user2 or 0)):
-        bound = min(addr + slot_len, fmap.rf_cal)
-        users[number] = _slot_image(b, addr, bound, f"user{number}")
+    for number in (1, 2):
+        addr, room = fmap.user_slot(number) or (0, 0)
+        users[number] = _slot_image(b, addr, addr + room, f"user{number}")
         img = users[number]
         limit = fmap.max_user_bin
         if img is not None and limit is not None and img.end > limit:
@@ -1325,17 +1291,18 @@ def _rtos_flash(view: memoryview, boot: Esp8266Image) -> Esp8266Finding:
     b = _Builder(view)
     b.image(boot, 0, "bootloader")
     size = len(view)
+    at, area = table_fmt.DEFAULT_TABLE_OFFSET, table_fmt.TABLE_SECTOR
     try:
-        table = PartitionTable.from_bytes(view[0x8000:0x9000])
+        table = PartitionTable.from_bytes(view[at:at + area])
     except FormatError as exc:
-        b.checks.append(Check("structure", False, 0x8000, f"partition table: {exc.reason}"))
+        b.checks.append(Check("structure", False, at, f"partition table: {exc.reason}"))
         return b.finish("flash", "rtos-sdk-flash", boot.flash_map)
-    b.region(0x8000, 0x1000, "partition-table", "partition-table",
+    b.region(at, area, "partition-table", "partition-table",
              f"{len(table.partitions)} partitions (ESP8266 RTOS SDK)",
              model=_TableModel(table))
-    b.checks.append(Check("structure", True, 0x8000,
+    b.checks.append(Check("structure", True, at,
                           f"partition table: {len(table.partitions)} partitions"))
-    b.checks.extend(_prefixed(table.checks(0x8000), "partition table"))
+    b.checks.extend(_prefixed(table.checks(at), "partition table"))
     for part in table.partitions:
         if part.offset >= size:
             continue

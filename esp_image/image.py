@@ -25,12 +25,13 @@ from . import chips
 from .app_image import AppImage
 from .checks import Check, Issue
 from .errors import EspImageError, FormatError, InputError
-from .formats import esp32_image as esp32_fmt
-from .formats import partition_table as partition_fmt
+from .formats.compiled import esp32_image as esp32_fmt
+from .formats.compiled import otadata as ota_fmt
+from .formats.compiled import partition_table as table_fmt
 from .io import MAX_FILE_SIZE
 from .otadata import AppSlots, AppStatus, BootSelection, OtaData, looks_like_otadata
 from .partition_table import Partition, PartitionTable
-from .spans import Region, fill_gaps, is_erased
+from .spans import ErasedIndex, Region, fill_gaps, is_erased
 from .units import SECTOR, align_up, format_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -41,8 +42,8 @@ if TYPE_CHECKING:
     from .yaota8266 import OtaFile
 
 
-TABLE_AREA = 0x1000
-DEFAULT_TABLE_OFFSET = 0x8000
+TABLE_AREA = table_fmt.TABLE_SECTOR
+DEFAULT_TABLE_OFFSET = table_fmt.DEFAULT_TABLE_OFFSET
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,9 @@ class Image:
 
         Args:
             path: the file.
-            chip: force the chip (e.g. ``"esp32s3"``) instead of detecting it.
+            chip: the chip the file must be for (e.g. ``"esp32s3"``): a file that states
+                another fails its ``chip`` check; where the file states none, it is read as
+                this chip.
             max_size: refuse larger files (None: no limit).
 
         Raises:
@@ -166,7 +169,8 @@ class Image:
         if not len(view):
             raise InputError(f"{path or 'input'}: file is empty")
         forced = chips.chip_by_name(chip) if chip else None
-        return _identify(view, path, forced)
+        found = _identify(view, path, forced)
+        return _chip_check(found, forced) if forced is not None else found
 
     # ------------------------------------------------------------------ derived
     @property
@@ -220,9 +224,27 @@ class Image:
             if content.image is not None:
                 out[start:start + content.image.end] = content.image.to_bytes()
             elif content.partition.is_otadata and self.otadata is not None \
-                    and content.covered >= 0x2000:
-                out[start:start + 0x2000] = self.otadata.to_bytes()
+                    and content.covered >= ota_fmt.OTADATA_SIZE:
+                out[start:start + ota_fmt.OTADATA_SIZE] = self.otadata.to_bytes()
         return bytes(out)
+
+    def partition_bytes(self, part: Partition) -> bytes:
+        """``part``'s bytes in a flash file, as the chip reads them (see :func:`read_partition`).
+
+        Raises:
+            InputError: this is not a flash file, or the partition starts before the file.
+        """
+        if self.base is None or part.offset < self.base:
+            raise InputError(f"{self.path or 'input'}: partition {part.name!r} at "
+                             f"{part.offset:#x} is not in this file")
+        return read_partition(self.data, part.offset - self.base,
+                              readable_size(part, self.flash_end))
+
+    @property
+    def flash_end(self) -> int:
+        """The end of flash for reading partitions (see :func:`flash_end`)."""
+        return flash_end(self.bootloader.flash_size if self.bootloader is not None else None,
+                         self.chip)
 
     @property
     def _table_file_offset(self) -> int:
@@ -270,7 +292,7 @@ class Image:
             out["flash"] = flash
         if self.table is not None and self.table.signature is not None:
             out["table_signature"] = {"scheme": "sbv1", "offset": self._table_file_offset
-                                      + 0xC00, "size": len(self.table.signature)}
+                                      + table_fmt.TABLE_MAX_LEN, "size": len(self.table.signature)}
         if self.table is not None:
             if self.partitions:
                 out["partitions"] = [p.to_dict() for p in self.partitions]
@@ -298,17 +320,24 @@ def _identify(view: memoryview, path: str | None, forced: chips.Chip | None) -> 
     if is_erased(view):
         return Image(path, size, "erased", data=view,
                      notes=(f"{format_size(size)} of erased flash (all 0xFF)",))
-    if bytes(view[:2]) == b"\xaa\x50":
+    if bytes(view[:2]) == table_fmt.MAGIC:
         return _bare_table(view, path)
     if looks_like_otadata(view):
         return _bare_otadata(view, path)
     if bytes(view[:9]) == b"yaota8266":
         return _yaota_ota(view, path)
+    if forced is not None and forced.chip_id is None:
+        # --chip esp8266: ESP8266 images carry no chip id, so their reading comes first; with
+        # none, the file is identified as usual and the chip check names what it is.
+        found = _esp8266(view, path)
+        if found is not None and found.kind != "unknown":
+            return found
+        forced = None
     if view[0] == esp32_fmt.MAGIC:
         head = _plausible_esp32(view, 0, forced)
         if head is not None:
             result = _esp32_at_zero(view, path, head)
-            if result.valid or forced is not None:
+            if result.valid:
                 return result
             # ESP8266 and ESP32 share the magic; a damaged "ESP32" reading loses to an intact
             # ESP8266 one (an ESP8266 segment length can look like a known chip id).
@@ -327,7 +356,7 @@ def _identify(view: memoryview, path: str | None, forced: chips.Chip | None) -> 
 
 def _bare_filesystem(view: memoryview, path: str | None) -> Image | None:
     """A partition image holding a filesystem (littlefs, FAT, wear-levelled FAT, SPIFFS)."""
-    found = _filesystem(view, len(view))
+    found = _filesystem(view)
     if found is None:
         return None
     check = Check("structure", found.valid, 0, f"{found.type}: {found.detail}")
@@ -351,8 +380,9 @@ def _yaota_ota(view: memoryview, path: str | None) -> Image:
         notes.append(f"the payload is not a yaota8266 main app: {exc.reason}")
     else:
         notes.append(f"payload: main app, boot8266 verdict: {app.verdict}")
+    checks = tuple(sorted((*ota.checks(0), *ota.payload_checks()), key=lambda c: c.offset))
     return Image(path, len(view), "yaota8266-ota", chip=chips.chip_by_name("esp8266"),
-                 checks=tuple(ota.checks(0)), notes=tuple(notes), ota_file=ota, data=view)
+                 checks=checks, notes=tuple(notes), ota_file=ota, data=view)
 
 
 def _esp8266(view: memoryview, path: str | None) -> Image | None:
@@ -379,25 +409,65 @@ def _esp8266(view: memoryview, path: str | None) -> Image | None:
 
 def _plausible_esp32(view: memoryview, pos: int, forced: chips.Chip | None
                      ) -> chips.Chip | None:
-    """The chip of a plausible ESP32-family header at ``pos``, else None."""
-    if len(view) - pos < esp32_fmt.HEADER_SIZE:
-        if forced is None or forced.chip_id is None:
-            return None
-        return forced
-    chip_id = int.from_bytes(view[pos + 12:pos + 14], "little")
-    hash_appended = view[pos + 23]
-    if forced is not None:
-        return forced if forced.chip_id is not None else None
-    if not chips.is_known_chip_id(chip_id) or hash_appended not in (0, 1):
+    """The chip of a plausible ESP32-family header at ``pos``, else None.
+
+    The header's own chip id wins: a forced ESP32-family chip only fills in for a header too
+    short to hold one or with an unknown id (a disagreeing ``--chip`` is a failed ``chip``
+    check, see :func:`_chip_check`).
+    """
+    own = _header_chip(view, pos)
+    if own is not None and view[pos + 23] in (0, 1):
+        return own
+    return forced if forced is not None and forced.chip_id is not None else None
+
+
+def _header_chip(view: memoryview, pos: int) -> chips.Chip | None:
+    """The released chip an ESP32-family header at ``pos`` names, else None."""
+    if len(view) - pos < esp32_fmt.ImageHeader.SIZE:
         return None
-    return chips.chip_by_id(chip_id)
+    chip_id = int.from_bytes(view[pos + 12:pos + 14], "little")
+    return chips.chip_by_id(chip_id) if chips.is_known_chip_id(chip_id) else None
+
+
+def _chip_check(image: Image, forced: chips.Chip) -> Image:
+    """``image`` with a ``chip`` check comparing ``--chip`` with what the file states.
+
+    ESP32-family files state their chip in the header of the image at 0 (the bootloader of a
+    flash file); ESP8266 files by their format (they carry no chip id). Files that state no
+    chip (tables, otadata, filesystems, erased or unknown data, a header whose chip id is not a
+    released chip) get no check: there ``--chip`` only fills in what the file does not say.
+    """
+    from dataclasses import replace
+
+    if (image.esp8266 is not None and image.kind != "unknown") or image.ota_file is not None:
+        stated, offset = chips.chip_by_name("esp8266"), 0
+        how = "an ESP8266 format, which carries no chip id"
+    elif image.kind in ("image", "flash"):
+        offset = image.bootloader_file_offset if image.kind == "flash" else 0
+        header = _header_chip(image.data, offset)
+        if header is None:
+            return image
+        stated, how = header, f"chip id {header.chip_id} in its header"
+        offset += 12
+    else:
+        return image
+    if stated == forced:
+        check = Check("chip", True, offset, f"--chip {forced.name}: the file is for "
+                                            f"{stated.title} ({how})")
+    else:
+        check = Check("chip", False, offset, f"--chip {forced.name} ({forced.title}) given, "
+                                             f"but the file is for {stated.title} ({how})")
+    checks = tuple(sorted((*image.checks, check), key=lambda c: c.offset))
+    if image.esp8266 is not None:
+        return replace(image, checks=checks, esp8266=replace(image.esp8266, checks=checks))
+    return replace(image, checks=checks)
 
 
 def _esp32_at_zero(view: memoryview, path: str | None, chip: chips.Chip) -> Image:
     """0xE9 at file offset 0: a single image, or a merged file starting at the bootloader."""
     base = chip.bootloader_offset
     table_pos = DEFAULT_TABLE_OFFSET - base
-    if len(view) > table_pos + 32 and bytes(view[table_pos:table_pos + 2]) == b"\xaa\x50":
+    if len(view) > table_pos + 32 and bytes(view[table_pos:table_pos + 2]) == table_fmt.MAGIC:
         return _flash(view, path, chip, base=base)
     try:
         image = AppImage.from_bytes(view, 0)
@@ -485,7 +555,7 @@ def _scan_for_table(view: memoryview, after: int, base: int) -> int | None:
     stop = min(len(view), 0x100000 - base)
     first: int | None = None
     for pos in range(start, stop, SECTOR):
-        if bytes(view[pos:pos + 2]) != b"\xaa\x50":
+        if bytes(view[pos:pos + 2]) != table_fmt.MAGIC:
             continue
         try:
             table = PartitionTable.from_bytes(view[pos:pos + TABLE_AREA])
@@ -544,7 +614,7 @@ def _flash(view: memoryview, path: str | None, chip: chips.Chip, base: int) -> I
     table: PartitionTable | None = None
     table_pos: int | None = None
     default_pos = DEFAULT_TABLE_OFFSET - base
-    if size > default_pos + 32 and bytes(view[default_pos:default_pos + 2]) == b"\xaa\x50":
+    if size > default_pos + 32 and bytes(view[default_pos:default_pos + 2]) == table_fmt.MAGIC:
         table_pos = default_pos
     else:
         table_pos = _scan_for_table(view, boot_end, base)
@@ -570,8 +640,9 @@ def _flash(view: memoryview, path: str | None, chip: chips.Chip, base: int) -> I
                             f"partition table: {len(table.partitions)} partitions"))
         checks.extend(_prefixed(table.checks(table_pos), "partition table"))
         if table.signature is not None:
+            signature_at = table_address + table_fmt.TABLE_MAX_LEN
             notes.append(f"the partition table is signed (Secure Boot v1 signature at "
-                         f"{table_address + 0xC00:#x}); editing it breaks the signature")
+                         f"{signature_at:#x}); editing it breaks the signature")
         table_issues = list(table.validate(flash_size=flash_size, table_offset=table_address,
                                            bootloader_offset=chip.bootloader_offset))
         if bootloader is not None and chip.bootloader_offset + bootloader.end > table_address:
@@ -621,6 +692,13 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
     checks: list[Check] = []
     issues: list[Issue] = []
     otadata: OtaData | None = None
+    # Work is bounded by the file, not by the table's sizes: erasure is judged once per sector,
+    # an image is parsed once per span, and a partition overlapping an earlier one (already a
+    # layout error) is not examined for a filesystem, so at most the flash is examined once.
+    erased_index = ErasedIndex(view)
+    end = flash_end(flash_size, chip)
+    parsed: dict[tuple[int, int], AppImage | FormatError] = {}
+    overlapping = _overlapping(table)
     for part in table.partitions:
         start = part.offset - base
         stop = min(part.end - base, size)
@@ -631,18 +709,22 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
         sub = view[:stop]
         if part.is_app:
             if sub[start] != esp32_fmt.MAGIC:
-                state = "erased" if is_erased(sub[start:]) else "invalid"
+                state = "erased" if erased_index.erased(start, stop) else "invalid"
                 contents.append(PartitionContent(part, covered, state))
                 if state == "invalid":
                     issues.append(Issue("warning", "no-app-image",
                                         f"app partition {part.name!r} at {part.offset:#x} does "
                                         "not start with an image"))
                 continue
-            try:
-                image = AppImage.from_bytes(sub, start, flash_offset=part.offset,
-                                            role_hint="app")
-            except FormatError as exc:
-                checks.append(Check("structure", False, start, f"{part.name}: {exc.reason}"))
+            if (start, stop) not in parsed:
+                try:
+                    parsed[start, stop] = AppImage.from_bytes(sub, start, flash_offset=part.offset,
+                                                              role_hint="app")
+                except FormatError as exc:
+                    parsed[start, stop] = exc
+            image = parsed[start, stop]
+            if isinstance(image, FormatError):
+                checks.append(Check("structure", False, start, f"{part.name}: {image.reason}"))
                 contents.append(PartitionContent(part, covered, "invalid"))
                 continue
             checks.extend(_prefixed(image.checks(start), part.name))
@@ -665,19 +747,20 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
                                     f"app in {part.name!r} is for {image.chip.title}, the "
                                     f"bootloader for {chip.title}; the bootloader rejects it"))
             continue
-        erased = is_erased(view[start:stop])
-        if part.is_otadata and covered >= 0x2000 and not erased:
+        erased = erased_index.erased(start, stop)
+        if part.is_otadata and covered >= ota_fmt.OTADATA_SIZE and not erased:
             try:
-                otadata = OtaData.from_bytes(view[start:start + 0x2000])
+                otadata = OtaData.from_bytes(view[start:start + ota_fmt.OTADATA_SIZE])
             except FormatError as exc:
                 checks.append(Check("structure", False, start, f"{part.name}: {exc.reason}"))
             else:
                 checks.extend(_prefixed(otadata.checks(start), part.name))
-        elif part.is_otadata and covered >= 0x2000:
+        elif part.is_otadata and covered >= ota_fmt.OTADATA_SIZE:
             otadata = OtaData.erased()
         found = None
-        if not erased and not part.is_otadata and part.subtype not in _NOT_FS:
-            found = _filesystem(view[start:stop], part.size)
+        if not erased and not part.is_otadata and part.subtype not in _NOT_FS \
+                and id(part) not in overlapping:
+            found = _filesystem(read_partition(view, start, readable_size(part, end)))
             if found is not None and not found.valid:
                 issues.append(Issue("warning", "damaged-filesystem",
                                     f"{part.name}: damaged {found.type} ({found.detail})"))
@@ -686,15 +769,51 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
     return contents, otadata, checks, issues
 
 
+def _overlapping(table: PartitionTable) -> set[int]:
+    """ids of the partitions that start inside an earlier one (by offset, ties in table order;
+    ids because two identical entries are equal)."""
+    out: set[int] = set()
+    reach = -1
+    for part in sorted(table.partitions, key=lambda p: p.offset):
+        if part.offset < reach:
+            out.add(id(part))
+        reach = max(reach, part.end)
+    return out
+
+
 # Data subtypes that never hold a filesystem (phy, nvs, coredump, nvs_keys, efuse).
-_NOT_FS = frozenset({0x01, 0x02, 0x03, 0x04, 0x05})
+_NOT_FS = frozenset(table_fmt.SUBTYPES[table_fmt.TYPE_DATA][name]
+                    for name in ("phy", "nvs", "coredump", "nvs_keys", "efuse"))
+_FS = frozenset({table_fmt.SUBTYPE_DATA_FAT, table_fmt.SUBTYPE_DATA_SPIFFS,
+                 table_fmt.SUBTYPE_DATA_LITTLEFS})
 
 
-def _filesystem(region: memoryview, size: int) -> FileSystemInfo | None:
-    """The filesystem in a partition's bytes (erased flash past the end of the file)."""
+def flash_end(flash_size: int | None, chip: chips.Chip | None) -> int:
+    """The flash address partition contents are read up to.
+
+    Table entries and headers are not trusted: nothing past the flash size in the bootloader
+    header, the most the chip addresses, or the largest flash of any chip exists on the chip,
+    so nothing is read or allocated for it.
+    """
+    end = min(flash_size or MAX_FILE_SIZE, MAX_FILE_SIZE)
+    return min(end, chip.max_flash) if chip is not None else end
+
+
+def readable_size(part: Partition, end: int) -> int:
+    """How many of ``part``'s bytes lie below ``end`` (a :func:`flash_end`)."""
+    return max(0, min(part.end, end) - part.offset)
+
+
+def read_partition(view: memoryview, start: int, size: int) -> bytes:
+    """``size`` bytes from file offset ``start``: the file's, then erased flash (0xFF) past the
+    end of the file; one allocation (callers bound ``size`` with :func:`readable_size`)."""
+    return bytes(view[start:start + size]).ljust(size, b"\xff")
+
+
+def _filesystem(data: bytes | memoryview) -> FileSystemInfo | None:
+    """The filesystem in a partition's bytes."""
     from .filesystems import detect
 
-    data = bytes(region) + b"\xff" * (size - len(region))
     try:
         found = detect(data)
     except EspImageError:
@@ -721,7 +840,7 @@ def _boot_selection(table: PartitionTable, otadata: OtaData | None,
                           apps=apps)
 
 
-_TEST_SUBTYPE = partition_fmt.SUBTYPES[partition_fmt.TYPE_APP]["test"]
+_TEST_SUBTYPE = table_fmt.SUBTYPES[table_fmt.TYPE_APP]["test"]
 
 
 def _app_slots(contents: list[PartitionContent], chip: chips.Chip) -> AppSlots:
@@ -805,7 +924,7 @@ def _looks_like_micropython(contents: list[PartitionContent]) -> bool:
 
     MicroPython builds leave the app descriptor's project name and version empty.
     """
-    if any(c.partition.name in ("vfs", "ffat") or c.partition.subtype in (0x81, 0x82, 0x83)
+    if any(c.partition.name in ("vfs", "ffat") or c.partition.subtype in _FS
            for c in contents if not c.partition.is_app):
         return False
     apps = [c.image for c in contents if c.image is not None and c.image.app_desc is not None]
@@ -863,9 +982,9 @@ def _unknown_reason(view: memoryview) -> str:
 
 
 def _esp8266_reason(view: memoryview) -> str:
-    if len(view) < esp32_fmt.HEADER_SIZE:
+    if len(view) < esp32_fmt.ImageHeader.SIZE:
         return (f"truncated: image magic 0xE9 but only {len(view)} bytes (an ESP32 image header "
-                f"needs {esp32_fmt.HEADER_SIZE}, an ESP8266 one 8 plus its segments)")
+                f"needs {esp32_fmt.ImageHeader.SIZE}, an ESP8266 one 8 plus its segments)")
     chip_id = int.from_bytes(view[12:14], "little")
     return (f"image magic 0xE9 but neither an ESP32-family header (chip id {chip_id:#x}, "
             f"hash_appended {view[23]}) nor a plausible ESP8266 image")

@@ -50,10 +50,11 @@ Sources:
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
-from .errors import InputError, LayoutError
-from .formats import partition_table as fmt
+from .errors import InputError, LayoutError, UsageError
+from .formats.compiled import partition_table as fmt
 from .partition_table import Partition, PartitionTable
 from .transforms.partitions import describe_changes, resize_partition, set_app_size
 from .units import SECTOR, align_down, align_up
@@ -73,7 +74,8 @@ SOURCES = ("ota", "default", "original", "micropython")
 MiB = 0x100000
 _APP_OFFSET = 0x10000
 _DATA, _APP = fmt.TYPE_DATA, fmt.TYPE_APP
-_NVS, _PHY, _OTA, _FAT = 0x02, 0x01, fmt.SUBTYPE_DATA_OTA, 0x81
+_NVS, _PHY, _OTA, _FAT = (fmt.SUBTYPE_DATA_NVS, fmt.SUBTYPE_DATA_PHY, fmt.SUBTYPE_DATA_OTA,
+                          fmt.SUBTYPE_DATA_FAT)
 _FACTORY, _OTA_0 = fmt.SUBTYPE_APP_FACTORY, fmt.SUBTYPE_APP_OTA_MIN
 
 
@@ -293,12 +295,14 @@ def micropython_layout(
 
 
 def _read_csv(path: str) -> str:
+    from .io import read_input
+
+    # The guarded reader: a FIFO, a device, a directory or a huge file is refused before reading.
+    raw = read_input(path, "partition CSV")
     try:
-        with open(path, encoding="utf-8-sig") as fh:
-            return fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise InputError(f"cannot read partition CSV {path!r}: {reason}") from None
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot read partition CSV {path!r}: {exc}") from None
 
 
 def table_from_source(
@@ -311,7 +315,8 @@ def table_from_source(
     table_offset: int = fmt.DEFAULT_TABLE_OFFSET,
 ) -> tuple[PartitionTable, list[str]]:
     """The table for ``--table SOURCE``: ``ota``, ``default``, ``original``, ``micropython``
-    (any case) or the path of an ESP-IDF partition CSV (ending in ``.csv``).
+    (any case) or the path of an ESP-IDF partition CSV (ending in ``.csv``, or any existing
+    path).
 
     A CSV is compiled like gen_esp32part (blank offsets, K/M suffixes, any type/subtype,
     flags; ``table_offset`` is its ``--offset``), then ``app_size`` resizes its app partitions
@@ -338,14 +343,16 @@ def table_from_source(
         table, notes = original_layout(flash_size, app_size=app_size, min_app=min_app)
     elif key == "micropython":
         table, notes = micropython_layout(flash_size, app_size=app_size, min_app=min_app)
-    elif key.endswith(".csv"):
+    elif key.endswith(".csv") or os.path.exists(name):
+        # Any existing path is read as a CSV, so that /dev/zero, a FIFO or a directory is
+        # refused as unusable input rather than reported as an unknown layout name.
         table = PartitionTable.from_csv(_read_csv(name), table_offset=table_offset)
         if app_size is not None:
             _check_app_size(app_size, min_app)
             table = set_app_size(table, app_size, flash_size=flash_size)
         notes = []
     else:
-        raise LayoutError(
+        raise UsageError(
             f"unknown table source {source!r}: use one of {', '.join(SOURCES)} "
             "or the path of an ESP-IDF partition CSV file ending in .csv"
         )

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field, replace
 
 from .checks import Check, compare
 from .errors import FormatError, LayoutError, TruncatedError
-from .formats import _common, _compiled
-from .formats import otadata as fmt
+from .formats.compiled import otadata as fmt
+from .formats.compiled import partition_table as table_fmt
 
-MAX_OTA_SLOTS = 16
+MAX_OTA_SLOTS = table_fmt.MAX_OTA_SLOTS
 """ESP-IDF supports ota_0..ota_15 (app subtypes 0x10..0x1F)."""
 
 _ENTRY_NAME = "esp_ota_select_entry_t"
@@ -112,20 +112,18 @@ class OtaEntry:
     @classmethod
     def from_bytes(cls, data: bytes | memoryview) -> OtaEntry:
         """Parse a 32-byte record (``TruncatedError`` if shorter; extra bytes are ignored)."""
-        c = _common.parse(_compiled.OTA_SELECT_ENTRY, data, 0, _ENTRY_NAME)
-        return cls(c.ota_seq, c.ota_state, c.crc, c.seq_label)
+        return cls._from_record(fmt.OtaSelectEntry.parse(data, 0, _ENTRY_NAME))
+
+    @classmethod
+    def _from_record(cls, r: fmt.OtaSelectEntry) -> OtaEntry:
+        return cls(r.ota_seq, r.ota_state, r.crc, r.seq_label)
 
     def to_bytes(self) -> bytes:
         """Return the 32 stored bytes, with the CRC as stored (not recomputed)."""
-        return _common.build(_compiled.OTA_SELECT_ENTRY, self._container(), _ENTRY_NAME)
+        return self._record().build(_ENTRY_NAME)
 
-    def _container(self) -> dict[str, object]:
-        return {
-            "ota_seq": self.ota_seq,
-            "seq_label": self.seq_label,
-            "ota_state": self.ota_state,
-            "crc": self.crc,
-        }
+    def _record(self) -> fmt.OtaSelectEntry:
+        return fmt.OtaSelectEntry(self.ota_seq, self.seq_label, self.ota_state, self.crc)
 
     @property
     def computed_crc(self) -> int:
@@ -498,20 +496,15 @@ class OtaData:
             raise FormatError(
                 f"must be exactly {fmt.OTADATA_SIZE:#x} bytes, got {len(data):#x}", 0, "otadata"
             )
-        c = _common.parse(_compiled.OTADATA, data, 0, "otadata")
-        e0, e1 = (
-            OtaEntry(s.entry.ota_seq, s.entry.ota_state, s.entry.crc, s.entry.seq_label)
-            for s in c.copies
-        )
+        c = fmt.OtaData.parse(data, 0, "otadata")
+        e0, e1 = (OtaEntry._from_record(s.entry) for s in c.copies)
         return cls((e0, e1), (c.copies[0].tail, c.copies[1].tail))
 
     def to_bytes(self) -> bytes:
         """Return the 0x2000 bytes; records keep their stored CRCs (never recomputed)."""
-        copies = [
-            {"entry": e._container(), "tail": t}
-            for e, t in zip(self.entries, self.sectors, strict=True)
-        ]
-        return _common.build(_compiled.OTADATA, {"copies": copies}, "otadata")
+        copies = tuple(fmt.OtaSelectSector(e._record(), t)
+                       for e, t in zip(self.entries, self.sectors, strict=True))
+        return fmt.OtaData(copies).build("otadata")
 
     @classmethod
     def erased(cls) -> OtaData:

@@ -19,13 +19,10 @@ from dataclasses import dataclass, field, replace
 
 from .checks import Check, Issue, compare_digest
 from .errors import FormatError, LayoutError, TruncatedError
-from .formats import _common, _compiled
-from .formats import partition_table as fmt
+from .formats.compiled import partition_table as fmt
 from .units import SECTOR, align_up
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
-if TYPE_CHECKING:
-    from typing import Any
 
 __all__ = ["Partition", "PartitionTable"]
 
@@ -193,21 +190,11 @@ class Partition:
         ):
             if not 0 <= value <= limit:
                 raise LayoutError(f"partition {self.name!r}: {what} {value:#x} out of range")
-        return _common.build(
-            _compiled.PARTITION_INFO,
-            {
-                "type": self.type,
-                "subtype": self.subtype,
-                "offset": self.offset,
-                "size": self.size,
-                "label": self.label_bytes(),
-                "flags": self.flags,
-            },
-            "partition record",
-        )
+        return fmt.PartitionInfo(self.type, self.subtype, self.offset, self.size,
+                                 self.label_bytes(), self.flags).build("partition record")
 
     @classmethod
-    def _from_container(cls, c: Any) -> Partition:
+    def _from_container(cls, c: fmt.PartitionInfo) -> Partition:
         label = bytes(c.label)
         return cls(
             name=_decode_label(label),
@@ -220,7 +207,11 @@ class Partition:
         )
 
 
-SIGNATURE_OFFSET = 0xC00
+MAX_CSV_SIZE = 0x100000
+"""Longest partition CSV accepted: the table holds fewer than a hundred entries, so even one
+heavily commented is a few KB."""
+
+SIGNATURE_OFFSET = fmt.TABLE_MAX_LEN
 SIGNATURE_SIZE = 68
 
 
@@ -300,8 +291,8 @@ class PartitionTable:
                     # Representable on flash (the bootloader skips past the MD5 record), but
                     # gen_esp32part never writes it and the model keeps one digest for all records.
                     raise FormatError("partition record after the MD5 record", pos, _STRUCTURE)
-                container = _common.parse(_compiled.PARTITION_INFO, buf, pos, "partition record")
-                partitions.append(Partition._from_container(container))
+                info = fmt.PartitionInfo.parse(buf, pos, "partition record")
+                partitions.append(Partition._from_container(info))
             elif magic == fmt.MD5_MAGIC:
                 if not partitions:
                     raise FormatError("empty table: the first record is an MD5 record", pos,
@@ -309,9 +300,9 @@ class PartitionTable:
                 if md5 is not None:
                     raise FormatError("second MD5 record (the bootloader allows one)", pos,
                                       _STRUCTURE)
-                container = _common.parse(_compiled.MD5_RECORD, buf, pos, "MD5 record")
-                md5 = bytes(container.digest)
-                padding = bytes(container.padding)
+                md5_record = fmt.Md5Record.parse(buf, pos, "MD5 record")
+                md5 = md5_record.digest
+                padding = md5_record.padding
             elif record[:4] == b"\xff" * 4:
                 # esp_partition_table_verify: magic 0xFFFF with type and subtype 0xFF ends it.
                 if not partitions:
@@ -364,11 +355,8 @@ class PartitionTable:
         records = self._records()
         body = records
         if md5 is True or (md5 is None and self.md5 is not None):
-            body += _common.build(
-                _compiled.MD5_RECORD,
-                {"padding": self.md5_record_padding, "digest": hashlib.md5(records).digest()},
-                "MD5 record",
-            )
+            body += fmt.Md5Record(self.md5_record_padding,
+                                  hashlib.md5(records).digest()).build("MD5 record")
         if self.has_end_marker:
             body += self.end_marker
         if len(body) > fmt.TABLE_MAX_LEN:
@@ -666,6 +654,11 @@ class PartitionTable:
             LayoutError: explicit offsets go backwards / overlap, a size resolves negative, or
                 a name does not fit the 16-byte label.
         """
+        if len(text) > MAX_CSV_SIZE:
+            # Refused before splitting into lines, which would cost many times the text's size.
+            raise FormatError(f"{len(text)} characters, more than a table of at most "
+                              f"{fmt.TABLE_MAX_LEN // fmt.RECORD_SIZE - 2} entries needs "
+                              f"(the limit is {MAX_CSV_SIZE // 1024}KB)", None, _CSV)
         rows = [
             _CsvRow.parse(line, n, table_offset, primary_bootloader_offset,
                           recovery_bootloader_offset)

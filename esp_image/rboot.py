@@ -16,15 +16,17 @@ This module also holds a small private walker for ESP8266 v1 (0xE9) images, used
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from .checks import Check, compare
+from .container import walk
 from .errors import FormatError, TruncatedError
-from .formats import _common
-from .formats import rboot as fmt
-from .hashing import xor_bytes, xor_checksum
+from .formats.compiled import esp8266 as image_fmt
+from .formats.compiled import rboot as fmt
+from .hashing import xor_bytes
 
 # ---------------------------------------------------------------------- v1 image walker
 
@@ -103,44 +105,16 @@ def _walk_v1(data: bytes | memoryview, offset: int = 0) -> _V1Image:
         TruncatedError: the 8-byte header itself is incomplete.
     """
     view = memoryview(data)[offset:]
-    if not len(view) or view[0] != fmt.ROM_MAGIC:
+    if not len(view) or view[0] != image_fmt.MAGIC_V1:
         found = f"{view[0]:#04x}" if len(view) else "no data"
         raise FormatError(f"expected ESP8266 image magic 0xe9, found {found}", offset,
                           "ESP8266 v1 image")
-    hdr = _common.parse(fmt.rom_header, view, 0, "ESP8266 v1 image header")
-    problems: list[str] = []
-    segments: list[tuple[int, int, int]] = []
-    pos = 8
-    size = len(view)
-    truncated = False
-    if hdr.count > 16:
-        problems.append(f"segment count {hdr.count} is above 16 (esptool rejects it)")
-    for index in range(hdr.count):
-        if pos + 8 > size:
-            problems.append(f"truncated: segment {index} header at {pos:#x} is past the end "
-                            f"of the data ({size:#x})")
-            truncated = True
-            break
-        sec = _common.parse(fmt.section_header, view, pos, "segment header")
-        if pos + 8 + sec.length > size:
-            problems.append(f"truncated: segment {index} at {pos:#x} declares {sec.length:#x} "
-                            f"bytes but only {size - pos - 8:#x} remain")
-            truncated = True
-            break
-        segments.append((sec.address, sec.length, pos + 8))
-        pos += 8 + sec.length
-    computed = xor_checksum((view[o:o + s] for _a, s, o in segments), fmt.CHKSUM_INIT)
-    stored: int | None = None
-    length = size
-    if not truncated:
-        if (pos | 0x0F) >= size:
-            problems.append(f"truncated: checksum byte at {pos | 0x0F:#x} is past the end of "
-                            f"the data ({size:#x})")
-        else:
-            stored = view[pos | 0x0F]
-            length = (pos | 0x0F) + 1
-    return _V1Image(hdr.count, hdr.flags1, hdr.flags2, hdr.entry, tuple(segments), pos, length,
-                    stored, computed, tuple(problems))
+    hdr = image_fmt.ImageHeader.parse(view, 0, "ESP8266 v1 image header")
+    walked = walk(view, image_fmt.ImageHeader.SIZE, hdr.segment_count)
+    segments = tuple((s.load_addr, s.data_len, s.data_offset) for s in walked.segments)
+    return _V1Image(hdr.segment_count, hdr.flash_mode, hdr.flash_size << 4 | hdr.flash_freq,
+                    hdr.entry, segments, walked.end, walked.length, walked.stored_checksum,
+                    walked.computed_checksum, walked.problems)
 
 
 # ---------------------------------------------------------------------- rBoot image
@@ -316,11 +290,14 @@ class RbootConfig:
             at = fmt.config_size(max_roms, False)
             has_checksum = at < len(view) and view[at] == _config_checksum(view[:at])
         assert max_roms is not None and has_checksum is not None  # for mypy
-        struct = fmt.config_struct(max_roms, has_checksum)
-        c = _common.parse(struct, view, 0, "rboot_config")
         size = fmt.config_size(max_roms, has_checksum)
-        return cls(c.version, c.mode, c.current_rom, c.gpio_rom, c.count, tuple(c.roms),
-                   c.chksum if has_checksum else None, bytes(c.unused), bytes(view[size:]),
+        if len(view) < size:
+            raise TruncatedError(f"needs {size} bytes, only {len(view)} left", 0, "rboot_config")
+        c = fmt.ConfigHeader.parse(view, 0, "rboot_config")
+        # roms[MAX_ROMS] is sized by a build option, so it is read here, not by a record.
+        roms = struct.unpack_from(f"<{max_roms}I", view, fmt.ConfigHeader.SIZE)
+        return cls(c.version, c.mode, c.current_rom, c.gpio_rom, c.count, roms,
+                   view[size - 1] if has_checksum else None, c.unused, bytes(view[size:]),
                    guessed, c.magic)
 
     @classmethod
@@ -376,11 +353,13 @@ class RbootConfig:
         return fmt.config_size(self.max_roms, self.has_checksum)
 
     def _struct_bytes(self, chksum: int) -> bytes:
-        return _common.build(fmt.config_struct(self.max_roms, self.has_checksum), {
-            "magic": self.magic, "version": self.version, "mode": self.mode,
-            "current_rom": self.current_rom, "gpio_rom": self.gpio_rom, "count": self.count,
-            "unused": self.unused, "roms": list(self.roms), "chksum": chksum,
-        }, "rboot_config")
+        header = fmt.ConfigHeader(self.magic, self.version, self.mode, self.current_rom,
+                                  self.gpio_rom, self.count, self.unused).build("rboot_config")
+        try:
+            roms = struct.pack(f"<{self.max_roms}I", *self.roms)
+        except struct.error as exc:
+            raise FormatError(f"cannot build: roms: {exc}", None, "rboot_config") from None
+        return header + roms + (bytes([chksum]) if self.has_checksum else b"")
 
     @property
     def computed_checksum(self) -> int:
@@ -590,23 +569,21 @@ class RbootRtc:
             TruncatedError: fewer than 9 bytes.
             FormatError: the magic is not 0x2334AE68.
         """
-        c = _common.parse(fmt.rboot_rtc_data, data, 0, "rboot_rtc_data")
+        c = fmt.rboot_rtc_data.parse(data, 0, "rboot_rtc_data")
         if c.magic != fmt.RBOOT_RTC_MAGIC:
             raise FormatError(f"expected rBoot RTC magic {fmt.RBOOT_RTC_MAGIC:#010x}, found "
                               f"{c.magic:#010x}", 0, "rboot_rtc_data")
         return cls(c.next_mode, c.last_mode, c.last_rom, c.temp_rom, c.chksum,
-                   bytes(memoryview(data)[fmt.RTC_SIZE:]), c.magic)
+                   bytes(memoryview(data)[fmt.rboot_rtc_data.SIZE:]), c.magic)
 
     def _packed(self, chksum: int) -> bytes:
-        return _common.build(fmt.rboot_rtc_data, {
-            "magic": self.magic, "next_mode": self.next_mode, "last_mode": self.last_mode,
-            "last_rom": self.last_rom, "temp_rom": self.temp_rom, "chksum": chksum,
-        }, "rboot_rtc_data")
+        return fmt.rboot_rtc_data(self.magic, self.next_mode, self.last_mode, self.last_rom,
+                                  self.temp_rom, chksum).build("rboot_rtc_data")
 
     @property
     def computed_checksum(self) -> int:
         """0xEF XOR bytes 0..7."""
-        return _config_checksum(self._packed(0)[:fmt.RTC_SIZE - 1])
+        return _config_checksum(self._packed(0)[:fmt.rboot_rtc_data.SIZE - 1])
 
     @property
     def temp_boot_requested(self) -> bool:
@@ -615,7 +592,7 @@ class RbootRtc:
 
     def checks(self, base: int = 0) -> list[Check]:
         """``rboot-rtc-checksum`` (rBoot ignores a record whose checksum is wrong)."""
-        where = base + fmt.RTC_SIZE - 1
+        where = base + fmt.rboot_rtc_data.SIZE - 1
         if self.chksum is None:
             return [Check("rboot-rtc-checksum", False, where, "no checksum stored")]
         return [compare("rboot-rtc-checksum", where, self.chksum, self.computed_checksum)]

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from .app_image import AppImage
+from .terminal import shown, shown_lines
 from .units import format_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -392,6 +393,15 @@ def verify_lines(image: Image) -> list[str]:
     return lines
 
 
+def problem_lines(image: Image) -> list[str]:
+    """What ``info --quiet`` prints: the failed checks, errors and warnings; none if clean."""
+    problems = [f"{i.severity}: {i.message}" for i in image.issues
+                if i.severity in ("error", "warning")]
+    if image.valid and image.kind != "unknown":
+        return [f"{image.path or '<bytes>'}: {p}" for p in problems]
+    return verify_lines(image) + [f"     {p}" for p in problems]
+
+
 # ---------------------------------------------------------------------- output
 def use_rich(stream: TextIO) -> bool:
     """Rich output only for terminals, and never with ``NO_COLOR`` set."""
@@ -412,17 +422,18 @@ def plain(blocks: list[Block]) -> str:
     lines: list[str] = []
     for block in blocks:
         if isinstance(block, str):
-            lines.append(block)
+            lines.append(shown_lines(block))
             continue
         if isinstance(block, Bar):
             cells, legend = _bar_cells(block)
-            lines += ["", block.title, "  |" + "".join(c for c, _ in cells) + "|"]
+            lines += ["", shown(block.title), "  |" + "".join(c for c, _ in cells) + "|"]
             lines += _wrap_legend(legend)
             continue
         lines.append("")
-        lines.append(block.title)
+        lines.append(shown(block.title))
+        rows = [[shown(cell) for cell in row] for row in block.rows]
         widths = [len(c) for c in block.columns]
-        for row in block.rows:
+        for row in rows:
             widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=False)]
         align = block.align or "l" * len(block.columns)
 
@@ -433,7 +444,7 @@ def plain(blocks: list[Block]) -> str:
             ).rstrip()
 
         lines.append("  " + fmt(block.columns))
-        lines.extend("  " + fmt(row) for row in block.rows)
+        lines.extend("  " + fmt(row) for row in rows)
     lines.append("")
     return "\n".join(lines) + "\n" if lines[-1] else "\n".join(lines)
 
@@ -453,7 +464,7 @@ def _bar_cells(bar: Bar) -> tuple[list[tuple[str, str]], list[tuple[str, str, st
         symbol = next((c for c in pool if c not in used), "?")
         used.add(symbol)
         symbols[name] = symbol
-        legend.append((symbol, f"{name} {start:#x} {format_size(stop - start)}", kind))
+        legend.append((symbol, f"{shown(name)} {start:#x} {format_size(stop - start)}", kind))
     # Every region gets at least one character, gaps under half a character none; the rest
     # of the width is shared in proportion to size (small regions stay visible).
     segments: list[tuple[str, int, str]] = []
@@ -504,7 +515,7 @@ def _write_rich(blocks: list[Block], stream: TextIO) -> None:
     for block in blocks:
         if isinstance(block, Bar):
             cells, legend = _bar_cells(block)
-            console.print(block.title, style="bold", markup=False)
+            console.print(shown(block.title), style="bold", markup=False)
             text = Text("  |")
             for symbol, kind in cells:
                 text.append(symbol, style=f"reverse {_BAR_STYLES.get(kind, 'white')}"
@@ -525,14 +536,14 @@ def _write_rich(blocks: list[Block], stream: TextIO) -> None:
                 style = "yellow"
             elif block.startswith("verdict: valid"):
                 style = "bold green"
-            console.print(block, style=style, markup=False)
+            console.print(shown_lines(block), style=style, markup=False)
             continue
-        table = RichTable(title=block.title, title_justify="left", title_style="bold")
+        table = RichTable(title=shown(block.title), title_justify="left", title_style="bold")
         align = block.align or "l" * len(block.columns)
         for col, a in zip(block.columns, align, strict=False):
             table.add_column(col, justify="right" if a == "r" else "left")
         for row in block.rows:
-            styled = [f"[red]{c}[/red]" if c in ("FAILED",) else c.replace("[", "\\[")
+            styled = [f"[red]{c}[/red]" if c in ("FAILED",) else shown(c).replace("[", "\\[")
                       for c in row]
             table.add_row(*styled)
         console.print(table)

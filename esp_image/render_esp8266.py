@@ -126,8 +126,9 @@ def describe_image(img: Esp8266Image, title: str = "Image") -> list[Block]:
 
 def _region(addr: int) -> tuple[str, ...]:
     from . import chips
+    from .formats.compiled import esp8266 as fmt
 
-    if 0x40200000 <= addr < 0x40300000:
+    if fmt.IROM_MAP_START <= addr < fmt.IROM_MAP_END:
         return ("IROM",)
     return chips.memory_regions("esp8266", addr)
 

@@ -42,14 +42,54 @@ _FF_CHUNK = b"\xff" * 0x10000
 
 
 def is_erased(view: memoryview | bytes) -> bool:
-    """Whether every byte is 0xFF (erased flash), compared in chunks without copying."""
+    """Whether every byte is 0xFF (erased flash), compared in 64 KiB chunks."""
     view = memoryview(view)
     step = len(_FF_CHUNK)
     for start in range(0, len(view), step):
-        chunk = view[start:start + step]
-        if chunk != _FF_CHUNK[:len(chunk)]:
+        # Copying a chunk to bytes and comparing is about 7x faster than comparing the
+        # memoryview, which goes element by element.
+        chunk = bytes(view[start:start + step])
+        if chunk != (_FF_CHUNK if len(chunk) == step else _FF_CHUNK[:len(chunk)]):
             return False
     return True
+
+
+class ErasedIndex:
+    """:func:`is_erased` for many ranges of one buffer, each 4 KiB sector examined at most once.
+
+    A hostile table can list dozens of overlapping partitions of nearly the whole file; asking
+    :func:`is_erased` for each would scan the file once per partition.
+    """
+
+    SECTOR = 0x1000
+    _FF_SECTOR = b"\xff" * SECTOR
+
+    def __init__(self, view: memoryview) -> None:
+        self._view = view
+        # Per sector: 0 not yet examined, 1 erased, 2 not erased.
+        self._state = bytearray(-(-len(view) // self.SECTOR))
+
+    def erased(self, start: int, stop: int) -> bool:
+        """Whether the buffer's bytes ``[start, stop)`` (clipped to the buffer) are all 0xFF."""
+        view, sector = self._view, self.SECTOR
+        start, stop = max(start, 0), min(stop, len(view))
+        first, last = -(-start // sector), stop // sector  # the whole sectors in the range
+        if first >= last:
+            return is_erased(view[start:stop])
+        if not (is_erased(view[start:first * sector]) and is_erased(view[last * sector:stop])):
+            return False
+        state = self._state
+        if state.find(2, first, last) != -1:
+            return False
+        pos = state.find(0, first, last)
+        while pos != -1:
+            if bytes(view[pos * sector:(pos + 1) * sector]) == self._FF_SECTOR:
+                state[pos] = 1
+            else:
+                state[pos] = 2
+                return False
+            pos = state.find(0, pos + 1, last)
+        return True
 
 
 def gaps(view: memoryview, claimed: Iterable[tuple[int, int]]) -> list[tuple[int, int, bool]]:

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 from .checks import Check, Issue, compare_digest
 from .errors import FormatError, TruncatedError
-from .formats import _common
-from .formats import yaota8266 as fmt
+from .formats.compiled import esp8266 as image_fmt
+from .formats.compiled import yaota8266 as fmt
 from .rboot import _V1Image, _walk_v1
 from .units import align_up
 
@@ -106,7 +106,7 @@ class Boot8266Params:
         literals = fmt.MAX_APP_SIZE in words and app_offset is not None
         if b"boot8266" not in text and not literals:
             return None
-        c = _common.parse(fmt.Boot8266Param, view, param_offset, "boot8266 .param")
+        c = fmt.Boot8266Param.parse(view, param_offset, "boot8266 .param")
         rtc = all(w in words for w in fmt.RTC_REQUEST_WORDS)
         return cls(c.gpio_mask, c.gpio_wait_ms, param_offset, app_offset, rtc, v1.length,
                    v1.checksum_valid)
@@ -152,7 +152,7 @@ def patch_boot8266(data: bytes | memoryview, *, gpio_mask: int | None = None,
         raise FormatError("gpio_mask and gpio_wait_ms must be u32 values", None, "boot8266")
     out = bytearray(data)
     at = params.param_offset
-    out[at:at + 8] = _common.build(fmt.Boot8266Param, {"gpio_mask": mask, "gpio_wait_ms": wait})
+    out[at:at + fmt.Boot8266Param.SIZE] = fmt.Boot8266Param(mask, wait).build()
     v1 = _walk_v1(memoryview(out))
     out[v1.checksum_offset] = v1.computed_checksum
     return bytes(out)
@@ -208,7 +208,7 @@ class MainApp:
             raise FormatError(f"the v1 image ({v1.length:#x} bytes) does not end before the "
                               f"size word at {fmt.SIZE_WORD_OFFSET:#x}: not a makeimg main app",
                               offset, "main app")
-        size_word = _common.parse(fmt.SizeWord, view, fmt.SIZE_WORD_OFFSET, "size word").total
+        size_word = fmt.SizeWord.parse(view, fmt.SIZE_WORD_OFFSET, "size word").total
         if fmt.SEGS_MAX_SIZE <= size_word <= len(view) - fmt.MD5_SIZE:
             irom_end = size_word
         else:
@@ -317,7 +317,7 @@ class MainApp:
         view = self.data
         v1 = bytearray(view[:self.image.length])
         v1[self.image.checksum_offset] = self.image.computed_checksum
-        size = _common.build(fmt.SizeWord, {"total": self.irom_end}, "size word")
+        size = fmt.SizeWord(self.irom_end).build("size word")
         body = b"".join((bytes(v1), self.padding, size,
                          bytes(view[fmt.SEGS_MAX_SIZE:self.irom_end])))
         md5 = hashlib.md5(memoryview(body)[fmt.MD5_SKIP:]).digest()
@@ -415,12 +415,12 @@ def _bundle(view: memoryview, main_app: MainApp | None) -> BundleCheck | None:
     params = Boot8266Params.from_image(view)
     if params is None or len(view) <= fmt.OTA_SERVER_OFFSET:
         return None
-    if view[fmt.OTA_SERVER_OFFSET] != 0xE9:
+    if view[fmt.OTA_SERVER_OFFSET] != image_fmt.MAGIC_V1:
         return None
     boot = _walk_v1(view)
     ota = _walk_v1(view, fmt.OTA_SERVER_OFFSET)
     app_offset = params.main_app_offset or fmt.MAIN_APP_OFFSET
-    has_app = len(view) > app_offset and view[app_offset] == 0xE9
+    has_app = len(view) > app_offset and view[app_offset] == image_fmt.MAGIC_V1
     bundle_len = app_offset if has_app else len(view)
     layout: list[Check] = []
     issues: list[Issue] = []
@@ -533,7 +533,7 @@ class OtaDatagram:
     @property
     def data_offset(self) -> int:
         """File offset of the data bytes."""
-        return self.file_offset + fmt.DATAGRAM_HEADER_SIZE
+        return self.file_offset + fmt.DatagramHeader.SIZE
 
 
 @dataclass(frozen=True)
@@ -579,7 +579,7 @@ class OtaFile:
             if pos + 2 > size:
                 problems.append(f"truncated: no record length at {pos:#x} (no terminator)")
                 break
-            n = _common.parse(fmt.RecordLength, view, pos, "record length").n
+            n = fmt.RecordLength.parse(view, pos, "record length").n
             if n == 0:
                 terminated = True
                 pos += 2
@@ -642,6 +642,8 @@ class OtaFile:
                            f"{expected:#x} (the server drops it: \"Unexpected offset\")")
                 break
             expected += d.length
+        if not data:
+            out.append("no data datagrams: the update carries no firmware, only end markers")
         ends = [i for i, d in enumerate(self.datagrams) if d.is_end]
         if not ends:
             out.append("no end marker (len 0, offset 0): the server never writes the last "
@@ -675,6 +677,33 @@ class OtaFile:
         else:
             out.append(Check("sha1", False, base + self.end, "no SHA-1 stored (truncated)"))
         return out
+
+    def payload_checks(self) -> list[Check]:
+        """The main app the update writes, checked as boot8266 checks it after the update:
+        :meth:`MainApp.checks` (``structure``, ``checksum``, ``yaota-md5``) with each offset
+        moved to the ``.ota`` byte that carries it.
+
+        Empty when the datagrams do not form one contiguous payload (the ``structure`` check of
+        :meth:`checks` fails then). A payload that is not a main app is a failed ``structure``
+        check: ota-server writes it over the main app, and boot8266 then stays in OTA mode.
+        """
+        data = self.data_datagrams
+        if not data or self.layout_problems() or any(d.problems for d in self.datagrams):
+            return []
+
+        def file_offset(at: int) -> int:
+            for d in data:
+                if at < d.offset + d.length:
+                    return d.data_offset + max(0, at - d.offset)
+            return data[-1].data_offset + data[-1].length
+
+        try:
+            app = MainApp.from_bytes(self.payload)
+        except FormatError as exc:
+            return [Check("structure", False, data[0].data_offset,
+                          f"payload: {exc.reason}")]
+        return [Check(c.name, c.valid, file_offset(c.offset), f"payload: {c.detail}")
+                for c in app.checks()]
 
     def to_bytes(self) -> bytes:
         """Rebuild the file (SHA-1 recomputed; bytes after it kept).
@@ -714,10 +743,10 @@ class OtaFile:
 
 def _datagram(view: memoryview, at: int, n: int) -> OtaDatagram:
     """Parse the datagram of ``n`` bytes at file offset ``at``."""
-    if n < fmt.DATAGRAM_HEADER_SIZE:
+    if n < fmt.DatagramHeader.SIZE:
         return OtaDatagram(at, n, 0, 0, 0, 0, False,
                            (f"{n} bytes, shorter than the 12-byte header",))
-    h = _common.parse(fmt.DatagramHeader, view, at, "datagram header")
+    h = fmt.DatagramHeader.parse(view, at, "datagram header")
     body = fmt.body_size(h.len)
     unsigned = 4 + body
     problems: list[str] = []
@@ -733,7 +762,7 @@ def _datagram(view: memoryview, at: int, n: int) -> OtaDatagram:
         problems.append(f"{h.len} data bytes at offset {h.offset:#x} cross a 4 KiB boundary "
                         "(the server: \"Buffer overflow - wrong chunk size\")")
     if not problems:
-        pad_from = at + fmt.DATAGRAM_HEADER_SIZE + h.len
+        pad_from = at + fmt.DatagramHeader.SIZE + h.len
         if bytes(view[pad_from:at + unsigned]).strip(b"\0"):
             problems.append("body padding is not zero")
     return OtaDatagram(at, n, h.seq, h.op, h.len, h.offset, signed, tuple(problems))

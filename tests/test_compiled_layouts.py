@@ -1,106 +1,208 @@
-"""The run-time layouts in esp_image/formats/_compiled.py agree with the construct declarations."""
+"""The generated records in esp_image/formats/compiled/ agree with the construct declarations."""
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import inspect
+import struct
+from typing import TYPE_CHECKING, Any
 
+import construct
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from esp_image.errors import FormatError, TruncatedError
 from esp_image.formats import _compile, _compiled
-from esp_image.formats._layout import Layout, LayoutError
 
 from .conftest import corpus_path
 
-PAIRS = [(name, getattr(_compiled, name),
-          getattr(importlib.import_module(f"esp_image.formats.{module}"), attr))
-         for name, module, attr in _compile.TARGETS]
+if TYPE_CHECKING:
+    from esp_image.formats._records import Record
+
+
+def _pairs() -> list[tuple[str, type[Record], Any]]:
+    out = []
+    for module in _compile.MODULES:
+        fmt = importlib.import_module(f"esp_image.formats.{module}")
+        out += [(f"{module}.{name}", _compiled.RECORDS[f"{module}.{name}"], declared)
+                for name, declared in _compile.declarations(fmt).items()]
+    assert len(out) == len(_compiled.RECORDS)
+    return out
+
+
+PAIRS = _pairs()
 
 
 def plain(value: Any) -> Any:
-    """A construct container or our record as plain dicts and lists (private keys dropped)."""
+    """A construct container as plain dicts and lists: private keys and magics dropped, bit
+    fields flattened, as the records hold them."""
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items() if not str(k).startswith("_io")}
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if str(k).startswith("_io"):
+                continue
+            if isinstance(v, dict) and not _is_record_field(v):
+                out.update(plain(v))
+            else:
+                out[k] = plain(v)
+        return out
     if isinstance(value, list):
         return [plain(v) for v in value]
     return value
 
 
-def test_compiled_file_is_up_to_date() -> None:
+def _is_record_field(v: dict[str, Any]) -> bool:
+    """A nested Struct (kept nested) rather than a BitStruct (flattened)."""
+    return not all(isinstance(x, (int, bool)) for k, x in v.items() if not k.startswith("_io"))
+
+
+def _theirs(declared: Any, raw: bytes) -> dict[str, Any]:
+    consts = {sc.name for sc in _compile._unwrap(declared).subcons
+              if isinstance(_compile._unwrap(sc.subcon), construct.Const)}
+    return {k: v for k, v in plain(declared.parse(raw)).items() if k not in consts}
+
+
+def test_generated_files_are_up_to_date() -> None:
     assert _compile.main(["--check"]) == 0
 
 
-@pytest.mark.parametrize(("name", "layout", "declared"), PAIRS, ids=[p[0] for p in PAIRS])
-def test_sizes_agree(name: str, layout: Layout, declared: Any) -> None:
-    assert layout.size == declared.sizeof()
+def test_every_format_module_is_compiled() -> None:
+    names = {p.stem for p in _compile.OUTPUT.glob("*.py")} - {"__init__"}
+    assert names == set(_compile.MODULES)
+
+
+@pytest.mark.parametrize(("name", "record", "declared"), PAIRS, ids=[p[0] for p in PAIRS])
+def test_sizes_agree(name: str, record: type[Record], declared: Any) -> None:
+    assert record.SIZE == declared.sizeof() == record._STRUCT.size
+
+
+def test_constants_are_copied() -> None:
+    for module in _compile.MODULES:
+        fmt = importlib.import_module(f"esp_image.formats.{module}")
+        compiled = importlib.import_module(f"esp_image.formats.compiled.{module}")
+        for name, value in _compile.constants(fmt).items():
+            assert getattr(compiled, name) == value, f"{module}.{name}"
+        for name in _compile.FUNCTIONS.get(module, ()):
+            ours, theirs = getattr(compiled, name), getattr(fmt, name)
+            assert inspect.getsource(ours) == inspect.getsource(theirs), f"{module}.{name}"
 
 
 def _samples() -> list[tuple[str, bytes]]:
-    """Real structures from the corpus: (target name, bytes)."""
+    """Real structures from the corpus: (record name, bytes)."""
     out: list[tuple[str, bytes]] = []
     for file in ("esf_esp32_bootloader.bin", "esf_esp32_hello_world.bin",
                  "esf_esp32c6_hello_world.bin", "knot_s3_bootloader.bin"):
         data = corpus_path(file).read_bytes()
-        out.append(("ESP32_IMAGE_HEADER", data[:24]))
-        out.append(("ESP32_SEGMENT_HEADER", data[24:32]))
+        out.append(("esp32_image.ImageHeader", data[:24]))
+        out.append(("esp32_image.SegmentHeader", data[24:32]))
         if data[0x20:0x24] == (0xABCD5432).to_bytes(4, "little"):
-            out.append(("APP_DESC", data[0x20:0x120]))
+            out.append(("app_desc.AppDesc", data[0x20:0x120]))
         else:
-            out.append(("BOOTLOADER_DESC", data[0x20:0x70]))
+            out.append(("app_desc.BootloaderDesc", data[0x20:0x70]))
     signed = corpus_path("esptool_test_bootloader_multi_signed_v2_rsa.bin").read_bytes()
-    out += [("SBV2_SIGNATURE_BLOCK", signed[0x8000 + i * 1216:0x8000 + (i + 1) * 1216])
+    out += [("esp32_image.SignatureBlockV2", signed[0x8000 + i * 1216:0x8000 + (i + 1) * 1216])
             for i in range(3)]
+    sbv1 = corpus_path("esptool_test_bootloader_signed_sbv1.bin").read_bytes()
+    out.append(("esp32_image.SecureBootV1Block", sbv1[-68:]))
     table = corpus_path("knot_partition-table.bin").read_bytes()
-    out += [("PARTITION_INFO", table[i:i + 32]) for i in range(0, 6 * 32, 32)]
-    out.append(("MD5_RECORD", table[6 * 32:7 * 32]))
+    out += [("partition_table.PartitionInfo", table[i:i + 32]) for i in range(0, 6 * 32, 32)]
+    out.append(("partition_table.Md5Record", table[6 * 32:7 * 32]))
     for file in ("ard106_boot_app0.bin", "knot_otadata_boot_from_ota0.bin"):
         data = corpus_path(file).read_bytes()
-        out += [("OTA_SELECT_ENTRY", data[:32]), ("OTA_SELECT_ENTRY", data[0x1000:0x1020]),
-                ("OTADATA", data)]
+        out += [("otadata.OtaSelectEntry", data[:32]),
+                ("otadata.OtaSelectEntry", data[0x1000:0x1020]),
+                ("otadata.OtaSelectSector", data[:0x1000]), ("otadata.OtaData", data)]
+    rtos = corpus_path("esf_esp8266_rtos_hello-world.bin").read_bytes()
+    out += [("esp8266.ImageHeader", rtos[:8]), ("esp8266.SegmentHeader", rtos[8:16])]
+    user1 = corpus_path("esptool_test_esp8266_sdk_4096_user1.bin").read_bytes()
+    out += [("esp8266.V2Header", user1[:16]), ("esp8266.CrcTrailer", user1[-4:])]
+    for file in ("nonos_esp_init_data_default_v05.bin", "nonos_esp_init_data_default_v08.bin"):
+        out.append(("esp8266.InitData", corpus_path(file).read_bytes()[:128]))
+    boot8266 = corpus_path("uartremote_boot8266-0x00000.bin").read_bytes()
+    out.append(("yaota8266.Boot8266Param", boot8266[0xF00:0xF08]))
+    main_app = corpus_path("uartremote_micropython_v1.15-ota.bin").read_bytes()
+    out.append(("yaota8266.SizeWord", main_app[0x8FFC:0x9000]))
     return out
+
+
+NO_REAL_SAMPLE = {"esp8266.SysParam", "esp8266.BootHdr", "rboot.ConfigHeader",
+                  "rboot.rboot_config", "rboot.rboot_config_chksum", "rboot.rboot_rtc_data",
+                  "yaota8266.DatagramHeader", "yaota8266.RecordLength"}
+"""Not in ../shared/corpus (flash-dump sectors, RTC memory, .ota files): random data only."""
 
 
 @pytest.mark.corpus
 def test_parse_and_build_agree_on_real_structures() -> None:
-    targets = {name: (layout, declared) for name, layout, declared in PAIRS}
+    targets = {name: (record, declared) for name, record, declared in PAIRS}
     samples = _samples()
-    assert {name for name, _ in samples} == set(targets)  # every layout is exercised
+    assert {name for name, _ in samples} | NO_REAL_SAMPLE == set(targets)
     for name, raw in samples:
-        layout, declared = targets[name]
-        ours = layout.parse(raw)
-        theirs = declared.parse(raw)
-        assert plain(ours) == plain(theirs), name
-        assert layout.build(ours) == bytes(declared.build(theirs)) == raw, name
+        record, declared = targets[name]
+        ours = record.parse(raw)
+        assert ours.as_dict() == _theirs(declared, raw), name
+        assert ours.build() == bytes(declared.build(declared.parse(raw))) == raw, name
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(st.sampled_from(PAIRS), st.randoms(use_true_random=False))
-def test_parse_agrees_on_random_bytes(pair: tuple[str, Layout, Any], rnd: Any) -> None:
-    name, layout, declared = pair
-    raw = bytearray(rnd.randbytes(layout.size))
-    for field in layout.fields:  # keep magics right half of the time so fields get compared
-        if field[0] == "const" and rnd.random() < 0.5:
-            at = _offset_of(layout, field[1])
-            raw[at:at + len(field[2])] = field[2]
-    import construct
-
+def test_parse_and_build_agree_on_random_bytes(pair: tuple[str, type[Record], Any],
+                                               rnd: Any) -> None:
+    name, record, declared = pair
+    raw = bytearray(rnd.randbytes(record.SIZE))
+    consts = _consts(declared)
+    for at, value in consts:  # keep magics right half of the time so fields get compared
+        if rnd.random() < 0.5:
+            raw[at:at + len(value)] = value
     try:
-        theirs = declared.parse(bytes(raw))
+        declared.parse(bytes(raw))
     except construct.ConstError:
-        with pytest.raises(LayoutError):
-            layout.parse(bytes(raw))
+        with pytest.raises(FormatError, match="bad magic"):
+            record.parse(bytes(raw))
         return
-    assert plain(layout.parse(bytes(raw))) == plain(theirs), name
+    ours = record.parse(bytes(raw))
+    assert ours.as_dict() == _theirs(declared, bytes(raw)), name
+    if any(isinstance(v, bool) for v in ours.as_dict().values()):
+        return  # construct's Flag builds any non-zero bit back as 1, like the record
+    assert ours.build() == bytes(declared.build(declared.parse(bytes(raw)))) == raw, name
 
 
-def _offset_of(layout: Layout, field_name: str) -> int:
-    import struct
-
+def _consts(declared: Any) -> list[tuple[int, bytes]]:
+    out = []
     offset = 0
-    for field in layout.fields:
-        if field[1] == field_name:
-            return offset
-        offset += struct.calcsize("<" + Layout(layout.name, (field,))._struct.format[1:])
-    raise KeyError(field_name)
+    for sc in _compile._unwrap(declared).subcons:
+        inner = _compile._unwrap(sc.subcon)
+        if isinstance(inner, construct.Const):
+            out.append((offset, bytes(inner.value)))
+        offset += sc.sizeof()
+    return out
+
+
+def test_parse_refuses_short_data() -> None:
+    from esp_image.formats.compiled import esp32_image
+
+    with pytest.raises(TruncatedError, match="needs 24 bytes, only 23 left"):
+        esp32_image.ImageHeader.parse(b"\xe9" * 23)
+
+
+@pytest.mark.parametrize("change", [{"spi_size": 16}, {"spi_pin_drv": b"\0"},
+                                    {"entry_addr": -1}, {"entry_addr": 1 << 32}])
+def test_build_refuses_values_that_do_not_fit(change: dict[str, Any]) -> None:
+    from esp_image.formats.compiled import esp32_image
+
+    header = esp32_image.ImageHeader.parse(corpus_path("esf_esp32_hello_world.bin").read_bytes())
+    with pytest.raises(FormatError, match="cannot build"):
+        header.replace(**change).build()
+
+
+def test_records_are_values() -> None:
+    from esp_image.formats.compiled import esp32_image
+
+    a = esp32_image.SegmentHeader(0x3F400020, 0x100)
+    assert a == esp32_image.SegmentHeader.parse(a.build())
+    assert hash(a) == hash(a.replace())
+    assert a.replace(data_len=1) != a
+    assert repr(a) == "SegmentHeader(load_addr=1061158944, data_len=256)"
+    with pytest.raises(TypeError, match="no field nope"):
+        a.replace(nope=1)
+    assert struct.calcsize("<LL") == a.SIZE

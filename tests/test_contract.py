@@ -45,6 +45,7 @@ class Run:
     max_rss_mb: float
     seconds: float
     timed_out: bool = False
+    cpu_seconds: float = 0.0
 
     @property
     def lines(self) -> list[str]:
@@ -64,7 +65,7 @@ if pid == 0:
     os.execv(sys.executable, [sys.executable, "-m", "esp_image", *args])
 _, status, usage = os.wait4(pid, 0)
 with open(report, "w") as fh:
-    fh.write(str(usage.ru_maxrss))
+    fh.write(f"{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}")
 code = os.waitstatus_to_exitcode(status)
 sys.exit(code if code >= 0 else 128 - code)
 """
@@ -72,7 +73,7 @@ sys.exit(code if code >= 0 else 128 - code)
 
 def run(*args: str, timeout: float = 60.0, cwd: Path | None = None,
         memory_limit_mb: int | None = None) -> Run:
-    """Run ``python -m esp_image ARGS``; measure its peak RSS with ``os.wait4``.
+    """Run ``python -m esp_image ARGS``; measure its peak RSS and CPU time with ``os.wait4``.
 
     ``memory_limit_mb`` caps the command's address space, so that a regression that reads a
     huge input whole fails the test instead of exhausting the machine's memory."""
@@ -95,9 +96,10 @@ def run(*args: str, timeout: float = 60.0, cwd: Path | None = None,
         seconds = time.monotonic() - start
         out.seek(0)
         err.seek(0)
-        rss_kb = int(report.read_text() or 0) if report.is_file() else 0
+        rss_kb, cpu = (report.read_text() or "0 0").split() if report.is_file() else ("0", "0")
         result = Run(proc.returncode, out.read().decode(errors="replace"),
-                     err.read().decode(errors="replace"), rss_kb / 1024, seconds, timed_out)
+                     err.read().decode(errors="replace"), int(rss_kb) / 1024, seconds, timed_out,
+                     float(cpu))
     for suffix in (".out", ".err", ".rss"):
         Path(f"{base}{suffix}").unlink(missing_ok=True)
     return result

@@ -16,6 +16,7 @@ from esp_image.errors import (
     InputError,
     LayoutError,
     TruncatedError,
+    UsageError,
 )
 from esp_image.esp8266 import FLASH_MAPS, Esp8266Image, esp8266_crc32, identify_esp8266
 from esp_image.transforms.esp8266 import (
@@ -179,7 +180,7 @@ def test_convert_argument_errors() -> None:
         convert_v2(original, to="esptool", user=1)
     with pytest.raises(InputError, match="1 or 2"):
         convert_v2(original, to="gen_appbin", user=3)
-    with pytest.raises(InputError, match=r"user=1 or 2.*0x40201010"):
+    with pytest.raises(InputError, match=r"--user 1 or 2.*0x40201010"):
         convert_v2(esptool_form, to="gen_appbin")
     with pytest.raises(InputError, match="no data"):
         convert_v2(b"", to="esptool")
@@ -367,9 +368,9 @@ def test_plan_accepts_legacy_names(legacy: str, name: str) -> None:
 
 
 def test_plan_unknown_or_unsupported_map() -> None:
-    with pytest.raises(LayoutError, match="not an ESP8266 flash size"):
+    with pytest.raises(UsageError, match="not an ESP8266 flash size"):
         plan_layout("5MB")
-    with pytest.raises(LayoutError, match="not supported"):
+    with pytest.raises(UsageError, match="not supported"):
         plan_layout("32m-c2")
     with pytest.raises(LayoutError, match="no boot/user slots"):
         plan_layout("256KB", user1=_read(USER1))

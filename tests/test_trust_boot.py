@@ -327,8 +327,13 @@ def test_otadata_boot_to_an_empty_slot_is_refused_unless_forced(fallback_file: P
     assert "erased" in result.stderr and "--force" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert listing(fallback_file.parent) == before
+    # ota_0 is already selected here, so forcing it changes nothing; start from ota_1 selected
+    # to see the forced write and its action line.
+    on_ota1 = fallback_file.parent / "on-ota1.bin"
+    on_ota1.write_bytes(flash([("ota_0", "ota_0", "erased"), ("ota_1", "ota_1", "valid")],
+                              otadata=records(2, None)))
     out = fallback_file.parent / "forced.bin"
-    forced = cli("otadata", "--boot", "ota_0", "--force", "--json", str(fallback_file),
+    forced = cli("otadata", "--boot", "ota_0", "--force", "--json", str(on_ota1),
                  "-o", str(out))
     assert forced.returncode == 0, forced.stderr
     doc = json.loads(forced.stdout)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from esp_image import Image
-from esp_image.errors import LayoutError
+from esp_image.errors import LayoutError, UsageError
 from esp_image.io import VerificationFailed, output_name, write_atomic
 from esp_image.transforms.flash import FlashParams, patch_image, set_flash_params
 from esp_image.transforms.ota import otadata_for
@@ -72,7 +72,7 @@ def test_flash_params_esptool_accepts(work: Path) -> None:
 
 def test_flash_params_refusals() -> None:
     image = Image.open(FIXTURES / "firmware-esp32-4MB.bin")
-    with pytest.raises(LayoutError, match="power of two"):
+    with pytest.raises(UsageError, match="power of two"):
         set_flash_params(image, FlashParams.parse("3MB"))
     with pytest.raises(LayoutError, match="too small for the partition table"):
         set_flash_params(image, FlashParams.parse("2MB"))
@@ -127,13 +127,13 @@ def test_otadata_in_merged_file_and_erase(work: Path) -> None:
     assert after.boot is not None and after.boot.slot == 1 and "ota_1" in actions[0]
     erased, _ = otadata_for(after, erase=True)
     assert Image.from_bytes(erased).otadata.is_erased  # type: ignore[union-attr]
-    with pytest.raises(LayoutError, match="does not exist"):
+    with pytest.raises(UsageError, match="does not exist"):
         otadata_for(image, slot=2)
 
 
 def test_otadata_invalid_state_and_slot_names(work: Path) -> None:
     result = run("otadata", "--boot", "ota_0", "--state", "bogus", str(work / "otadata-ota0.bin"))
-    assert result.returncode == 1 and "unknown OTA state" in result.stderr
+    assert result.returncode == 2 and "unknown OTA state" in result.stderr
     result = run("otadata", "--boot", "nosuch", str(work / "otadata-ota0.bin"))
     assert result.returncode == 2
 

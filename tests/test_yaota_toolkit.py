@@ -528,7 +528,7 @@ def test_sign_and_verify_cli(tmp_path: Path, key_pem: bytes, main_app: bytes,
     code, stdout, _ = yaota_cli("verify", str(ota), "--key", str(tmp_path / "priv.key"),
                                 "--json")
     doc = json.loads(stdout)
-    assert code == 1 and doc["failed_datagram"] == 42 and doc["ok"] is False
+    assert code == 1 and doc["failed_datagram"] == 42 and doc["valid"] is False and "ok" not in doc
     code, stdout, _ = yaota_cli("verify", str(ota), "--key", str(tmp_path / "priv.key"))
     assert code == 1 and "first failing datagram: 42" in stdout
     ota.write_bytes(b"not an ota file")

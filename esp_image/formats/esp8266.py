@@ -40,17 +40,15 @@ MAGIC_V2 = 0xEA
 V2_SEGMENT_COUNT = 4
 """Byte 1 of a v2 header: a constant that boot_v1.x and rBoot require."""
 CHECKSUM_SEED = 0xEF
-HEADER_SIZE = 8
-V2_HEADER_SIZE = 16
-SEGMENT_HEADER_SIZE = 8
 MAX_SEGMENTS = 16
 """esptool refuses to read more segments than this."""
 SEGMENT_MAX_LEN = 0x1000000
 DIGEST_SIZE = 32
-CRC_SIZE = 4
 IROM_MAP_START = 0x40200000
 IROM_MAP_END = 0x40300000
 """The flash cache window: 1 MiB of flash mapped at a time."""
+IROM_WINDOW = IROM_MAP_END - IROM_MAP_START
+"""Flash offsets map into the window modulo its size."""
 
 FLASH_MODES: dict[int, str] = {0: "qio", 1: "qout", 2: "dio", 3: "dout"}
 FLASH_FREQS: dict[int, str] = {0x0: "40m", 0x1: "26m", 0x2: "20m", 0xF: "80m"}
@@ -95,7 +93,8 @@ BitStruct is MSB first, so flash_size is listed first.""" * Struct(
     "entry" / Int32ul,
 )
 
-SegmentHeader: Any = "ESP8266 segment header (8 bytes)" * Struct(
+SegmentHeader: Any = """ESP8266 segment header (8 bytes): the same bytes as
+esp32_image.SegmentHeader, which the shared container walker reads for every family.""" * Struct(
     "load_addr" / Int32ul,
     "length" / Int32ul,
 )
@@ -146,7 +145,6 @@ lengths, two checksums and magic2 0xAA55AA55 (reverse-engineered, inferred).""" 
     "reserved1" / Bytes(3),
     "reserved2" / Array(7, Int32ul),
 )
-SYS_PARAM_SIZE = 32
 FLAG_MAGIC1 = 0x55AA55AA
 FLAG_MAGIC2 = 0xAA55AA55
 
@@ -168,4 +166,3 @@ lists its fields from the high bit down.""" * Struct(
     "test_bin_addr" / Int24ul,
     "user_bin_addr" / Int24ul,
 )
-BOOT_HDR_SIZE = 8

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import zlib
 
-from ._layout import lazy_declarations
+from construct import Array, Bytes, Default, Int32ul, Struct
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -116,37 +116,23 @@ def ota_crc(seq: int) -> int:
 
 # --- structures -----------------------------------------------------------------------------
 
-"""``esp_ota_select_entry_t`` (esp_flash_partitions.h), 32 bytes.
+# Annotated Any: construct-typing types the ``"""doc""" * Struct(...)`` idiom as str.
+
+OtaSelectEntry: Any = """``esp_ota_select_entry_t`` (esp_flash_partitions.h), 32 bytes.
 
 ``ota_state`` stays an integer (unknown values exist); ``crc`` is a plain field holding what
-is stored (CRC of the 4 bytes of ``ota_seq`` only, see :func:`ota_crc`).
-"""
-
-"""One 4 KiB otadata sector: the record, then the rest of the sector kept byte for byte
-(erased flash, 0xFF, when built without a ``tail``)."""
-
-"""The whole 0x2000-byte otadata partition: copy 0 at +0x0000, copy 1 at +0x1000."""
-
-
-def _declare() -> dict[str, Any]:
-    """The construct declarations (see :func:`__getattr__`)."""
-    from construct import Array, Bytes, Default, Int32ul, Struct
-
-    OtaSelectEntry = Struct(
-        "ota_seq" / Int32ul,
-        "seq_label" / Bytes(SEQ_LABEL_SIZE),
-        "ota_state" / Int32ul,
-        "crc" / Int32ul,
-    )
-    OtaSelectSector = Struct(
-        "entry" / OtaSelectEntry,
-        "tail" / Default(Bytes(TAIL_SIZE), ERASED_TAIL),
-    )
-    OtaData = Struct(
-        "copies" / Array(2, OtaSelectSector),
-    )
-    return {"OtaSelectEntry": OtaSelectEntry, "OtaSelectSector": OtaSelectSector,
-            "OtaData": OtaData}
-
-
-__getattr__ = lazy_declarations(__name__, _declare)
+is stored (CRC of the 4 bytes of ``ota_seq`` only, see :func:`ota_crc`).""" * Struct(
+    "ota_seq" / Int32ul,
+    "seq_label" / Bytes(SEQ_LABEL_SIZE),
+    "ota_state" / Int32ul,
+    "crc" / Int32ul,
+)
+OtaSelectSector: Any = """One 4 KiB otadata sector: the record, then the rest of the sector kept
+byte for byte (erased flash, 0xFF, when built without a ``tail``).""" * Struct(
+    "entry" / OtaSelectEntry,
+    "tail" / Default(Bytes(TAIL_SIZE), ERASED_TAIL),
+)
+OtaData: Any = """The whole 0x2000-byte otadata partition: copy 0 at +0x0000, copy 1 at
++0x1000.""" * Struct(
+    "copies" / Array(2, OtaSelectSector),
+)

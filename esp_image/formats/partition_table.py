@@ -12,7 +12,7 @@ kind is decided by its first two bytes), so only the two record layouts are decl
 
 from __future__ import annotations
 
-from ._layout import lazy_declarations
+from construct import Bytes, Const, Int8ul, Int32ul, Struct
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -59,9 +59,13 @@ SUBTYPE_APP_OTA_MIN = 0x10
 SUBTYPE_APP_OTA_MAX = 0x1F
 SUBTYPE_DATA_OTA = 0x00
 SUBTYPE_DATA_COREDUMP = 0x03
+SUBTYPE_DATA_PHY = 0x01
 SUBTYPE_DATA_NVS = 0x02
 SUBTYPE_DATA_UNDEFINED = 0x06
-SUBTYPE_DATA_TEE_OTA = 0x90
+SUBTYPE_DATA_FAT = 0x81
+SUBTYPE_DATA_SPIFFS = 0x82
+SUBTYPE_DATA_LITTLEFS = 0x83  # ESP-IDF >= 5.2
+SUBTYPE_DATA_TEE_OTA = 0x90  # ESP-IDF >= 5.5
 SUBTYPE_PRIMARY = 0x00
 """``primary`` subtype of the bootloader and partition_table types (ESP-IDF >= 5.4)."""
 
@@ -75,25 +79,25 @@ TYPES: dict[str, int] = {
 
 SUBTYPES: dict[int, dict[str, int]] = {
     TYPE_APP: {
-        "factory": 0x00,
+        "factory": SUBTYPE_APP_FACTORY,
         **{f"ota_{n}": SUBTYPE_APP_OTA_MIN + n for n in range(MAX_OTA_SLOTS)},
         "test": 0x20,
         "tee_0": 0x30,  # ESP-TEE, ESP-IDF >= 5.5
         "tee_1": 0x31,
     },
     TYPE_DATA: {
-        "ota": 0x00,
-        "phy": 0x01,
-        "nvs": 0x02,
-        "coredump": 0x03,
+        "ota": SUBTYPE_DATA_OTA,
+        "phy": SUBTYPE_DATA_PHY,
+        "nvs": SUBTYPE_DATA_NVS,
+        "coredump": SUBTYPE_DATA_COREDUMP,
         "nvs_keys": 0x04,
         "efuse": 0x05,
-        "undefined": 0x06,  # what an empty CSV subtype means for non-app types
+        "undefined": SUBTYPE_DATA_UNDEFINED,  # what an empty CSV subtype means for non-app types
         "esphttpd": 0x80,
-        "fat": 0x81,
-        "spiffs": 0x82,
-        "littlefs": 0x83,  # ESP-IDF >= 5.2
-        "tee_ota": 0x90,  # ESP-IDF >= 5.5
+        "fat": SUBTYPE_DATA_FAT,
+        "spiffs": SUBTYPE_DATA_SPIFFS,
+        "littlefs": SUBTYPE_DATA_LITTLEFS,
+        "tee_ota": SUBTYPE_DATA_TEE_OTA,
     },
     TYPE_BOOTLOADER: {"primary": 0x00, "ota": 0x01, "recovery": 0x02},
     TYPE_PARTITION_TABLE: {"primary": 0x00, "ota": 0x01},
@@ -107,29 +111,22 @@ FLAGS: dict[str, int] = {"encrypted": 1 << 0, "readonly": 1 << 1}
 # Annotated Any: construct-typing types the ``"""doc""" * Struct(...)`` idiom as str.
 
 
-def _declare() -> dict[str, Any]:
-    """The construct declarations (see :func:`__getattr__`)."""
-    from construct import Bytes, Const, Int8ul, Int32ul, Struct
 
-    PartitionInfo: Any = """esp_partition_info_t (32 bytes), esp_flash_partitions.h. ``label`` is
-    NUL-padded UTF-8 with no terminator when all 16 bytes are used; decoded leniently.""" * Struct(
-        "magic" / Const(MAGIC),
-        "type" / Int8ul,
-        "subtype" / Int8ul,
-        "offset" / Int32ul,
-        "size" / Int32ul,
-        "label" / Bytes(LABEL_SIZE),
-        "flags" / Int32ul,
-    )
-    Md5Record: Any = """MD5 record (32 bytes, gen_esp32part ``MD5_PARTITION_BEGIN``): 0xEBEB,
-    14 bytes of 0xFF kept as read, then the MD5 of all preceding records at
-    ``ESP_PARTITION_MD5_OFFSET`` (16). The digest is a plain field so a mismatch can be
-    reported instead of raised.""" * Struct(
-        "magic" / Const(MD5_MAGIC),
-        "padding" / Bytes(14),
-        "digest" / Bytes(16),
-    )
-    return {"PartitionInfo": PartitionInfo, "Md5Record": Md5Record}
-
-
-__getattr__ = lazy_declarations(__name__, _declare)
+PartitionInfo: Any = """esp_partition_info_t (32 bytes), esp_flash_partitions.h. ``label`` is
+NUL-padded UTF-8 with no terminator when all 16 bytes are used; decoded leniently.""" * Struct(
+    "magic" / Const(MAGIC),
+    "type" / Int8ul,
+    "subtype" / Int8ul,
+    "offset" / Int32ul,
+    "size" / Int32ul,
+    "label" / Bytes(LABEL_SIZE),
+    "flags" / Int32ul,
+)
+Md5Record: Any = """MD5 record (32 bytes, gen_esp32part ``MD5_PARTITION_BEGIN``): 0xEBEB,
+14 bytes of 0xFF kept as read, then the MD5 of all preceding records at
+``ESP_PARTITION_MD5_OFFSET`` (16). The digest is a plain field so a mismatch can be
+reported instead of raised.""" * Struct(
+    "magic" / Const(MD5_MAGIC),
+    "padding" / Bytes(14),
+    "digest" / Bytes(16),
+)

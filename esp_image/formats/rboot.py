@@ -52,14 +52,11 @@ MODE_NAMES: dict[int, str] = {
 RBOOT_RTC_MAGIC = 0x2334AE68
 RBOOT_RTC_ADDR = 64
 """RTC user-memory block of the record: address 0x60001100 + 4 * 64 = 0x60001200."""
-RTC_SIZE = 9
-"""Packed size of ``rboot_rtc_data`` (C ``sizeof`` is 12)."""
+# ``rboot_rtc_data`` packs into 9 bytes (C ``sizeof`` is 12).
 
 # --- rboot-private.h -------------------------------------------------------------------------
-
-ROM_MAGIC = 0xE9
-ROM_MAGIC_NEW1 = 0xEA
-ROM_MAGIC_NEW2 = 0x04
+# ``rom_header``, ``section_header`` and ``rom_header_new`` are the ESP8266 v1 image header,
+# segment header and v2 header: declared once, in :mod:`esp_image.formats.esp8266`.
 
 
 def config_size(max_roms: int = MAX_ROMS, chksum: bool = False) -> int:
@@ -67,19 +64,23 @@ def config_size(max_roms: int = MAX_ROMS, chksum: bool = False) -> int:
     return CONFIG_HEADER_SIZE + 4 * max_roms + (1 if chksum else 0)
 
 
+_config_header = Struct(
+    "magic" / Int8ul,
+    "version" / Int8ul,
+    "mode" / Int8ul,
+    "current_rom" / Int8ul,
+    "gpio_rom" / Int8ul,
+    "count" / Int8ul,
+    "unused" / Bytes(2),
+)
+ConfigHeader: Any = """The first 8 bytes of rboot_config, the same in every build; ``roms``
+(``MAX_ROMS`` u32) and, with BOOT_CONFIG_CHKSUM, ``chksum`` follow.""" * _config_header
+
+
 def config_struct(max_roms: int = MAX_ROMS, chksum: bool = False) -> Any:
     """``rboot_config`` for an rBoot built with ``MAX_ROMS = max_roms`` and, if ``chksum``,
     ``BOOT_CONFIG_CHKSUM`` (packed, without the C tail padding)."""
-    fields: list[Any] = [
-        "magic" / Int8ul,
-        "version" / Int8ul,
-        "mode" / Int8ul,
-        "current_rom" / Int8ul,
-        "gpio_rom" / Int8ul,
-        "count" / Int8ul,
-        "unused" / Bytes(2),
-        "roms" / Array(max_roms, Int32ul),
-    ]
+    fields: list[Any] = [*_config_header.subcons, "roms" / Array(max_roms, Int32ul)]
     if chksum:
         fields.append("chksum" / Int8ul)
     return Struct(*fields)
@@ -101,31 +102,4 @@ user memory block 64; ``chksum`` = 0xEF XOR bytes 0..7.""" * Struct(
     "last_rom" / Int8ul,
     "temp_rom" / Int8ul,
     "chksum" / Int8ul,
-)
-
-rom_header: Any = """rom_header (rboot-private.h): the 8-byte ESP8266 v1 image header as rBoot
-reads it (magic 0xE9, segment count, flash mode, size/freq byte, entry).""" * Struct(
-    "magic" / Int8ul,
-    "count" / Int8ul,
-    "flags1" / Int8ul,
-    "flags2" / Int8ul,
-    "entry" / Int32ul,
-)
-
-section_header: Any = "section_header (rboot-private.h): segment load address and length" * (
-    Struct(
-        "address" / Int32ul,
-        "length" / Int32ul,
-    )
-)
-
-rom_header_new: Any = """rom_header_new (rboot-private.h): the 16-byte v2 (0xEA 0x04) header;
-the inner v1 image starts at ``16 + len``.""" * Struct(
-    "magic" / Int8ul,
-    "count" / Int8ul,
-    "flags1" / Int8ul,
-    "flags2" / Int8ul,
-    "entry" / Int32ul,
-    "add" / Int32ul,
-    "len" / Int32ul,
 )

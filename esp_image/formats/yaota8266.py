@@ -16,7 +16,7 @@ Pure declarations: no I/O, no policy. Digests are plain fields; the model recomp
 
 from __future__ import annotations
 
-from construct import Bytes, Int16ul, Int32ul, Struct
+from construct import Int16ul, Int32ul, Struct
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -102,9 +102,7 @@ signed), then the signed body's u16 op, u16 len, u32 offset (relative to MAIN_AP
         "offset" / Int32ul,
     )
 )
-DATAGRAM_HEADER_SIZE = 12
 
-OtaFileHeader: Any = "the 10-byte .ota file magic" * Struct("magic" / Bytes(10))
 RecordLength: Any = "u16 length before every .ota record; 0 terminates" * Struct(
     "n" / Int16ul,
 )

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-import struct
 from dataclasses import dataclass, field
 
 from .. import chips
 from ..checks import Issue
-from ..errors import ChecksumMismatch, FormatError, InputError, LayoutError
+from ..errors import ChecksumMismatch, FormatError, InputError, LayoutError, UsageError
 from ..esp8266 import (
+    FLASH_MAPS,
     Esp8266Image,
     FlashMap,
     _link_base,
@@ -25,7 +25,7 @@ from ..esp8266 import (
     identify_esp8266,
     parse_esp8266_flash_size,
 )
-from ..formats import esp8266 as fmt
+from ..formats.compiled import esp8266 as fmt
 from ..units import SECTOR, format_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -73,7 +73,7 @@ def _require_intact(img: Esp8266Image, what: str) -> None:
 
 def _link_for_slot(address: int) -> int:
     """Run-time address of the irom data of a v2 image flashed at ``address`` (§3.1)."""
-    return fmt.IROM_MAP_START + address % 0x100000 + fmt.V2_HEADER_SIZE
+    return fmt.IROM_MAP_START + address % fmt.IROM_WINDOW + fmt.V2Header.SIZE
 
 
 def infer_irom_link(image: Esp8266Image, extra: tuple[int, ...] = ()) -> int | None:
@@ -85,20 +85,25 @@ def infer_irom_link(image: Esp8266Image, extra: tuple[int, ...] = ()) -> int | N
     """
     if image.v2_header is None or image.truncated:
         return None
-    irom = image.data[fmt.V2_HEADER_SIZE:image.header_offset]
+    irom = image.data[fmt.V2Header.SIZE:image.header_offset]
     candidates = tuple(sorted({*_LINK_NAMES, *extra}))
     return _link_base(irom, candidates)
 
 
+# The irom addresses NONOS user bins are linked for: a slot of some map (esp8266.md §8).
+_NONOS_LINKS = frozenset(_link_for_slot(slot[0]) for fmap in FLASH_MAPS.values()
+                         for slot in (fmap.user_slot(1), fmap.user_slot(2)) if slot)
+
+
 def _link_name(link: int) -> str:
-    return _LINK_NAMES.get(link, f"flash {link - fmt.IROM_MAP_START - fmt.V2_HEADER_SIZE:#x}")
+    return _LINK_NAMES.get(link, f"flash {link - fmt.IROM_MAP_START - fmt.V2Header.SIZE:#x}")
 
 
 def _patch_crc(out: bytearray, img: Esp8266Image, *, add: bool) -> None:
     """Recompute (or with ``add``, append when absent) the CRC32 trailer after ``img.length``."""
-    crc = struct.pack("<I", esp8266_crc32(memoryview(out)[:img.length]))
+    crc = fmt.CrcTrailer(esp8266_crc32(memoryview(out)[:img.length])).build()
     if img.stored_crc32 is not None:
-        out[img.length:img.length + fmt.CRC_SIZE] = crc
+        out[img.length:img.length + fmt.CrcTrailer.SIZE] = crc
     elif add:
         out[img.length:img.length] = crc
 
@@ -183,14 +188,14 @@ def convert_v2(data: bytes | memoryview, *, to: str, user: int | None = None,
                 hint = (f"; its irom is linked for {link:#x} ({_link_name(link)}"
                         + (", or either slot of a 1024+1024 map)" if link == 0x40201010 else ")")
                         if link else "")
-                raise InputError("say which user bin this is (user=1 or 2): an esptool-form "
+                raise InputError("say which user bin this is (--user 1 or 2): an esptool-form "
                                  f"v2 image does not record it{hint}")
             user = img.user
         link = infer_irom_link(img)
         if link in (0x40241010, 0x40281010) and user == 1:
             raise LayoutError(f"the irom is linked for {link:#x} ({_link_name(link)}); "
                               "marking it user1 would make OTA code flash it into the user1 "
-                              "slot, where it cannot run; use user=2")
+                              "slot, where it cannot run; use --user 2")
         out[2] = 0x00
         out[3] = user
     _patch_crc(out, img, add=True)
@@ -307,6 +312,8 @@ def set_esp8266_flash_params(data: bytes | memoryview, *,
             "bootloader at 0x0, so set it there")
     table = size_table or "esp8266"
     size_code = _size_code(size_value, table) if size_value is not None else None
+    if size_value is not None and table == "esp8266" and size_code != img.flash_size_code:
+        _refuse_unrunnable(raw, img, _flash_map(size_value))
 
     def new_params(mode_byte: int, size_freq: int) -> tuple[int, int]:
         b2 = mode_byte if mode_code is None else mode_code
@@ -330,6 +337,50 @@ def set_esp8266_flash_params(data: bytes | memoryview, *,
         start = img.length - fmt.DIGEST_SIZE
         out[start:img.length] = hashlib.sha256(memoryview(out)[:start]).digest()
     return bytes(out)
+
+
+def _refuse_unrunnable(raw: bytes, img: Esp8266Image, fmap: FlashMap) -> None:
+    """Refuse a new map under which a NONOS user bin can no longer run (layout's rule).
+
+    A bare v2 user bin must fit a slot of the new map (the one its gen_appbin marker names,
+    else either); a NONOS dump's user bins must each sit at a slot of the new map, since
+    boot.bin's byte 3 is what moves the slots. rBoot ROMs and bins whose link cannot be
+    inferred are not NONOS user bins as far as can be told, and pass.
+
+    Raises:
+        LayoutError: a user bin would be out of its slot or linked for another address.
+    """
+    if img.format == "esp8266-v2":
+        link = infer_irom_link(img)
+        if img.user is None and link not in _NONOS_LINKS:
+            return
+        fits = {n: _slot_fit(img, img.end, n, fmap)[1] for n in ([img.user] if img.user
+                                                                  else [1, 2])}
+        if all(fits.values()):
+            problems = [p for errors in fits.values() for p in errors]
+            raise LayoutError(f"at flash size {fmap.name} this user bin cannot run: "
+                              + "; ".join(dict.fromkeys(problems)))
+        return
+    found = identify_esp8266(memoryview(raw)) if len(raw) > img.end else None
+    if found is None or found.shape != "nonos-flash":
+        return
+    problems = []
+    slots = {fmap.user_slot(n): n for n in (1, 2)}
+    for region in found.regions:
+        user = region.model
+        if region.name not in ("user1", "user2") or not isinstance(user, Esp8266Image):
+            continue
+        number = next((n for slot, n in slots.items() if slot and slot[0] == region.address),
+                      None)
+        if number is None:
+            where = ", ".join(f"user{n} at {s[0]:#x}" for s, n in slots.items() if s)
+            problems.append(f"{region.name} at {region.address:#x} is in no slot of the "
+                            f"{fmap.name} map ({where or 'no user slots'})")
+            continue
+        problems += _slot_fit(user, user.end, number, fmap)[1]
+    if problems:
+        raise LayoutError(f"boot.bin's byte 3 sets the flash map, and under {fmap.name} the "
+                          "user bins of this dump cannot run: " + "; ".join(problems))
 
 
 # ====================================================================== NONOS layouts
@@ -410,9 +461,15 @@ class LayoutPlan:
     @property
     def rows(self) -> list[tuple[str, str, str, str, str]]:
         """The human table, one row per area (headers in :attr:`ROW_HEADERS`)."""
+        return self.rows_for()
+
+    def rows_for(self, files: Mapping[str, str] | None = None
+                 ) -> list[tuple[str, str, str, str, str]]:
+        """:attr:`rows` naming the files given by role (``files``) instead of the SDK names."""
+        names = {**DEFAULT_FILES, **(files or {})}
         out = []
         for e in self.entries:
-            file = DEFAULT_FILES[e.file_role] if e.file_role else "-"
+            file = names[e.file_role] if e.file_role else "-"
             if e.name in self.parts:
                 file += f" ({format_size(e.length or 0)})"
             out.append((f"{e.address:#08x}", format_size(e.size), e.name, file, e.detail))
@@ -505,7 +562,7 @@ def _resolve_map(map_name: str | FlashMap) -> FlashMap:
     try:
         return _flash_map(map_name)
     except InputError as exc:
-        raise LayoutError(str(exc)) from None
+        raise UsageError(str(exc)) from None
 
 
 def _boot_version(name: str | None) -> tuple[int, int] | None:
@@ -545,7 +602,8 @@ def plan_layout(map_name: str | FlashMap, *, boot: bytes | None = None,
     errors, notes = f.errors, f.notes
     entries: list[LayoutEntry] = []
 
-    if fmap.slot_size is None or fmap.user2 is None:
+    slot1, slot2 = fmap.user_slot(1), fmap.user_slot(2)
+    if slot1 is None or slot2 is None:
         placed = [f"{k}.bin" for k in ("boot", "user1", "user2") if k in given]
         if placed:
             errors.append(f"the {fmap.name} map ({fmap.sdk_map}) has no boot/user slots: "
@@ -553,17 +611,14 @@ def plan_layout(map_name: str | FlashMap, *, boot: bytes | None = None,
                           "(eagle.flash.bin at 0x0, eagle.irom0text.bin at 0x10000) instead")
         notes.append(f"{fmap.name} has no OTA: the app at 0x0 is a non-OTA build")
     else:
-        slot_len = fmap.slot_size - SECTOR
         entries.append(LayoutEntry("boot", 0, SECTOR, "boot", _len(given, "boot"),
                                    "boot_v1.x.bin: second-stage bootloader; its byte 3 is the "
                                    "flash map"))
-        for number, address in ((1, fmap.user1 or SECTOR), (2, fmap.user2)):
+        for number, (address, room) in ((1, slot1), (2, slot2)):
             name = f"user{number}"
-            bound = min(address + slot_len, fmap.rf_cal)
-            detail = (f"{name}.bin, slot up to {bound:#x}, irom linked for "
+            detail = (f"{name}.bin, slot up to {address + room:#x}, irom linked for "
                       f"{_link_for_slot(address):#x}")
-            entries.append(LayoutEntry(name, address, bound - address, name,
-                                       _len(given, name), detail))
+            entries.append(LayoutEntry(name, address, room, name, _len(given, name), detail))
         if "boot" in given:
             _check_boot(f, given["boot"], fmap)
         for number in (1, 2):
@@ -590,7 +645,7 @@ def plan_layout(map_name: str | FlashMap, *, boot: bytes | None = None,
     if errors:
         raise LayoutError("; ".join(errors))
     notes.append("the bootloader reads the flash map from byte 3 of boot.bin at 0x0; "
-                 "'write-flash --flash-size' and build() set it")
+                 "esptool's 'write-flash --flash-size' and the full image (layout -o) set it")
     return LayoutPlan(fmap, tuple(sorted(entries, key=lambda e: e.address)), tuple(f.issues),
                       tuple(notes), given, f.images, f.links)
 
@@ -657,7 +712,8 @@ def _check_boot(f: _Findings, blob: bytes, fmap: FlashMap) -> None:
         warn("old-boot", f"{name} predates boot_v1.4, which the 1024+1024 maps need")
     if img.flash_size_code != fmap.code:
         warn("boot-map", f"boot.bin's byte 3 declares {img.flash_size_name}, not "
-             f"{fmap.name}; build() and 'write-flash --flash-size {fmap.name}' set it")
+             f"{fmap.name}; the full image (layout -o) and esptool's 'write-flash "
+             f"--flash-size {fmap.name}' set it")
 
 
 def _check_user(f: _Findings, number: int, blob: bytes, fmap: FlashMap,
@@ -674,37 +730,26 @@ def _check_user(f: _Findings, number: int, blob: bytes, fmap: FlashMap,
         return
     if _damage(img, name, errors):
         return
-    if len(blob) > room:
-        errors.append(f"{name}.bin is {len(blob):#x} bytes; its slot at {address:#x} holds "
-                      f"{room:#x}")
-    elif fmap.max_user_bin is not None and img.end > fmap.max_user_bin:
+    link, problems = _slot_fit(img, len(blob), number, fmap)
+    errors.extend(problems)
+    if len(blob) <= room and fmap.max_user_bin is not None and img.end > fmap.max_user_bin:
         warn("ota-size-limit", f"{name}.bin is {img.end:#x} bytes; the SDK's OTA code accepts "
              f"at most {fmap.max_user_bin:#x} for this map")
-    relink = fmap.slot_size is not None and fmap.slot_size < 0x100000
-    slot_kb = (fmap.slot_size or 0) // 1024
-    slots = f"{slot_kb}+{slot_kb}"
     if img.format == "esp8266-v1":
         warn("v1-user-bin", f"{name}.bin is a v1 image: boot_v1.x loads it in place, but NONOS "
              "user bins are v2 (gen_appbin boot_mode 2); its irom is not in the file")
         return
     expected = _link_for_slot(address)
-    link = infer_irom_link(img, (expected,))
     f.links[name] = link
     if link is None:
         warn("link-unknown", f"{name}.bin: the irom link address could not be inferred; it "
              f"must be linked for {expected:#x} to run at {address:#x}")
-    wrong_link = link is not None and link != expected
-    if link is not None and wrong_link:
-        errors.append(f"{name}.bin is linked for {link:#x} ({_link_name(link)}); the {slots} "
-                      f"map needs a {name} build (irom at {expected:#x})")
-    if img.user is not None and img.user != number and not wrong_link:
-        message = (f"{name}.bin is gen_appbin user{img.user}.bin (EA byte 3 = {img.user})")
-        if relink:
-            errors.append(message + f"; the {slots} map needs a {name} build")
-        else:
-            warn("wrong-marker", message + "; 1024+1024 maps use one link for both slots, but "
-                 f"OTA code that checks the marker will be confused (esp-image convert "
-                 f"--to gen_appbin --user {number} fixes it)")
+    if img.user is not None and img.user != number and link in (None, expected) \
+            and not _own_links(fmap):
+        warn("wrong-marker", f"{name}.bin is gen_appbin user{img.user}.bin (EA byte 3 = "
+             f"{img.user}); 1024+1024 maps use one link for both slots, but OTA code that "
+             f"checks the marker will be confused (esp-image convert --to gen_appbin --user "
+             f"{number} fixes it)")
     if img.crc32_status == "invalid":
         errors.append(f"{name}.bin's CRC32 trailer does not match (stored "
                       f"{img.stored_crc32:#010x}, computed {img.computed_crc32:#010x}): damaged?")
@@ -718,6 +763,46 @@ def _check_user(f: _Findings, number: int, blob: bytes, fmap: FlashMap,
     if img.flash_size_code != fmap.code:
         notes.append(f"{name}.bin's own header says {img.flash_size_name}; the bootloader "
                      f"uses boot.bin's map ({fmap.name})")
+
+
+def _own_links(fmap: FlashMap) -> bool:
+    """Whether each slot of the map needs its own build: 256+256 and 512+512 (esp8266.md §8);
+    1024+1024 slots map to the same irom address."""
+    return fmap.slot_size is not None and fmap.slot_size < 0x100000
+
+
+def _slot_fit(img: Esp8266Image, length: int, number: int, fmap: FlashMap
+              ) -> tuple[int | None, list[str]]:
+    """Why a user bin of ``length`` bytes cannot run in slot ``number`` of ``fmap``, and the
+    irom link inferred for a v2 image (None for v1 or when unclear).
+
+    The rule ``layout esp8266`` and ``flash-params`` share: the bin fits the slot, its irom is
+    linked for the slot's mapped address, and on maps whose slots have their own links its
+    gen_appbin marker names this slot.
+    """
+    name = f"user{number}"
+    slot = fmap.user_slot(number)
+    if slot is None:
+        return None, [f"the {fmap.name} map ({fmap.sdk_map}) has no boot/user slots: "
+                      f"{name}.bin cannot be placed"]
+    address, room = slot
+    errors: list[str] = []
+    if length > room:
+        errors.append(f"{name}.bin is {length:#x} bytes; its slot at {address:#x} holds "
+                      f"{room:#x}")
+    if img.format != "esp8266-v2":
+        return None, errors
+    slot_kb = (fmap.slot_size or 0) // 1024
+    slots = f"{slot_kb}+{slot_kb}"
+    expected = _link_for_slot(address)
+    link = infer_irom_link(img, (expected,))
+    if link is not None and link != expected:
+        errors.append(f"{name}.bin is linked for {link:#x} ({_link_name(link)}); the {slots} "
+                      f"map needs a {name} build (irom at {expected:#x})")
+    elif img.user is not None and img.user != number and _own_links(fmap):
+        errors.append(f"{name}.bin is gen_appbin user{img.user}.bin (EA byte 3 = {img.user})"
+                      f"; the {slots} map needs a {name} build")
+    return link, errors
 
 
 def _check_init_data(f: _Findings, blob: bytes) -> None:

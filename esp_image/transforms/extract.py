@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass
 
 from ..errors import FormatError, InputError
+from ..formats.compiled import otadata as ota_fmt
+from ..formats.compiled import partition_table as table_fmt
 from ..units import format_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -25,13 +27,13 @@ if TYPE_CHECKING:
     from ..app_image import AppImage
     from ..image import Image, PartitionContent
 
-TABLE_SIZE = 0xC00
+TABLE_SIZE = table_fmt.TABLE_MAX_LEN
 """What gen_esp32part.py writes: entries, MD5 record, 0xFF padding (``MAX_PARTITION_LENGTH``)."""
-TABLE_SECTOR = 0x1000
+TABLE_SECTOR = table_fmt.TABLE_SECTOR
 TABLE_SIGNATURE_SIZE = 68
 """Secure Boot v1 signs the 0xC00 table and appends a 68-byte block (espsecure ``sign_data``)."""
-OTADATA_SIZE = 0x2000
-DEFAULT_TABLE_OFFSET = 0x8000
+OTADATA_SIZE = ota_fmt.OTADATA_SIZE
+DEFAULT_TABLE_OFFSET = table_fmt.DEFAULT_TABLE_OFFSET
 
 _SPECIAL = ("bootloader", "partition-table", "otadata")
 _IMAGE_WORDS = ("app", "image", "bootloader")
@@ -180,8 +182,8 @@ def _bootloader(image: Image, raw: bool) -> Extracted:
     if boot is None:
         if _erased(image.data[start:start + 0x1000]):
             raise InputError(f"{_where(image)}has no bootloader: flash {address:#x} is erased "
-                             "(use raw to get the bytes anyway)")
-        raise FormatError("no valid bootloader image there (use raw to get the bytes anyway)",
+                             "(use --raw to get the bytes anyway)")
+        raise FormatError("no valid bootloader image there (use --raw to get the bytes anyway)",
                           start, "bootloader")
     _refuse_truncated(boot, "bootloader", start)
     data = bytes(image.data[start:start + boot.end])
@@ -224,10 +226,10 @@ def _partition(image: Image, content: PartitionContent, raw: bool, what: str) ->
                          + _partial_text(partial, part.end), partial)
     if content.state == "erased":
         raise InputError(f"{_where(image)}holds nothing in {where}: it is erased (all 0xFF; "
-                         "use raw to get the bytes anyway)")
+                         "use --raw to get the bytes anyway)")
     if part.is_app:
         if content.image is None:
-            raise FormatError(f"{where} does not hold a valid app image (use raw to get the "
+            raise FormatError(f"{where} does not hold a valid app image (use --raw to get the "
                               "bytes anyway)", start, part.name)
         _refuse_truncated(content.image, where, start)
         data = bytes(image.data[start:start + content.image.end])
@@ -296,7 +298,7 @@ def _extract_esp8266(image: Image, what: str, raw: bool) -> Extracted:
         if raw:
             return Extracted(fw.role, None, bytes(image.data), "whole file (raw)")
         if fw.truncated:
-            raise FormatError("the image is truncated (use raw to get the bytes anyway)", 0,
+            raise FormatError("the image is truncated (use --raw to get the bytes anyway)", 0,
                               "ESP8266 image")
         data = bytes(image.data[:fw.end])
         return Extracted(fw.role, 0 if fw.role == "bootloader" else None, data,
@@ -315,12 +317,12 @@ def _extract_esp8266(image: Image, what: str, raw: bool) -> Extracted:
     data = bytes(image.data[region.offset:region.offset + region.size])
     if not raw and isinstance(region.model, Esp8266Image):
         if region.model.truncated:
-            raise FormatError("the image is truncated (use raw to get the bytes anyway)",
+            raise FormatError("the image is truncated (use --raw to get the bytes anyway)",
                               region.offset, what)
         data = data[:region.model.end]
     elif not raw and _erased(data):
         raise InputError(f"{_where(image)}holds nothing in {what!r} at {region.address:#x}: it "
-                         "is erased (use raw to get the bytes anyway)")
+                         "is erased (use --raw to get the bytes anyway)")
     return Extracted(what, region.address, data,
                      f"{what} at {region.address:#x}, {len(data):#x} bytes"
                      + (" (raw)" if raw else "") + (f": {region.detail}" if region.detail else ""))
@@ -358,7 +360,7 @@ def _image_text(img: AppImage) -> str:
 def _refuse_truncated(img: AppImage, what: str, offset: int) -> None:
     if img.truncated:
         raise FormatError(f"{what} is truncated: the file (or partition) ends inside the image "
-                          "(use raw to get the bytes that are there)", offset, "ESP32 image")
+                          "(use --raw to get the bytes that are there)", offset, "ESP32 image")
 
 
 __all__ = ["Extracted", "default_extract_name", "extract"]

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .. import chips
-from ..errors import InputError, LayoutError, UnsupportedChip
-from ..formats import esp32_image as fmt
+from ..errors import InputError, LayoutError, UnsupportedChip, UsageError
+from ..formats.compiled import esp32_image as fmt
 from ..units import format_size, parse_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -40,7 +40,7 @@ class FlashParams:
         """Parse CLI-style values (``8MB``, ``dio``, ``80m``)."""
         size_bytes = parse_size(size) if isinstance(size, str) else size
         if mode is not None and mode.lower() not in _MODE_CODES:
-            raise LayoutError(f"unknown flash mode {mode!r}; choose one of "
+            raise UsageError(f"unknown flash mode {mode!r}; choose one of "
                               f"{', '.join(list(_MODE_CODES)[:4])}")
         return cls(size_bytes, mode.lower() if mode else None, freq.lower() if freq else None)
 
@@ -58,7 +58,7 @@ def size_code(size: int, chip: chips.Chip) -> int:
     """
     codes = {v: k for k, v in chips.ESP32_FLASH_SIZES.items()}
     if size not in codes:
-        raise LayoutError(f"flash size {format_size(size)} cannot be encoded in the image "
+        raise UsageError(f"flash size {format_size(size)} cannot be encoded in the image "
                           "header: use a power of two from 1MB to 128MB")
     if size > chip.max_flash:
         raise LayoutError(f"{chip.title} addresses at most {format_size(chip.max_flash)} of "
@@ -84,11 +84,11 @@ def patch_image(app: AppImage, params: FlashParams) -> bytes:
         raise LayoutError(f"the {app.role} image is truncated; refusing to patch it")
     header = app.header
     if params.size is not None:
-        header = replace(header, spi_size=size_code(params.size, app.chip))
+        header = header.replace(spi_size=size_code(params.size, app.chip))
     if params.mode is not None:
-        header = replace(header, spi_mode=_MODE_CODES[params.mode])
+        header = header.replace(spi_mode=_MODE_CODES[params.mode])
     if params.freq is not None:
-        header = replace(header, spi_speed=app.chip.freq_code(params.freq))
+        header = header.replace(spi_speed=app.chip.freq_code(params.freq))
     return replace(app, header=header).to_bytes()
 
 
@@ -116,9 +116,14 @@ def set_flash_params(image: Image, params: FlashParams) -> tuple[bytes, list[str
         The new file bytes and one line per change.
     """
     if params.empty:
-        raise LayoutError("nothing to change: give --size, --mode and/or --freq")
+        raise UsageError("nothing to change: give --size, --mode and/or --freq")
     from ..app_image import AppImage
 
+    is_app = image.kind == "image" and isinstance(image.firmware, AppImage)
+    if not is_app and (image.kind != "flash" or image.bootloader is None or image.base is None):
+        # Before the damage check: a file that is no firmware at all is not "damaged".
+        raise InputError(f"{image.path or 'input'} is {image.kind}: flash-params needs an "
+                         "ESP32-family image or a flash file with a bootloader")
     damaged = [c for c in image.checks if not c.valid and c.name != "layout"]
     if damaged:
         # The edit recomputes the SHA-256 (and the rebuild the checksum): writing it would
@@ -126,15 +131,13 @@ def set_flash_params(image: Image, params: FlashParams) -> tuple[bytes, list[str
         raise LayoutError("the input is damaged (" + "; ".join(
             f"{c.name}: {c.detail}" for c in damaged) + "); refusing to recompute its hashes "
             "over it. Fix or rebuild it first (esp-image verify)")
-    if image.kind == "image" and isinstance(image.firmware, AppImage):
+    if isinstance(image.firmware, AppImage) and is_app:
         app = image.firmware
         body = patch_image(app, params)
         return body + bytes(image.data[app.end:]), [describe_change(app, params, app.role)]
-    if image.kind != "flash" or image.bootloader is None or image.base is None:
-        raise InputError(f"{image.path or 'input'} is {image.kind}; flash-params needs an "
-                          "ESP32-family image or a flash file with a bootloader")
-    out = bytearray(image.data)
     boot = image.bootloader
+    assert boot is not None and image.base is not None  # refused above otherwise
+    out = bytearray(image.data)
     start = image.bootloader_file_offset
     out[start:start + boot.end] = patch_image(boot, params)
     actions = [describe_change(boot, params, "bootloader")]

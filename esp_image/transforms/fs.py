@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import InputError
+from ..formats.compiled import partition_table as table_fmt
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from ..image import Image
 
 # Data subtypes that hold filesystems (partition-table.md §3) and the names boards use.
-FS_SUBTYPES = {0x81: "fat", 0x82: "spiffs", 0x83: "littlefs"}
+FS_SUBTYPES = {table_fmt.SUBTYPE_DATA_FAT: "fat", table_fmt.SUBTYPE_DATA_SPIFFS: "spiffs",
+               table_fmt.SUBTYPE_DATA_LITTLEFS: "littlefs"}
 FS_NAMES = ("vfs", "ffat", "fat", "spiffs", "littlefs", "storage")
 
 
@@ -27,7 +29,8 @@ class FsTarget:
     Attributes:
         name: the partition's name, or ``"image"`` for a bare partition image.
         start: file offset of the region.
-        size: the region's size (the partition size).
+        size: the region's size: the partition's, clipped at the end of flash (a table entry
+            may claim more than any chip has).
         address: its flash address (None for a bare image).
         missing: bytes of the region past the end of the file (read as erased flash).
     """
@@ -68,8 +71,11 @@ def locate(image: Image, partition: str | None = None) -> FsTarget:
         if start < 0:
             raise InputError(f"{chosen.name!r} at {chosen.offset:#x} lies before the start of "
                              f"the file (flash {image.base:#x})")
-        missing = max(0, start + chosen.size - image.size)
-        return FsTarget(chosen.name, start, chosen.size, chosen.offset, missing)
+        from ..image import readable_size
+
+        size = readable_size(chosen, image.flash_end)
+        missing = max(0, start + size - image.size)
+        return FsTarget(chosen.name, start, size, chosen.offset, missing)
     if partition is not None:
         raise InputError(f"{image.path or 'input'} is {image.kind}, not a flash file with a "
                          "partition table; --partition does not apply")
@@ -81,8 +87,9 @@ def locate(image: Image, partition: str | None = None) -> FsTarget:
 
 def region(image: Image, target: FsTarget) -> bytes:
     """The region's bytes, erased flash (0xFF) where the file ends early."""
-    inside = bytes(image.data[target.start:target.start + target.size])
-    return inside + b"\xff" * (target.size - len(inside))
+    from ..image import read_partition
+
+    return read_partition(image.data, target.start, target.size)
 
 
 def put_back(image: Image, target: FsTarget, data: bytes) -> bytes:

@@ -23,12 +23,14 @@ from dataclasses import dataclass
 from .. import chips
 from ..app_image import AppImage
 from ..errors import FormatError, InputError, LayoutError, UnsupportedChip
-from ..formats import esp32_image as esp32_fmt
+from ..formats.compiled import esp32_image as esp32_fmt
+from ..formats.compiled import partition_table as table_fmt
+from ..io import MAX_FILE_SIZE
 from ..units import format_size, parse_size
 
-APP_ALIGN = 0x10000
+APP_ALIGN = table_fmt.APP_ALIGN
 """App images must sit on a 64 KiB MMU page (ESP-IDF ``APP_TYPE`` alignment)."""
-BOOTLOADER_AREA = 0x8000
+BOOTLOADER_AREA = table_fmt.DEFAULT_TABLE_OFFSET
 """Default partition table offset: an image below it is in the bootloader area."""
 FLASH_MODES = {"qio": 0, "qout": 1, "dio": 2, "dout": 3}
 """esptool ``cmds.FLASH_MODES``: the header byte 2 values esptool writes."""
@@ -137,6 +139,11 @@ def merge(parts: Sequence[tuple[int, bytes]], *, chip: str | None = None,
             raise LayoutError(f"the parts end at flash {end:#x}, past the pad-to size "
                               f"{pad_to:#x} ({format_size(pad_to)})")
         end = pad_to
+    if end - target_offset > MAX_FILE_SIZE:
+        # Checked before allocating: an address or --pad-to is a number the user typed.
+        raise InputError(f"the output would cover flash {target_offset:#x}-{end:#x} "
+                         f"({format_size(end - target_offset)}), more than the largest flash "
+                         f"({format_size(MAX_FILE_SIZE)})")
     out = bytearray([fill]) * (end - target_offset)
     for part in items:
         start = part.address - target_offset
@@ -150,7 +157,7 @@ def merge(parts: Sequence[tuple[int, bytes]], *, chip: str | None = None,
 
 
 # ---------------------------------------------------------------------- image checks
-_TABLE_OFFSET = 0x8000
+_TABLE_OFFSET = table_fmt.DEFAULT_TABLE_OFFSET
 
 
 def _check_tables(items: list[_Part], chip: chips.Chip | None) -> None:
@@ -166,7 +173,7 @@ def _check_tables(items: list[_Part], chip: chips.Chip | None) -> None:
             raise InputError(f"{part.span} is text (a partition CSV?); compile it first: "
                               "esp-image table FILE.csv -o partitions.bin")
         if (chip is not None and chip.chip_id is not None and part.address == _TABLE_OFFSET
-                and part.data[:2] != b"\xaa\x50"):
+                and part.data[:2] != table_fmt.MAGIC):
             raise LayoutError(f"{part.span} sits at the partition table offset "
                               f"{_TABLE_OFFSET:#x} but is not a partition table (no AA 50 "
                               "magic)")
@@ -218,7 +225,7 @@ def _check_images(items: list[_Part], forced: chips.Chip | None,
 def _esp32_image(part: _Part) -> AppImage | None:
     """The ESP32-family image a part holds, if it is one (a clean header and segment walk)."""
     data = part.data
-    if len(data) < esp32_fmt.HEADER_SIZE or data[0] != esp32_fmt.MAGIC:
+    if len(data) < esp32_fmt.ImageHeader.SIZE or data[0] != esp32_fmt.MAGIC:
         return None
     if not chips.is_known_chip_id(int.from_bytes(data[12:14], "little")) or data[23] not in (0, 1):
         return None

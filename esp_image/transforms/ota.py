@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..errors import InputError, LayoutError
-from ..formats import otadata as fmt
+from ..errors import InputError, LayoutError, UsageError
+from ..formats.compiled import otadata as fmt
 from ..otadata import OtaData, OtaEntry
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -26,7 +26,7 @@ def select_slot(otadata: OtaData, slot: int, *, ota_slot_count: int,
     Reading the result back with ESP-IDF's rule selects ``slot``.
     """
     if state is not None and state not in STATES:
-        raise LayoutError(f"unknown OTA state {state!r}; choose one of {', '.join(STATES)}")
+        raise UsageError(f"unknown OTA state {state!r}; choose one of {', '.join(STATES)}")
     switched = otadata.switch(slot, ota_slot_count=ota_slot_count,
                               rollback=state == "new")
     if state is None or state in ("new", "undefined"):
@@ -90,7 +90,7 @@ def otadata_for(image: Image, *, slot: int | None = None, state: str | None = No
         actions = [f"otadata state set to {state}"]
     else:
         if not 0 <= slot < n:
-            raise LayoutError(f"slot {slot} does not exist: the table has {n} OTA slot(s)")
+            raise UsageError(f"slot {slot} does not exist: the table has {n} OTA slot(s)")
         new = select_slot(current, slot, ota_slot_count=n, state=state)
         choice = new.select(ota_slot_count=n, has_factory=has_factory)
         actions = [f"otadata: ota_{slot} boots ({choice.reason}); "

@@ -27,7 +27,7 @@ from dataclasses import replace
 
 from ..checks import Issue
 from ..errors import LayoutError
-from ..formats import partition_table as fmt
+from ..formats.compiled import partition_table as fmt
 from ..partition_table import Partition, PartitionTable
 from ..units import SECTOR, align_down, align_up, parse_size
 

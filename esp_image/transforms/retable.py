@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..errors import InputError, LayoutError
+from ..errors import InputError, LayoutError, UsageError
+from ..formats.compiled import otadata as ota_fmt
+from ..formats.compiled import partition_table as table_fmt
 from ..otadata import OtaData
 from ..units import format_size
 from .flash import FlashParams, patch_image, size_code
@@ -98,7 +100,7 @@ def retable(image: Image, options: RetableOptions) -> RetableResult:
     from ..transforms import partitions as ops
 
     if options.empty:
-        raise LayoutError("nothing to change: give -f SIZE, --table, --app-size, --resize, "
+        raise UsageError("nothing to change: give -f SIZE, --table, --app-size, --resize, "
                           "--add, --delete or --rename")
     chip, boot, table, base, table_address = _requirements(image)
     notes: list[str] = []
@@ -231,7 +233,7 @@ def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: in
                        f"{format_size(flash_size)}, SHA-256 recomputed")
 
     old = image.table
-    table_bytes = new.to_bytes(size=0xC00, md5=True)
+    table_bytes = new.to_bytes(size=table_fmt.TABLE_MAX_LEN, md5=True)
     at = table_address - base
     out[at:at + len(table_bytes)] = table_bytes
     actions.append(f"partition table at {table_address:#x} rewritten: {len(new.partitions)} "
@@ -307,9 +309,9 @@ def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: in
             otadata = OtaData.erased()
             actions.append("otadata: erased (the factory app boots)")
         at = new.otadata.offset - base
-        if at + 0x2000 > len(out):
-            out += b"\xff" * (at + 0x2000 - len(out))
-        out[at:at + 0x2000] = otadata.to_bytes()
+        if at + ota_fmt.OTADATA_SIZE > len(out):
+            out += b"\xff" * (at + ota_fmt.OTADATA_SIZE - len(out))
+        out[at:at + ota_fmt.OTADATA_SIZE] = otadata.to_bytes()
     return bytes(out)
 
 
@@ -327,11 +329,11 @@ def _carry_filesystems(image: Image, old: PartitionTable, new: PartitionTable, b
             continue
         lo = max(before.offset - base, 0)
         hi = min(before.end - base, image.size)
-        if lo >= hi or _erased(image, before.offset, before.end, base):
+        if before.offset < base or lo >= hi or _erased(image, before.offset, before.end, base):
             continue
         from ..filesystems import copy_tree, detect, mkfs, open_volume
 
-        data = bytes(image.data[lo:hi]) + b"\xff" * (before.size - (hi - lo))
+        data = image.partition_bytes(before)
         found = detect(data)
         if found.type not in ("littlefs", "fat", "fat-wl") or not found.valid:
             continue

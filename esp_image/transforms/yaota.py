@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 
 from ..checks import Check, Issue
 from ..errors import ChecksumMismatch, FormatError, InputError, LayoutError
-from ..formats import yaota8266 as fmt
+from ..formats.compiled import esp8266 as image_fmt
+from ..formats.compiled import yaota8266 as fmt
 from ..io import VerificationFailed
 from ..rboot import _walk_v1
 from ..units import SECTOR, format_size
@@ -78,8 +79,8 @@ PUBLIC_EXPONENT = 3
 AES_KEY = b"\x01" * 16
 """``ota_client.py``: the unused "AES key" that prefixes the signed digest (§4.3)."""
 SIGNED_MESSAGE_SIZE = len(AES_KEY) + 20
-IROM_MAP_START = 0x40200000
-FLASH_WINDOW = 0x100000
+IROM_MAP_START = image_fmt.IROM_MAP_START
+FLASH_WINDOW = image_fmt.IROM_WINDOW
 """The flash cache maps 1 MiB: the irom must end within it."""
 RSA_WARNING = ("RSA-512 keys can be factored with modest resources; yaota8266 cannot use "
                "anything stronger, so treat its signatures as protection against accidents, "
@@ -389,9 +390,9 @@ def make_main_app(image: bytes, irom: bytes, *, main_app_offset: int = fmt.MAIN_
         raise InputError("the v1 image file is empty")
     if not irom:
         raise FormatError("the irom file is empty", 0, "irom")
-    if image[0] != 0xE9:
+    if image[0] != image_fmt.MAGIC_V1:
         hint = (" (are the arguments swapped? the v1 image firmware.elf-0x00000.bin comes "
-                "first, the irom second)" if irom[0] == 0xE9 else "")
+                "first, the irom second)" if irom[0] == image_fmt.MAGIC_V1 else "")
         raise FormatError(f"expected the v1 image magic 0xe9, found {image[0]:#04x}{hint}", 0,
                           "v1 image")
     v1 = _walk_v1(image)
@@ -412,7 +413,7 @@ def make_main_app(image: bytes, irom: bytes, *, main_app_offset: int = fmt.MAIN_
     if len(iram) > 1:
         raise LayoutError(f"the v1 image has {len(iram)} IRAM segments; boot8266 loads only "
                           "the last one, so the app would crash")
-    if irom[0] == 0xE9:
+    if irom[0] == image_fmt.MAGIC_V1:
         try:
             inner = _walk_v1(irom)
         except FormatError:
@@ -444,7 +445,7 @@ def make_main_app(image: bytes, irom: bytes, *, main_app_offset: int = fmt.MAIN_
                           f"esp8266_ota.ld) - code pointer evidence: "
                           + ", ".join(f"{b:#x}: {s}" for b, s in scores.items()))
     pad = b"\xff" * (fmt.SEGS_MAX_SIZE - len(image) - 4)
-    body = image + pad + struct.pack("<I", total) + irom
+    body = image + pad + fmt.SizeWord(total).build() + irom
     out = body + hashlib.md5(body[fmt.MD5_SKIP:]).digest()
     _require_main_app(out, "the built main app", VerificationFailed)
     return out
@@ -476,10 +477,10 @@ def _encode(digest: bytes) -> int:
 
 def _datagram(key: _PrivateKey, seq: int, offset: int, data: bytes) -> bytes:
     """``ota_client.py make_pkt`` + ``add_digest``."""
-    pkt = struct.pack("<HHI", 0, len(data), offset) + data
-    pkt += b"\0" * ((16 - len(pkt) % 16) % 16)
+    header = fmt.DatagramHeader(seq, 0, len(data), offset).build()
+    pkt = (header[4:] + data).ljust(fmt.body_size(len(data)), b"\0")  # the signed body
     sig = key.sign_int(_encode(hashlib.sha1(pkt).digest()))
-    return struct.pack("<I", seq) + pkt + sig.to_bytes(KEY_BYTES, "big")
+    return header[:4] + pkt + sig.to_bytes(KEY_BYTES, "big")
 
 
 def sign_ota(main_app: bytes, key_pem: bytes, *, check_app: bool = True) -> bytes:
@@ -515,13 +516,13 @@ def sign_ota(main_app: bytes, key_pem: bytes, *, check_app: bool = True) -> byte
     for offset in range(0, len(main_app), fmt.BLK_SIZE):
         seq += 1
         pkt = _datagram(key, seq, offset, main_app[offset:offset + fmt.BLK_SIZE])
-        records += [struct.pack("<H", len(pkt)), pkt]
+        records += [fmt.RecordLength(len(pkt)).build(), pkt]
     for _ in range(3):
         seq += 1
         pkt = _datagram(key, seq, 0, b"")
-        records += [struct.pack("<H", len(pkt)), pkt]
+        records += [fmt.RecordLength(len(pkt)).build(), pkt]
     signed = b"".join(records)
-    out = signed + struct.pack("<H", 0) + hashlib.sha1(signed).digest()
+    out = signed + fmt.RecordLength(0).build() + hashlib.sha1(signed).digest()
     result = verify_ota(out, modulus=key.n)
     if not (result.ok if check_app else result.intact):  # pragma: no cover - a bug
         raise VerificationFailed("the signed .ota file does not verify: " + "; ".join(
@@ -568,7 +569,7 @@ class OtaVerification:
         """JSON form."""
         sigs = self.signature_checks
         return {
-            "ok": self.ok,
+            "valid": self.ok,
             "failed_datagram": self.failed_datagram,
             "signatures_verified": self.signatures_verified,
             "signatures_valid": sum(1 for c in sigs if c.valid),
@@ -797,11 +798,17 @@ class YaotaPlan:
     @property
     def rows(self) -> list[tuple[str, str, str, str, str]]:
         """The human table (headers in :attr:`ROW_HEADERS`)."""
+        return self.rows_for()
+
+    def rows_for(self, files: Mapping[str, str] | None = None
+                 ) -> list[tuple[str, str, str, str, str]]:
+        """:attr:`rows` naming the files given by role (``files``) instead of the defaults."""
+        given = {DEFAULT_FILES[k]: v for k, v in (files or {}).items() if k in DEFAULT_FILES}
         out = []
         for e in self.entries:
             used = f" ({format_size(e.length)} used)" if e.length is not None else ""
-            out.append((f"{e.address:#07x}", format_size(e.size), e.name, e.file + used,
-                        e.detail))
+            out.append((f"{e.address:#07x}", format_size(e.size), e.name,
+                        given.get(e.file, e.file) + used, e.detail))
         return out
 
     def write_flash_command(self, port: str = "PORT",
