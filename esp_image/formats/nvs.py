@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import zlib
 
-from construct import Array, Bytes, Int8ul, Int16ul, Int32ul, Struct
+from construct import Bytes, Int8ul, Int16ul, Int32ul, Struct
 
-from ._compile import fields_of
-from ._layout import Layout
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Any
 
 # --- geometry (nvs_page.hpp) ----------------------------------------------------------------
 
@@ -135,16 +136,22 @@ def header_crc(header: bytes | bytearray | memoryview) -> int:
 
 # --- structures -----------------------------------------------------------------------------
 
-PageHeader = Struct(
+# Annotated Any: construct-typing types the ``"""doc""" * Struct(...)`` idiom as str.
+
+PageHeader: Any = """``Page::Header`` (nvs_page.hpp), 32 bytes.
+
+``crc32`` covers bytes 4..28 (:func:`header_crc`); the state word stays outside it because
+nvs_flash rewrites it in place as the page fills.""" * Struct(
     "state" / Int32ul,
     "seq" / Int32ul,
     "version" / Int8ul,
     "reserved" / Bytes(19),
     "crc32" / Int32ul,
 )
-"""``Page::Header``, 32 bytes; ``crc32`` covers bytes 4..28 (:func:`header_crc`)."""
+Item: Any = """``Item`` (nvs_types.hpp), one 32-byte entry.
 
-Item = Struct(
+``key`` is NUL-padded; ``data`` is interpreted by type (the integer, :data:`VarLengthData` or
+:data:`BlobIndexData`); ``crc32`` covers everything but itself (:func:`item_crc`).""" * Struct(
     "ns_index" / Int8ul,
     "datatype" / Int8ul,
     "span" / Int8ul,
@@ -153,42 +160,30 @@ Item = Struct(
     "key" / Bytes(16),
     "data" / Bytes(8),
 )
-"""``Item``, one 32-byte entry; ``key`` is NUL-padded, ``data`` is interpreted by type."""
-
-VarLengthData = Struct(
+VarLengthData: Any = """``Item::varLength``: the ``data`` field of ``SZ``, ``BLOB`` and
+``BLOB_DATA`` items; the payload follows in the item's next ``span - 1`` entries.""" * Struct(
     "data_size" / Int16ul,
     "reserved" / Int16ul,
     "data_crc32" / Int32ul,
 )
-"""``Item::varLength``: the ``data`` field of ``SZ``, ``BLOB`` and ``BLOB_DATA`` items."""
-
-BlobIndexData = Struct(
+BlobIndexData: Any = """``Item::blobIndex``: the ``data`` field of a ``BLOB_IDX`` item.""" * Struct(
     "data_size" / Int32ul,
     "chunk_count" / Int8ul,
     "chunk_start" / Int8ul,
     "reserved" / Int16ul,
 )
-"""``Item::blobIndex``: the ``data`` field of a ``BLOB_IDX`` item."""
+Page: Any = """One 4 KiB page: header, entry state bitmap, then 126 :data:`Item` entries.
 
-Page = Struct(
+The entries stay bytes here: only written ones mean anything (empty ones are erased flash,
+encrypted ones need the keys first), so the loader parses them one by one.""" * Struct(
     "header" / PageHeader,
     "entry_states" / Bytes(BITMAP_SIZE),
-    "entries" / Array(ENTRY_COUNT, Item),
+    "entries" / Bytes(ENTRY_COUNT * ENTRY_SIZE),
 )
-"""One 4 KiB page."""
-
-SecurityConfig = Struct(
+SecurityConfig: Any = """``nvs_sec_cfg_t`` (nvs_flash.h) as stored at the start of the
+``nvs_keys`` partition, then its CRC (:func:`nvs_crc` of the 64 key bytes); the rest of the
+sector is erased.""" * Struct(
     "eky" / Bytes(KEY_SIZE),
     "tky" / Bytes(KEY_SIZE),
     "crc32" / Int32ul,
 )
-"""``nvs_sec_cfg_t`` as stored at the start of the ``nvs_keys`` partition, then its CRC
-(:func:`nvs_crc` of the 64 key bytes); the rest of the sector is erased."""
-
-# The model parses with struct, not construct (a 24 KB partition has 750 entries); these
-# layouts are generated from the declarations above, so the declarations stay the definition.
-PAGE_HEADER = Layout("nvs.PageHeader", fields_of(PageHeader))
-ITEM = Layout("nvs.Item", fields_of(Item))
-VAR_LENGTH_DATA = Layout("nvs.VarLengthData", fields_of(VarLengthData))
-BLOB_INDEX_DATA = Layout("nvs.BlobIndexData", fields_of(BlobIndexData))
-SECURITY_CONFIG = Layout("nvs.SecurityConfig", fields_of(SecurityConfig))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..checks import compare
 from ..errors import ChecksumMismatch, InputError
-from ..formats import nvs as fmt
+from ..formats.compiled import nvs as fmt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -29,12 +29,12 @@ class NvsKeys:
             InputError: too short, or erased (the keys were never generated).
             ChecksumMismatch: the stored CRC does not match the keys, as nvs_flash checks.
         """
-        if len(data) < fmt.SECURITY_CONFIG.size:
-            raise InputError(f"nvs_keys: needs {fmt.SECURITY_CONFIG.size} bytes, "
+        if len(data) < fmt.SecurityConfig.SIZE:
+            raise InputError(f"nvs_keys: needs {fmt.SecurityConfig.SIZE} bytes, "
                              f"got {len(data)}")
         if data[:2 * fmt.KEY_SIZE] == b"\xff" * (2 * fmt.KEY_SIZE):
             raise InputError("nvs_keys: the partition is erased (no keys generated)")
-        rec = fmt.SECURITY_CONFIG.parse(data)
+        rec = fmt.SecurityConfig.parse(data)
         check = cls._crc_check(rec.eky + rec.tky, rec.crc32)
         if not check.valid:
             raise ChecksumMismatch(f"nvs_keys: key CRC {check.detail}")
@@ -51,8 +51,7 @@ class NvsKeys:
 
     def to_bytes(self) -> bytes:
         """The 4 KiB ``nvs_keys`` partition: keys, CRC, the rest erased."""
-        rec = {"eky": self.eky, "tky": self.tky, "crc32": fmt.nvs_crc(self.eky + self.tky)}
-        head = fmt.SECURITY_CONFIG.build(rec)
+        head = fmt.SecurityConfig(self.eky, self.tky, fmt.nvs_crc(self.eky + self.tky)).build()
         return head + b"\xff" * (fmt.KEYS_PARTITION_SIZE - len(head))
 
 

@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass
 
 from ..checks import Check, compare
-from ..formats import nvs as fmt
+from ..formats.compiled import nvs as fmt
 
 _STATES_OF_BYTE: tuple[tuple[int, int, int, int], ...] = tuple(
     (b & 3, (b >> 2) & 3, (b >> 4) & 3, (b >> 6) & 3) for b in range(256))
@@ -34,6 +34,7 @@ class NvsPage:
 
     Attributes:
         index: page number in the partition; ``offset`` is ``index * 4096``.
+        header: the page header as read (``state`` and ``seq`` below follow edits).
         state: the raw page state word (see ``PAGE_STATE_NAMES``).
         seq, version, crc_ok: header fields and whether the header CRC matched.
         states: the 126 entry states.
@@ -41,20 +42,21 @@ class NvsPage:
         erased: whether the whole sector is 0xFF.
     """
 
-    __slots__ = ("crc_ok", "erased", "index", "next_free", "offset", "seq", "state", "states",
-                 "version")
+    __slots__ = ("crc_ok", "erased", "header", "index", "next_free", "offset", "seq", "state",
+                 "states", "version")
 
     def __init__(self, buf: bytes | bytearray, index: int) -> None:
         self.index = index
         self.offset = index * fmt.PAGE_SIZE
         raw = buf[self.offset:self.offset + fmt.PAGE_SIZE]
         self.erased = raw == _ERASED_PAGE
-        head = fmt.PAGE_HEADER.parse(bytes(raw[:fmt.HEADER_SIZE]))
-        self.state: int = head.state
-        self.seq: int = head.seq
-        self.version: int = head.version
-        self.crc_ok = head.crc32 == fmt.header_crc(raw)
-        self.states = entry_states(raw[fmt.BITMAP_OFFSET:fmt.BITMAP_OFFSET + fmt.BITMAP_SIZE])
+        rec = fmt.Page.parse(memoryview(raw))
+        self.header = rec.header
+        self.state: int = rec.header.state
+        self.seq: int = rec.header.seq
+        self.version: int = rec.header.version
+        self.crc_ok = rec.header.crc32 == fmt.header_crc(raw)
+        self.states = entry_states(rec.entry_states)
         self.next_free = next((i for i, s in enumerate(self.states) if s == fmt.ENTRY_EMPTY),
                               fmt.ENTRY_COUNT)
 
@@ -127,8 +129,8 @@ def page_checks(buf: bytes | bytearray, page: NvsPage) -> list[Check]:
     if page.state not in fmt.USED_PAGE_STATES:
         return [Check("structure", False, off,
                       f"page {page.index} is in state {page.state_name}")]
-    stored = int.from_bytes(buf[off + 28:off + 32], "little")
-    checks = [compare("nvs-page-crc", off, stored, fmt.header_crc(buf[off:off + 32]), 8)]
+    checks = [compare("nvs-page-crc", off, page.header.crc32,
+                      fmt.header_crc(buf[off:off + fmt.HEADER_SIZE]), 8)]
     if page.version not in (fmt.VERSION_1, fmt.VERSION_2):
         checks.append(Check("structure", False, off + 8,
                             f"page {page.index} has format version byte {page.version:#04x}, "
@@ -149,7 +151,7 @@ def load_items(buf: bytes | bytearray, page: NvsPage) -> tuple[list[RawItem], li
             continue
         off = base + i * fmt.ENTRY_SIZE
         entry = bytes(buf[off:off + fmt.ENTRY_SIZE])
-        rec = fmt.ITEM.parse(entry)
+        rec = fmt.Item.parse(entry, 0, f"NVS entry at {off:#x}")
         crc = compare("nvs-entry-crc", off, rec.crc32, fmt.item_crc(entry), 8)
         checks.append(crc)
         if not crc.valid:
@@ -162,7 +164,7 @@ def load_items(buf: bytes | bytearray, page: NvsPage) -> tuple[list[RawItem], li
             continue
         assert item is not None
         if item.payload is not None:
-            size_crc = fmt.VAR_LENGTH_DATA.parse(item.data)
+            size_crc = fmt.VarLengthData.parse(item.data)
             checks.append(compare("nvs-data-crc", off, size_crc.data_crc32,
                                   fmt.nvs_crc(item.payload), 8))
             if not checks[-1].valid:
@@ -173,17 +175,17 @@ def load_items(buf: bytes | bytearray, page: NvsPage) -> tuple[list[RawItem], li
     return items, checks
 
 
-def _item(buf: bytes | bytearray, page: NvsPage, i: int, rec: dict[str, int | bytes]
+def _item(buf: bytes | bytearray, page: NvsPage, i: int, rec: fmt.Item
           ) -> tuple[RawItem | None, Check | None]:
     off = page.offset + fmt.FIRST_ENTRY_OFFSET + i * fmt.ENTRY_SIZE
-    datatype, span = int(rec["datatype"]), int(rec["span"])
-    key = decode_key(bytes(rec["key"]))
+    datatype, span = rec.datatype, rec.span
+    key = decode_key(rec.key)
     where = f"entry {i} of page {page.index} ({key!r})"
     if datatype not in fmt.TYPE_NAMES:
         return None, Check("structure", False, off, f"{where} has unknown type {datatype:#04x}")
     payload: bytes | None = None
     if datatype in fmt.VARIABLE_TYPES:
-        size = fmt.VAR_LENGTH_DATA.parse(bytes(rec["data"])).data_size
+        size = fmt.VarLengthData.parse(rec.data).data_size
         need = 1 + (size + fmt.ENTRY_SIZE - 1) // fmt.ENTRY_SIZE
         if span != need or i + span > fmt.ENTRY_COUNT:
             return None, Check("structure", False, off,
@@ -196,6 +198,5 @@ def _item(buf: bytes | bytearray, page: NvsPage, i: int, rec: dict[str, int | by
         payload = bytes(buf[start:start + size])
     elif span != 1:
         return None, Check("structure", False, off, f"{where}: span {span}, expected 1")
-    return RawItem(page, i, off, int(rec["ns_index"]), datatype, span,
-                   int(rec["chunk_index"]), key, bytes(rec["data"]),
+    return RawItem(page, i, off, rec.ns_index, datatype, span, rec.chunk_index, key, rec.data,
                    payload), None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..checks import Check
 from ..errors import InputError, NvsError, NvsFull, NvsNotFound
-from ..formats import nvs as fmt
+from ..formats.compiled import nvs as fmt
 from . import values as val
 from .keys import EntryCipher, NvsKeys
 from .page import NvsPage, RawItem, load_items, page_checks
@@ -250,7 +250,8 @@ class NvsPartition:
                     rel = check.offset - page.offset - fmt.FIRST_ENTRY_OFFSET
                     if 0 <= rel < fmt.ENTRY_COUNT * fmt.ENTRY_SIZE:
                         index = rel // fmt.ENTRY_SIZE
-                        span = 1 if check.name != "nvs-data-crc" else self._plain[check.offset + 2]
+                        span = 1 if check.name != "nvs-data-crc" else \
+                            fmt.Item.parse(memoryview(self._plain), check.offset).span
                         store.erase_span(page, index, span)
 
     def _commit(self, store: Store) -> None:
@@ -347,7 +348,7 @@ class NvsPartition:
 
     def _blob_start(self, entry: NvsEntry) -> int:
         item = next(i for i in self._items if i.offset == entry.offset)
-        return int(fmt.BLOB_INDEX_DATA.parse(item.data).chunk_start)
+        return int(fmt.BlobIndexData.parse(item.data).chunk_start)
 
     def _erase_old(self, store: Store, ns_index: int, old: NvsEntry, key: str) -> None:
         """Erase the previous value after the new one is written (``Storage::writeItem``).
@@ -373,7 +374,7 @@ class NvsPartition:
                 if item.ns != ns_index or item.key != key:
                     continue
                 is_index = item.datatype == fmt.BLOB_IDX and (
-                    start is None or fmt.BLOB_INDEX_DATA.parse(item.data).chunk_start == start)
+                    start is None or fmt.BlobIndexData.parse(item.data).chunk_start == start)
                 if is_index or (item.datatype == fmt.BLOB_DATA and low <= item.chunk < high):
                     store.erase_span(page, item.index, item.span)
 
@@ -484,7 +485,7 @@ def _entry(item: RawItem, namespace: str, chunks: dict[tuple[int, str, int], Raw
                         item.offset)
     if item.datatype == fmt.BLOB:
         return NvsEntry(namespace, item.key, "blob", item.payload or b"", item.offset, 1)
-    index = fmt.BLOB_INDEX_DATA.parse(item.data)
+    index = fmt.BlobIndexData.parse(item.data)
     parts = []
     for n in range(index.chunk_start, index.chunk_start + index.chunk_count):
         chunk = chunks.get((item.ns, item.key, n))

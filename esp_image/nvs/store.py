@@ -15,13 +15,15 @@ The rules are those of ``Page::writeItem`` / ``Page::eraseItem`` / ``Page::copyI
 from __future__ import annotations
 
 from ..errors import NvsFull
-from ..formats import nvs as fmt
+from ..formats.compiled import nvs as fmt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .page import NvsPage
 
 _BLANK = b"\xff" * fmt.PAGE_SIZE
+_RESERVED = b"\xff" * 19
+"""``Page::Header::mReserved`` as nvs_flash leaves it: erased flash."""
 
 
 class Store:
@@ -66,10 +68,8 @@ class Store:
         self.dirty.add(page.index)
 
     def initialize(self, page: NvsPage) -> None:
-        head = bytearray(b"\xff" * fmt.HEADER_SIZE)
-        head[0:9] = (fmt.PAGE_ACTIVE.to_bytes(4, "little") + page.seq.to_bytes(4, "little")
-                     + bytes([fmt.VERSION_2]))
-        head[28:32] = fmt.header_crc(head).to_bytes(4, "little")
+        header = fmt.PageHeader(fmt.PAGE_ACTIVE, page.seq, fmt.VERSION_2, _RESERVED, 0)
+        head = header.replace(crc32=fmt.header_crc(header.build())).build()
         self.buf[page.offset:page.offset + fmt.HEADER_SIZE] = head
         page.state, page.version, page.crc_ok, page.erased = (
             fmt.PAGE_ACTIVE, fmt.VERSION_2, True, False)
@@ -115,7 +115,7 @@ class Store:
                 i += 1
                 continue
             off = src.offset + fmt.FIRST_ENTRY_OFFSET + i * fmt.ENTRY_SIZE
-            span = max(1, min(self.buf[off + 2], fmt.ENTRY_COUNT - i))
+            span = max(1, min(fmt.Item.parse(memoryview(self.buf), off).span, fmt.ENTRY_COUNT - i))
             self._put_entries(dst, bytes(self.buf[off:off + span * fmt.ENTRY_SIZE]))
             i += span
 
@@ -154,16 +154,14 @@ class Store:
         count = 1 + (len(data) + fmt.ENTRY_SIZE - 1) // fmt.ENTRY_SIZE if variable else 1
         if page.next_free + count > fmt.ENTRY_COUNT:
             return False
-        head = bytearray([ns, datatype, count, chunk]) + b"\0\0\0\0" + key.ljust(16, b"\0")
         if variable:
-            head += fmt.VAR_LENGTH_DATA.build(
-                {"data_size": len(data), "reserved": 0xFFFF, "data_crc32": fmt.nvs_crc(data)})
+            field = fmt.VarLengthData(len(data), 0xFFFF, fmt.nvs_crc(data)).build()
             body = data.ljust((count - 1) * fmt.ENTRY_SIZE, b"\xff")
         else:
-            head += data
-            body = b""
-        head[4:8] = fmt.item_crc(head).to_bytes(4, "little")
-        self._put_entries(page, bytes(head) + body)
+            field, body = data, b""
+        item = fmt.Item(ns, datatype, count, chunk, 0, key.ljust(16, b"\0"), field)
+        head = item.replace(crc32=fmt.item_crc(item.build())).build()
+        self._put_entries(page, head + body)
         return True
 
     def write_item(self, ns: int, datatype: int, key: bytes, data: bytes) -> None:
@@ -211,9 +209,7 @@ class Store:
                 self.request_new_page()
             offset += size
             if not remaining:
-                index = fmt.BLOB_INDEX_DATA.build({"data_size": len(data), "chunk_count": count,
-                                                   "chunk_start": chunk_start,
-                                                   "reserved": 0xFFFF})
+                index = fmt.BlobIndexData(len(data), count, chunk_start, 0xFFFF).build()
                 if not self.try_write(self.current(), ns, fmt.BLOB_IDX, key, index):
                     raise NvsFull("NVS: no room for the blob index")
                 return

@@ -6,7 +6,7 @@ import struct
 from typing import Literal
 
 from ..errors import NvsError
-from ..formats import nvs as fmt
+from ..formats.compiled import nvs as fmt
 
 TypeName = Literal["u8", "i8", "u16", "i16", "u32", "i32", "u64", "i64", "string", "blob"]
 Value = int | str | bytes
