@@ -56,3 +56,15 @@ class UsageError(EspImageError):
 
 class UnsupportedChip(EspImageError):
     """A chip id or chip name that esp_image does not know."""
+
+
+class NvsError(EspImageError):
+    """An NVS read or write that ESP-IDF's nvs_flash would refuse (bad key, value, state)."""
+
+
+class NvsFull(NvsError):
+    """An NVS partition has no room for what is written (the message gives the bytes needed)."""
+
+
+class NvsNotFound(NvsError):
+    """An NVS namespace or key that is not in the partition."""
