@@ -18,7 +18,9 @@ if os.environ.get("CI"):
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-CORPUS = ROOT.parent / "shared" / "corpus"
+# ESP_IMAGE_CORPUS points the suite at another corpus folder (or at a missing one, to run it as a
+# fresh clone without ../shared would).
+CORPUS = Path(os.environ.get("ESP_IMAGE_CORPUS") or ROOT.parent / "shared" / "corpus")
 MANIFEST = CORPUS / "MANIFEST.tsv"
 
 
