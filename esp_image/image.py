@@ -684,8 +684,10 @@ _NOT_FS = frozenset({0x01, 0x02, 0x03, 0x04, 0x05})
 def _filesystem(region: memoryview, size: int) -> FileSystemInfo | None:
     """The filesystem in a partition's bytes (erased flash past the end of the file)."""
     from .filesystems import detect
+    from .io import MAX_FILE_SIZE
 
-    data = bytes(region) + b"\xff" * (size - len(region))
+    # A partition size is a length field; no flash is larger than the input limit.
+    data = bytes(region) + b"\xff" * (min(size, MAX_FILE_SIZE) - len(region))
     try:
         found = detect(data)
     except EspImageError:
