@@ -70,6 +70,13 @@ def fixture_path(name: str) -> Path:
     return FIXTURES / name
 
 
+def input_path(name: str) -> Path:
+    """A project fixture by that name, else the corpus file (skipping when it is absent), so
+    one parameter list can hold both."""
+    fixture = FIXTURES / name
+    return fixture if fixture.is_file() else corpus_path(name)
+
+
 def run_python(code: str) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a fresh interpreter (start-up and import-state tests need one)."""
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

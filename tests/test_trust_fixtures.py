@@ -35,6 +35,8 @@ FAMILIES: dict[str, tuple[str, str | None, int | None, dict[str, Any]]] = {
     "littlefs-64K.bin": ("filesystem", None, None, {}),
     "fat-wl-576K.bin": ("filesystem", None, None, {}),
     "rboot-boot.bin": ("image", "esp8266", None, {"role": "bootloader"}),
+    "nonos-boot.bin": ("image", "esp8266", None, {"role": "bootloader"}),
+    "boot8266.bin": ("image", "esp8266", None, {"role": "bootloader"}),
     "rboot-config.bin": ("rboot-config", "esp8266", None, {}),
     "rboot-rom0.bin": ("image", "esp8266", None, {"format": "esp8266-v2"}),
     "rboot-flash-512K.bin": ("flash", "esp8266", 0x0, {"shape": "rboot-flash"}),
