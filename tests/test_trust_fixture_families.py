@@ -31,27 +31,28 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 # ---------------------------------------------------------------------- rBoot
 def test_rboot_bootloader_and_config() -> None:
-    boot = _read("rboot-boot.bin")
+    boot = _read("esp8266-rboot-boot.bin")
     assert is_rboot(boot)
     assert rboot_version(boot) == "1.4.2"
     assert Esp8266Image.from_bytes(boot).bootloader_name == "rboot"
-    cfg = RbootConfig.from_bytes(_read("rboot-config.bin"))
+    cfg = RbootConfig.from_bytes(_read("esp8266-rboot-config.bin"))
     assert (cfg.count, cfg.current_rom, cfg.slots) == (2, 1, (0x2000, 0x42000))
     assert cfg.has_checksum and cfg.accepted
-    assert cfg.to_bytes() == _read("rboot-config.bin")
+    assert cfg.to_bytes() == _read("esp8266-rboot-config.bin")
 
 
 def test_rboot_flash_boots_rom1_linked_for_its_slot() -> None:
-    data = _read("rboot-flash-512K.bin")
+    data = _read("esp8266-rboot-flash-512K.bin")
     doc = Image.from_bytes(data).to_dict()["esp8266"]
     assert doc["shape"] == "rboot-flash"
     assert doc["rboot_boot"]["slot"] == 1
     assert Esp8266Image.from_bytes(data[0x42000:]).valid
-    assert data[0x2000:0x2000 + len(_read("rboot-rom0.bin"))] == _read("rboot-rom0.bin")
+    rom0 = _read("esp8266-rboot-rom0.bin")
+    assert data[0x2000:0x2000 + len(rom0)] == rom0
 
 
 def test_rboot_config_damage_is_found() -> None:
-    sector = bytearray(_read("rboot-config.bin"))
+    sector = bytearray(_read("esp8266-rboot-config.bin"))
     sector[3] ^= 1  # current_rom, under the checksum
     # The checksum is a build option the flash does not record: with it stated, rBoot refuses.
     damaged = RbootConfig.from_bytes(bytes(sector), max_roms=4, has_checksum=True)
@@ -61,7 +62,7 @@ def test_rboot_config_damage_is_found() -> None:
 
 # ---------------------------------------------------------------------- NONOS
 def test_nonos_flash_has_boot_users_init_data_and_system_params() -> None:
-    data = _read("nonos-flash-512K.bin")
+    data = _read("esp8266-nonos-flash-512K.bin")
     image = Image.from_bytes(data)
     assert image.valid
     doc = image.to_dict()["esp8266"]
@@ -80,7 +81,7 @@ def test_nonos_flash_has_boot_users_init_data_and_system_params() -> None:
 
 
 def test_nonos_next_slot_empty_is_reported() -> None:
-    data = bytearray(_read("nonos-flash-512K.bin"))
+    data = bytearray(_read("esp8266-nonos-flash-512K.bin"))
     data[0x41000:0x7C000] = b"\xff" * (0x7C000 - 0x41000)
     codes = [i["code"] for i in Image.from_bytes(bytes(data)).to_dict()["issues"]]
     assert "next-slot-empty" in codes
@@ -88,7 +89,7 @@ def test_nonos_next_slot_empty_is_reported() -> None:
 
 # ---------------------------------------------------------------------- yaota8266
 def test_yaota_bundle_and_initial_image() -> None:
-    bundle = _read("yaota8266.bin")
+    bundle = _read("esp8266-yaota8266.bin")
     params = Boot8266Params.from_image(bundle)
     assert params is not None
     assert (params.gpio_mask, params.gpio_wait_ms, params.param_offset,
@@ -96,32 +97,32 @@ def test_yaota_bundle_and_initial_image() -> None:
                                                               0x1000)
     check = check_bundle(bundle)
     assert check is not None and check.consistent, check and check.issues
-    initial = check_initial_image(_read("yaota8266-initial.bin"))
+    initial = check_initial_image(_read("esp8266-yaota8266-initial.bin"))
     assert initial is not None
     full, app = initial
     assert full.consistent and app.boots
-    assert app.to_bytes() == _read("firmware-ota.bin")
+    assert app.to_bytes() == _read("esp8266-firmware-ota.bin")
 
 
 def test_yaota_signed_ota_verifies_with_its_key_only() -> None:
     pytest.importorskip("cryptography")
     from esp_image.transforms.yaota import generate_key, verify_ota
 
-    ota = _read("firmware-ota.ota")
-    result = verify_ota(ota, key_pem=_read("yaota-priv.key"))
+    ota = _read("esp8266-firmware-ota.ota")
+    result = verify_ota(ota, key_pem=_read("esp8266-yaota-priv.key"))
     assert result.ok and result.signatures_verified
     assert sum(c.name == "signature" for c in result.checks) == -(-len(
-        _read("firmware-ota.bin")) // 256) + 3
+        _read("esp8266-firmware-ota.bin")) // 256) + 3
     assert not verify_ota(ota, key_pem=generate_key()).ok
     tampered = bytearray(ota)
     tampered[100] ^= 1
-    assert not verify_ota(bytes(tampered), key_pem=_read("yaota-priv.key")).ok
+    assert not verify_ota(bytes(tampered), key_pem=_read("esp8266-yaota-priv.key")).ok
 
 
 def test_yaota_cli_verify() -> None:
     pytest.importorskip("cryptography")
-    done = _cli("yaota", "verify", str(fixture_path("firmware-ota.ota")), "--key",
-                str(fixture_path("yaota-priv.key")))
+    done = _cli("yaota", "verify", str(fixture_path("esp8266-firmware-ota.ota")), "--key",
+                str(fixture_path("esp8266-yaota-priv.key")))
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -156,8 +157,8 @@ def test_sbv2_digest_mismatch_after_an_edit() -> None:
     assert any(c.name == "signature-digest" and not c.valid for c in image.checks)
 
 
-@pytest.mark.parametrize("name", ["rboot-flash-512K.bin", "nonos-flash-512K.bin",
-                                  "yaota8266-initial.bin", "firmware-ota.ota",
+@pytest.mark.parametrize("name", ["esp8266-rboot-flash-512K.bin", "esp8266-nonos-flash-512K.bin",
+                                  "esp8266-yaota8266-initial.bin", "esp8266-firmware-ota.ota",
                                   "app-esp32c6-sbv2-signed.bin", "bootloader-sbv1-signed.bin"])
 def test_cli_info_and_verify(name: str) -> None:
     for command in ("info", "verify"):
