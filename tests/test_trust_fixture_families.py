@@ -165,3 +165,24 @@ def test_cli_info_and_verify(name: str) -> None:
         done = _cli(command, str(fixture_path(name)))
         assert done.returncode == 0, (command, done.stdout, done.stderr)
         assert done.stdout and not done.stderr
+
+
+def test_diff_signed_vs_unsigned_bootloader_reports_only_the_signature() -> None:
+    from esp_image.diff import Change, diff
+
+    unsigned = Image.from_bytes(_read("esp32-bootloader.bin"))
+    signed = Image.from_bytes(_read("bootloader-sbv1-signed.bin"))
+    end = len(_read("esp32-bootloader.bin"))
+    assert diff(unsigned, signed).changes == (
+        Change("signature", "scheme", None, "sbv1", f"added: sbv1 at {end:#x}, 68 bytes"),)
+
+
+def test_diff_nonos_user_bins_report_marker_and_link() -> None:
+    from esp_image.diff import diff
+
+    data = _read("esp8266-nonos-flash-512K.bin")
+    user1 = Image.from_bytes(data[0x1000:0x41000].rstrip(b"\xff"))
+    user2 = Image.from_bytes(data[0x41000:0x7C000].rstrip(b"\xff"))
+    changes = {(c.section, c.field): (c.before, c.after) for c in diff(user1, user2).changes}
+    assert changes[("esp8266", "user")] == (1, 2)
+    assert changes[("esp8266", "irom address")] == (0x40201010, 0x40241010)
