@@ -186,3 +186,19 @@ def test_diff_nonos_user_bins_report_marker_and_link() -> None:
     changes = {(c.section, c.field): (c.before, c.after) for c in diff(user1, user2).changes}
     assert changes[("esp8266", "user")] == (1, 2)
     assert changes[("esp8266", "irom address")] == (0x40201010, 0x40241010)
+
+
+def test_corpus_absent_skips_fold_into_one_summary_line() -> None:
+    """Without ../shared, skips that only say a corpus (corpus or corpus-2) is missing fold
+    into one -ra line, so any other skip stands out."""
+    import os
+
+    from .conftest import ROOT
+
+    env = {**os.environ, "ESP_IMAGE_CORPUS": "/nonexistent/corpus"}
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+                           "tests/nvs/test_nvs_files.py", "tests/test_rboot.py"],
+                          capture_output=True, text=True, check=False, cwd=ROOT, env=env)
+    assert done.returncode == 0, done.stdout[-2000:]
+    skipped = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert len(skipped) == 1 and "corpus-only cases" in skipped[0], skipped
