@@ -1533,8 +1533,10 @@ def _main_app_regions(b: _Builder, at: int, app: Any) -> None:
     view = b.view
     inner = Esp8266Image.from_bytes(view[:min(len(view), at + MP_SIZE_WORD)], at,
                                     flash_offset=at + b.base)
+    # MainApp.to_bytes rewrites the size word to the irom it found; when the stored word
+    # disagrees (a cut-off initial image) the bytes are kept as they are instead.
     b.region(at, inner.end, "image", "main app", _image_summary(inner) + ", MicroPython OTA",
-             model=app)
+             model=app if app.size_word == app.irom_end else None)
     for warning in inner.warnings:
         b.issues.append(Issue("warning", "image", f"main app: {warning}"))
     if inner.end < MP_SIZE_WORD:

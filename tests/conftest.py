@@ -26,7 +26,7 @@ CORPUS = Path(os.environ.get("ESP_IMAGE_CORPUS") or ROOT.parent / "shared" / "co
 MANIFEST = CORPUS / "MANIFEST.tsv"
 CORPUS_ABSENT = "../shared/corpus absent"
 # Every skip that only says the corpus is missing, however a test words it.
-_CORPUS_SKIP = re.compile(r"corpus (file \S+ )?(not available|absent)"
+_CORPUS_SKIP = re.compile(r"corpus(-2)? (file \S+ )?(not available|absent)"
                           r"|needs \.\./shared/corpus|got empty parameter set")
 _FOLDED = (str(Path(__file__).relative_to(ROOT)), 0,
            f"Skipped: {CORPUS_ABSENT}: corpus-only cases (the fixtures/ cases ran)")
@@ -68,6 +68,13 @@ def corpus_path(name: str) -> Path:
 def fixture_path(name: str) -> Path:
     """Path of one project fixture in fixtures/."""
     return FIXTURES / name
+
+
+def input_path(name: str) -> Path:
+    """A project fixture by that name, else the corpus file (skipping when it is absent), so
+    one parameter list can hold both."""
+    fixture = FIXTURES / name
+    return fixture if fixture.is_file() else corpus_path(name)
 
 
 def run_python(code: str) -> subprocess.CompletedProcess[str]:

@@ -18,7 +18,7 @@ from esp_image.diff import Change, Diff, diff, diff_blocks, show
 from esp_image.otadata import OtaData
 from esp_image.render import Table, plain
 
-from .conftest import corpus_path, fixture_path
+from .conftest import corpus_path, fixture_path, input_path
 
 USER1 = "nonos306_at_user1.1024.new.2.bin"
 USER2 = "nonos306_at_user2.1024.new.2.bin"
@@ -136,9 +136,10 @@ def test_retable_output_vs_input() -> None:
 
 
 @pytest.mark.corpus
-@pytest.mark.parametrize("name", [USER1, SIGNED, MPY_119])
+@pytest.mark.parametrize("name", [USER1, SIGNED, MPY_119, "esp8266-user1.bin",
+                                  "bootloader-sbv1-signed.bin", "firmware-esp32-4MB.bin"])
 def test_file_vs_itself_and_a_copy(name: str, tmp_path: Path) -> None:
-    path = corpus_path(name)
+    path = input_path(name)
     copy = tmp_path / "copy.bin"
     shutil.copy(path, copy)
     for other in (path, copy):
@@ -299,7 +300,9 @@ def test_fixture_flash_data_partition_contents() -> None:
 
 @pytest.mark.parametrize("name", ["esp32-app.bin", "esp32-bootloader.bin",
                                   "firmware-esp32-4MB.bin", "partitions-4MiB-ota.bin",
-                                  "otadata-ota0.bin"])
+                                  "otadata-ota0.bin", "app-esp32c6-sbv2-signed.bin",
+                                  "esp8266-nonos-flash-512K.bin", "esp8266-rboot-flash-512K.bin",
+                                  "esp8266-yaota8266-initial.bin", "esp8266-firmware-ota.ota"])
 def test_any_byte_change_gives_a_change(name: str) -> None:
     original = Image.open(fixture_path(name))
     size = original.size

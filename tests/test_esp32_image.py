@@ -13,7 +13,7 @@ from esp_image.errors import FormatError, TruncatedError
 from esp_image.formats import esp32_image as fmt
 from esp_image.hashing import xor_bytes, xor_checksum
 
-from .conftest import FIXTURES, corpus_path, corpus_rows
+from .conftest import FIXTURES, corpus_path, corpus_rows, input_path
 
 # --------------------------------------------------------------------- golden vectors
 # esf_esp32_bootloader.bin, header annotated field by field (esp32-image.md §2).
@@ -116,15 +116,19 @@ def test_corpus_image_facts(name: str) -> None:
     assert image.to_bytes() == data[:image.end]
 
 
+# the project's ESP32-family image fixtures (signed ones too), so the oracle runs without corpus
+FIXTURE_IMAGES = ["esp32-bootloader.bin", "esp32-app.bin", "bootloader-sbv1-signed.bin",
+                  "app-esp32c6-sbv2-signed.bin"]
+
+
 @pytest.mark.corpus
 @pytest.mark.oracle
-@pytest.mark.skipif(not ESP32_IMAGES, reason="../shared/corpus absent")
-@pytest.mark.parametrize("name", ESP32_IMAGES)
+@pytest.mark.parametrize("name", ESP32_IMAGES + FIXTURE_IMAGES)
 def test_esptool_oracle(name: str) -> None:
     """esptool's image classes agree on segments, checksum and SHA-256."""
     from esptool.bin_image import LoadFirmwareImage
 
-    data = corpus_path(name).read_bytes()
+    data = input_path(name).read_bytes()
     ours = AppImage.from_bytes(data)
     assert ours.chip is not None
     theirs = LoadFirmwareImage(ours.chip.name, data)

@@ -25,7 +25,7 @@ from esp_image.formats import esp8266 as fmt
 from esp_image.render import Table
 from esp_image.render_esp8266 import describe_esp8266
 
-from .conftest import corpus_path, corpus_rows
+from .conftest import corpus_path, corpus_rows, input_path
 
 # --------------------------------------------------------------------- golden vectors
 # nonos_boot_v1.7.bin, header and first segment header (esp8266.md §1.1-1.2).
@@ -249,10 +249,42 @@ EXPECTED: dict[str, tuple[str, str, str | None, str | None, str | None, str | No
     "uartremote_yaota8266.bin": ("flash", "yaota8266-bundle", None, None, None, None, None,
                                  True),
 }
+# The same expectations for the project's fixtures, so a clone without the corpus runs them.
+FIXTURE_EXPECTED: dict[str, tuple[str, str, str | None, str | None, str | None, str | None,
+                                  int | None, bool]] = {
+    "esp8266-v1.bin": ("image", "image", "esp8266-v1", "app", None, None, None, True),
+    "esp8266-user1.bin": ("image", "image", "esp8266-v2", "app", None, "gen_appbin", 1, True),
+    "esp8266-user2.bin": ("image", "image", "esp8266-v2", "app", None, "gen_appbin", 2, True),
+    "esp8266-combined.bin": ("flash", "micropython", None, None, None, None, None, True),
+    "esp8266-init-data.bin": ("esp8266-init-data", "init-data", None, None, None, None, None,
+                              True),
+    "esp8266-nonos-boot.bin": ("image", "image", "esp8266-v1", "bootloader", "boot_v1.7",
+                               None, None, True),
+    "esp8266-nonos-flash-512K.bin": ("flash", "nonos-flash", None, None, None, None, None,
+                                     True),
+    "esp8266-rboot-boot.bin": ("image", "image", "esp8266-v1", "bootloader", "rboot", None,
+                               None, True),
+    "esp8266-rboot-config.bin": ("rboot-config", "rboot-config", None, None, None, None, None,
+                                 True),
+    "esp8266-rboot-rom0.bin": ("image", "image", "esp8266-v2", "app", None, "esptool", None,
+                               True),
+    "esp8266-rboot-flash-512K.bin": ("flash", "rboot-flash", None, None, None, None, None,
+                                     True),
+    "esp8266-boot8266.bin": ("image", "image", "esp8266-v1", "bootloader", "boot8266", None,
+                             None, True),
+    "esp8266-yaota8266.bin": ("flash", "yaota8266-bundle", None, None, None, None, None, True),
+    "esp8266-firmware-ota.bin": ("flash", "yaota8266-main-app", None, None, None, None, None,
+                                 True),
+    "esp8266-yaota8266-initial.bin": ("flash", "yaota8266-initial", None, None, None, None,
+                                      None, True),
+}
+ALL_EXPECTED = {**EXPECTED, **FIXTURE_EXPECTED}
 NOT_ESP8266 = ["nonos_blank.bin", "esptool_test_image_header_only.bin",
                "esf_esp8266_partition-table.bin", "khiem_flash_contents_encryption.bin",
                "khiem_flash_dump_0x0_0x20000.bin", "esf_esp32_bootloader.bin",
-               "ard106_boot_app0.bin"]
+               "ard106_boot_app0.bin", "esp32-bootloader.bin", "partitions-4MiB.bin",
+               "otadata-ota0.bin", "firmware-esp32-4MB.bin", "dump-esp32-0x0-0x40000.bin",
+               "littlefs-64K.bin", "app-esp32c6-sbv2-signed.bin"]
 
 
 def _is_esp8266_row(row: dict[str, str]) -> bool:
@@ -269,12 +301,12 @@ def test_every_esp8266_manifest_row_has_expectations() -> None:
 
 
 @pytest.mark.corpus
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted(ALL_EXPECTED))
 def test_identify_corpus(name: str) -> None:
-    data = corpus_path(name).read_bytes()
+    data = input_path(name).read_bytes()
     found = identify_esp8266(memoryview(data))
     assert found is not None
-    kind, shape, form, role, boot, variant, user, valid = EXPECTED[name]
+    kind, shape, form, role, boot, variant, user, valid = ALL_EXPECTED[name]
     assert (found.kind, found.shape, found.valid) == (kind, shape, valid), found.checks
     img = found.firmware
     if form is None:
@@ -297,13 +329,13 @@ def test_identify_corpus(name: str) -> None:
 @pytest.mark.corpus
 @pytest.mark.parametrize("name", NOT_ESP8266)
 def test_not_esp8266(name: str) -> None:
-    assert identify_esp8266(memoryview(corpus_path(name).read_bytes())) is None
+    assert identify_esp8266(memoryview(input_path(name).read_bytes())) is None
 
 
 @pytest.mark.corpus
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted(ALL_EXPECTED))
 def test_rebuild_byte_identical(name: str) -> None:
-    data = corpus_path(name).read_bytes()
+    data = input_path(name).read_bytes()
     found = identify_esp8266(memoryview(data))
     assert found is not None
     assert found.to_bytes() == data
@@ -313,11 +345,11 @@ def test_rebuild_byte_identical(name: str) -> None:
 
 
 @pytest.mark.corpus
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted(ALL_EXPECTED))
 def test_describe_and_dict(name: str) -> None:
     import json
 
-    found = identify_esp8266(memoryview(corpus_path(name).read_bytes()))
+    found = identify_esp8266(memoryview(input_path(name).read_bytes()))
     assert found is not None
     blocks = describe_esp8266(found)
     assert blocks and isinstance(blocks[0], str)

@@ -13,11 +13,18 @@ import pytest
 
 from esp_image import Image
 
-from .conftest import corpus_path
+from .conftest import input_path
 
 littlefs = pytest.importorskip("littlefs")
 
 MPY = "esptool_ESP32_GENERIC-20240602-v1.23.0.bin"
+
+
+@pytest.fixture(params=[MPY, "firmware-esp32-4MB.bin"])
+def source(request: pytest.FixtureRequest) -> Path:
+    """The real MicroPython firmware, and the fixture built with the same 4MB table (vfs at
+    0x200000, erased, past the end of the file)."""
+    return input_path(request.param)
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -51,9 +58,9 @@ def _read_littlefs_directly(region: bytes) -> dict[str, bytes]:
 
 
 @pytest.fixture
-def firmware_with_files(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
+def firmware_with_files(tmp_path: Path, source: Path) -> tuple[Path, dict[str, bytes]]:
     fw = tmp_path / "firmware.bin"
-    shutil.copy(corpus_path(MPY), fw)
+    shutil.copy(source, fw)
     files = _tree(tmp_path)
     result = run("fs", str(fw), "--in-place", "put", str(tmp_path / "src" / "main.py"),
                  str(tmp_path / "src" / "lib"), "/")
@@ -117,10 +124,10 @@ def test_retable_erase_fs(firmware_with_files: tuple[Path, dict[str, bytes]]) ->
     assert vfs.filesystem is None
 
 
-def test_mkfs_fat_and_bare_partition_image(tmp_path: Path) -> None:
+def test_mkfs_fat_and_bare_partition_image(tmp_path: Path, source: Path) -> None:
     pytest.importorskip("pyfatfs")
     fw = tmp_path / "firmware.bin"
-    shutil.copy(corpus_path(MPY), fw)
+    shutil.copy(source, fw)
     assert run("fs", str(fw), "--in-place", "mkfs", "--type", "fat").returncode == 0
     assert run("fs", str(fw), "--in-place", "put", str(fw.parent / "firmware.bin"),
                "/").returncode in (0, 1)  # a 1.9MB file may not fit in 2MB of FAT
@@ -137,16 +144,16 @@ def test_mkfs_fat_and_bare_partition_image(tmp_path: Path) -> None:
     assert doc["kind"] == "filesystem" and doc["filesystem"]["type"] == "fat"
 
 
-def test_fs_errors(tmp_path: Path) -> None:
+def test_fs_errors(tmp_path: Path, source: Path) -> None:
     fw = tmp_path / "firmware.bin"
-    shutil.copy(corpus_path(MPY), fw)
+    shutil.copy(source, fw)
     nofs = run("fs", str(fw), "ls")
     assert nofs.returncode == 2 and "mkfs" in nofs.stderr  # vfs is erased: no filesystem yet
     assert run("fs", str(fw), "-p", "nosuch", "ls").returncode == 2
     assert run("fs", str(fw), "-p", "factory", "ls").returncode == 2
 
 
-def test_fat_in_real_firmware_read_by_pyfatfs_directly(tmp_path: Path) -> None:
+def test_fat_in_real_firmware_read_by_pyfatfs_directly(tmp_path: Path, source: Path) -> None:
     """The FAT variant of issue 8's test 1: MicroPython-style FAT in the real firmware's vfs,
     files put through the CLI, read back with pyfatfs alone."""
     pytest.importorskip("pyfatfs")
@@ -155,7 +162,7 @@ def test_fat_in_real_firmware_read_by_pyfatfs_directly(tmp_path: Path) -> None:
     from pyfatfs.PyFatFS import PyFatBytesIOFS
 
     fw = tmp_path / "firmware.bin"
-    shutil.copy(corpus_path(MPY), fw)
+    shutil.copy(source, fw)
     files = _tree(tmp_path)
     assert run("fs", str(fw), "--in-place", "mkfs", "--type", "fat").returncode == 0
     result = run("fs", str(fw), "--in-place", "put", str(tmp_path / "src" / "main.py"),

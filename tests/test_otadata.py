@@ -27,7 +27,7 @@ from esp_image.otadata import (
     looks_like_otadata,
 )
 
-from .conftest import ROOT, corpus_path
+from .conftest import ROOT, corpus_path, input_path
 
 # Independent oracle (§3): written out here, not taken from fmt.CRCMOD_PARAMS.
 CRCMOD_OTA = crcmod.mkCrcFun(0x104C11DB7, initCrc=0xFFFFFFFF, rev=True, xorOut=0xFFFFFFFF)
@@ -679,16 +679,18 @@ def test_flipped_seq_or_crc_byte_fails_that_copy(copy: int, field_byte: int) -> 
 
 
 @pytest.mark.corpus
-def test_flipped_crc_in_only_copy_falls_back() -> None:
-    data = corpus_path("knot_otadata_boot_from_ota0.bin").read_bytes()
+@pytest.mark.parametrize("name", ["knot_otadata_boot_from_ota0.bin", "otadata-ota0.bin"])
+def test_flipped_crc_in_only_copy_falls_back(name: str) -> None:
+    data = input_path(name).read_bytes()
     ota = OtaData.from_bytes(_flip(data, 0x1C))
     s = sel(ota, factory=True)
     assert (s.slot, s.factory_fallback) == (None, True)
 
 
 @pytest.mark.corpus
-def test_truncated_corpus_file() -> None:
-    data = corpus_path("knot_otadata_boot_from_ota0.bin").read_bytes()
+@pytest.mark.parametrize("name", ["knot_otadata_boot_from_ota0.bin", "otadata-ota0.bin"])
+def test_truncated_corpus_file(name: str) -> None:
+    data = input_path(name).read_bytes()
     with pytest.raises(TruncatedError):
         OtaData.from_bytes(data[:-1])
 

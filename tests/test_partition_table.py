@@ -14,9 +14,9 @@ from esp_image.formats import partition_table as fmt
 from esp_image.partition_table import Partition, PartitionTable
 
 try:  # tests/ may or may not be a package (tests/__init__.py)
-    from .conftest import corpus_path, corpus_rows
+    from .conftest import corpus_path, corpus_rows, input_path
 except ImportError:
-    from conftest import corpus_path, corpus_rows  # type: ignore[no-redef]
+    from conftest import corpus_path, corpus_rows, input_path  # type: ignore[no-redef]
 
 IdfTable = pytest.importorskip("esp_idf_defs.partitions").PartitionTable
 
@@ -171,6 +171,10 @@ def _corpus_tables() -> list[tuple[str, int, int]]:
     """(file, offset, length) of every table in the corpus."""
     cases = [(r["local_file"], 0, 0) for r in TABLE_ROWS]
     cases += [(name, off, 0xC00) for name, off, _ in EMBEDDED]
+    # the project's tables, standalone and inside a merged file and a dump (always present)
+    cases += [("partitions-4MiB.bin", 0, 0), ("partitions-4MiB-ota.bin", 0, 0),
+              ("firmware-esp32-4MB.bin", 0x7000, 0xC00),
+              ("dump-esp32-0x0-0x40000.bin", 0x8000, 0xC00)]
     return cases
 
 
@@ -181,7 +185,7 @@ NO_ROWS = [pytest.param({}, marks=ABSENT)]
 
 
 def _load(name: str, offset: int, length: int) -> bytes:
-    data = corpus_path(name).read_bytes()
+    data = input_path(name).read_bytes()
     return data[offset : offset + length] if length else data
 
 

@@ -25,7 +25,7 @@ from esp_image.rboot import (
     rboot_version,
 )
 
-from .conftest import corpus_path
+from .conftest import input_path
 
 
 def xor_oracle(data: bytes) -> int:
@@ -318,8 +318,9 @@ def test_rtc_errors() -> None:
 
 
 # ---------------------------------------------------------------------- rBoot image (§1, §4)
-def test_corpus_rboot_recognised() -> None:
-    data = corpus_path("mgwr_rboot_0x00000.bin").read_bytes()
+@pytest.mark.parametrize("name", ["mgwr_rboot_0x00000.bin", "esp8266-rboot-boot.bin"])
+def test_corpus_rboot_recognised(name: str) -> None:
+    data = input_path(name).read_bytes()
     assert is_rboot(data)
     assert rboot_version(data) == "1.4.2"
     assert is_rboot(memoryview(data))
@@ -331,15 +332,19 @@ def test_corpus_rboot_recognised() -> None:
     "nonos_boot_v1.2.bin", "nonos_boot_v1.6.bin", "nonos_boot_v1.7.bin",
     "uartremote_boot8266-0x00000.bin", "mgwr_nonos_0x00000.bin",
     "mgwr_rboot_rom0_0x02000.bin", "uartremote_yaota8266.bin",
+    "esp8266-nonos-boot.bin", "esp8266-boot8266.bin", "esp8266-v1.bin",
+    "esp8266-rboot-rom0.bin", "esp8266-yaota8266.bin",
+    "esp8266-nonos-flash-512K.bin",
 ])
 def test_corpus_not_rboot(name: str) -> None:
-    data = corpus_path(name).read_bytes()
+    data = input_path(name).read_bytes()
     assert not is_rboot(data)
     assert rboot_version(data) is None
 
 
-def test_rboot_damaged_and_truncated() -> None:
-    data = corpus_path("mgwr_rboot_0x00000.bin").read_bytes()
+@pytest.mark.parametrize("name", ["mgwr_rboot_0x00000.bin", "esp8266-rboot-boot.bin"])
+def test_rboot_damaged_and_truncated(name: str) -> None:
+    data = input_path(name).read_bytes()
     assert not is_rboot(data[:0x100])  # segments cut off
     assert not is_rboot(b"")
     assert not is_rboot(b"\xe9")

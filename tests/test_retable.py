@@ -16,7 +16,7 @@ from esp_image.errors import LayoutError
 from esp_image.transforms.retable import RetableOptions, retable
 from esp_image.units import parse_size
 
-from .conftest import FIXTURES, corpus_path, corpus_rows
+from .conftest import FIXTURES, corpus_path, corpus_rows, input_path
 
 MPY = "esptool_ESP32_GENERIC-20240602-v1.23.0.bin"
 
@@ -34,8 +34,17 @@ def mp_image_tool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
                           timeout=120, cwd=cwd)
 
 
+@pytest.fixture(params=[MPY, "firmware-esp32-4MB.bin"])
+def mpy(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """The real MicroPython firmware, and the fixture made with the same 4MB table."""
+    path = tmp_path / "firmware.bin"
+    shutil.copy(input_path(request.param), path)
+    return path
+
+
 @pytest.fixture
-def mpy(tmp_path: Path) -> Path:
+def mpy_large_app(tmp_path: Path) -> Path:
+    """The real MicroPython firmware alone: its 1.6MB app is what some refusals need."""
     path = tmp_path / "firmware.bin"
     shutil.copy(corpus_path(MPY), path)
     return path
@@ -116,16 +125,20 @@ def test_retable_table_equals_mp_image_tool(mpy: Path) -> None:
 
 
 # --------------------------------------------------------------------- issue test 2
+FLASH_FIXTURES = ["firmware-esp32-4MB.bin", "firmware-esp32-lfs.bin", "firmware-esp32s2.bin",
+                  "firmware-esp32s3.bin", "firmware-esp32c3.bin", "dump-esp32-0x0-0x40000.bin"]
+
+
 def _flash_files() -> list[str]:
     return [r["local_file"] for r in corpus_rows()
-            if "flash" in r["kind"] and r["chip"].startswith("esp32")] or ["-"]
+            if "flash" in r["kind"] and r["chip"].startswith("esp32")] + FLASH_FIXTURES
 
 
 @pytest.mark.corpus
 @pytest.mark.parametrize("name", _flash_files())
 @pytest.mark.parametrize("size,source", [("8MB", "ota"), ("16MB", "default")])
 def test_every_corpus_flash_file(name: str, size: str, source: str) -> None:
-    image = Image.open(corpus_path(name))
+    image = Image.open(input_path(name))
     options = RetableOptions(flash_size=parse_size(size), table=source)
     if image.table is not None and image.table.signature is not None:
         with pytest.raises(LayoutError, match="signed"):
@@ -143,7 +156,8 @@ def test_every_corpus_flash_file(name: str, size: str, source: str) -> None:
     assert any(c.image is not None for c in after.apps)
 
 
-def test_app_that_cannot_fit_is_refused(mpy: Path) -> None:
+def test_app_that_cannot_fit_is_refused(mpy_large_app: Path) -> None:
+    mpy = mpy_large_app
     result = run("retable", "--table", "ota", "--app-size", "1M", str(mpy))
     assert result.returncode == 1
     assert "refused" in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -156,7 +170,8 @@ def test_partition_past_flash_end_is_refused(mpy: Path) -> None:
     assert sorted(p.name for p in mpy.parent.iterdir()) == ["firmware.bin"]
 
 
-def test_ota_slots_grow_for_a_large_app(mpy: Path) -> None:
+def test_ota_slots_grow_for_a_large_app(mpy_large_app: Path) -> None:
+    mpy = mpy_large_app
     result = run("retable", "-f", "4MB", "--table", "ota", "--json", str(mpy))
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)

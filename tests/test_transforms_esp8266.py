@@ -27,7 +27,7 @@ from esp_image.transforms.esp8266 import (
     set_esp8266_flash_params,
 )
 
-from .conftest import corpus_path
+from .conftest import input_path
 
 USER1 = "nonos306_at_user1.1024.new.2.bin"
 USER2 = "nonos306_at_user2.1024.new.2.bin"
@@ -40,7 +40,13 @@ INIT = "nonos_esp_init_data_default_v08.bin"
 
 
 def _read(name: str) -> bytes:
-    return corpus_path(name).read_bytes()
+    """A corpus file, or the fixture of that name (fixtures/ names never clash with it)."""
+    return input_path(name).read_bytes()
+
+
+# the project's fixtures of the same kinds (a clone without the corpus runs these)
+FX_USER1, FX_USER2 = "esp8266-user1.bin", "esp8266-user2.bin"
+FX_ROM0 = "esp8266-rboot-rom0.bin"
 
 
 def _diff(a: bytes, b: bytes) -> list[int]:
@@ -58,7 +64,7 @@ def _esptool_crc(data: bytes) -> int:
 
 
 # ====================================================================== convert_v2
-@pytest.mark.parametrize(("name", "user"), [(USER1, 1), (USER2, 2)])
+@pytest.mark.parametrize(("name", "user"), [(USER1, 1), (USER2, 2), (FX_USER1, 1), (FX_USER2, 2)])
 def test_gen_appbin_to_esptool_and_back_is_byte_identical(name: str, user: int) -> None:
     original = _read(name)
     assert original[:4] == bytes([0xEA, 4, 0, user])
@@ -74,7 +80,7 @@ def test_gen_appbin_to_esptool_and_back_is_byte_identical(name: str, user: int) 
     assert convert_v2(original, to="gen_appbin") == original
 
 
-@pytest.mark.parametrize("name", [USER1, USER2])
+@pytest.mark.parametrize("name", [USER1, USER2, FX_USER1, FX_USER2])
 def test_esptool_form_equals_esptool_v2_writer(name: str) -> None:
     bin_image = pytest.importorskip("esptool.bin_image")
     original = _read(name)
@@ -85,11 +91,12 @@ def test_esptool_form_equals_esptool_v2_writer(name: str) -> None:
     assert convert_v2(original, to="esptool") == loaded.save(None)
 
 
-@pytest.mark.parametrize("name", [USER1, USER2, ESPTOOL_V2, RBOOT_ROM0])
+@pytest.mark.parametrize("name", [USER1, USER2, ESPTOOL_V2, RBOOT_ROM0, FX_USER1, FX_USER2,
+                                  FX_ROM0])
 def test_crc_agrees_with_esptool(name: str) -> None:
     original = _read(name)
     for form, user in (("esptool", None), ("gen_appbin", 1), ("gen_appbin", 2)):
-        if name == USER2 and user == 1:
+        if name in (USER2, FX_USER2) and user == 1:
             continue  # refused: user2 link (tested below)
         out = convert_v2(original, to=form, user=user)
         assert _crc(out) == _esptool_crc(out[:-4]) == esp8266_crc32(out[:-4])
@@ -103,7 +110,7 @@ def test_crc_high_bit_case_is_the_inverted_form() -> None:
     assert _crc(back) == 0x70DFAEB4 == 0x8F20514B ^ 0xFFFFFFFF
 
 
-@pytest.mark.parametrize("name", [RBOOT_ROM0, ESPTOOL_V2])
+@pytest.mark.parametrize("name", [RBOOT_ROM0, ESPTOOL_V2, FX_ROM0])
 def test_missing_crc_trailer_is_added(name: str) -> None:
     original = _read(name)
     cut = original[:-4]
@@ -208,7 +215,8 @@ def _esptool_params(data: bytes) -> tuple[int, int]:
     return int(loaded.flash_mode), int(loaded.flash_size_freq)
 
 
-@pytest.mark.parametrize("name", [BOOT, V1_APP])
+@pytest.mark.parametrize("name", [BOOT, V1_APP, "esp8266-nonos-boot.bin",
+                                  "esp8266-rboot-boot.bin"])
 def test_flash_params_v1(name: str) -> None:
     original = _read(name)
     out = set_esp8266_flash_params(original, size="4MB-c1", mode="dio", freq="80m")
@@ -246,7 +254,7 @@ def test_flash_params_v2_esptool_form() -> None:
     assert _esptool_params(out) == (3, 0x22)
 
 
-@pytest.mark.parametrize(("name", "user"), [(USER1, 1), (USER2, 2)])
+@pytest.mark.parametrize(("name", "user"), [(USER1, 1), (USER2, 2), (FX_USER1, 1), (FX_USER2, 2)])
 def test_flash_params_v2_gen_appbin_keeps_marker(name: str, user: int) -> None:
     original = _read(name)
     inner = Esp8266Image.from_bytes(original).header_offset

@@ -11,12 +11,13 @@ import os
 
 import pytest
 
-from esp_image import Image
+from esp_image import Image, chips
+from esp_image.app_image import AppImage
 from esp_image.errors import EspImageError, FormatError, InputError, LayoutError, UnsupportedChip
 from esp_image.transforms.extract import Extracted, default_extract_name, extract
 from esp_image.transforms.merge import MergeResult, merge
 
-from .conftest import corpus_path
+from .conftest import input_path
 
 MPY = ("esptool_ESP32_GENERIC-20240602-v1.23.0.bin", "tjc_mpy_esp32-20220618-v1.19.1.bin")
 DUMP = "khiem_flash_dump_0x0_0x20000.bin"
@@ -32,14 +33,31 @@ CHIP_PIECES = {
 }
 
 
+# chip -> the project's merged fixture for it, cut back into its pieces by fixture_pieces
+FIXTURE_MERGED = {"esp32": "firmware-esp32-4MB.bin", "esp32s2": "firmware-esp32s2.bin",
+                  "esp32s3": "firmware-esp32s3.bin", "esp32c3": "firmware-esp32c3.bin"}
+MERGE_CASES = [*[(c, "corpus") for c in sorted(CHIP_PIECES)],
+               *[(c, "fixtures") for c in sorted(FIXTURE_MERGED)]]
+
+
 def read(name: str) -> bytes:
-    return corpus_path(name).read_bytes()
+    """A corpus file, or the fixture of that name (fixtures/ names never clash with it)."""
+    return input_path(name).read_bytes()
 
 
 def pieces(chip: str) -> list[tuple[int, bytes]]:
     boot, offset, app = CHIP_PIECES[chip]
     return [(offset, read(boot)), (0x8000, read("esf_partition-table.bin")),
             (0x10000, read(app))]
+
+
+def fixture_pieces(chip: str) -> list[tuple[int, bytes]]:
+    """Bootloader, table and app of the chip's merged fixture (make_fixtures.py's layout)."""
+    data = read(FIXTURE_MERGED[chip])
+    base = chips.chip_by_name(chip).bootloader_offset
+    boot = AppImage.from_bytes(data)
+    return [(base, data[:boot.end]), (0x8000, data[0x8000 - base:0x8C00 - base]),
+            (0x10000, data[0x10000 - base:])]
 
 
 def esptool_merge(parts: list[tuple[int, bytes]], chip: str, **kwargs: object) -> bytes:
@@ -50,15 +68,15 @@ def esptool_merge(parts: list[tuple[int, bytes]], chip: str, **kwargs: object) -
 
 
 # ====================================================================== merge vs esptool
-@pytest.mark.parametrize("chip", sorted(CHIP_PIECES))
+@pytest.mark.parametrize(("chip", "source"), MERGE_CASES)
 @pytest.mark.parametrize("params", [
     {},
     {"flash_size": "4MB"},
     {"flash_size": "8MB", "flash_mode": "qio", "flash_freq": "80m"},
     {"flash_mode": "dout", "flash_freq": "20m"},
 ])
-def test_merge_matches_esptool(chip: str, params: dict[str, str]) -> None:
-    parts = pieces(chip)
+def test_merge_matches_esptool(chip: str, source: str, params: dict[str, str]) -> None:
+    parts = pieces(chip) if source == "corpus" else fixture_pieces(chip)
     ours = merge(parts, **params)  # type: ignore[arg-type]
     assert ours.chip == chip  # detected from the bootloader
     assert ours.data == esptool_merge(parts, chip, **params)
@@ -161,6 +179,8 @@ def test_merge_result_type() -> None:
     ("nonos_boot_v1.7.bin", None),
     ("mgwr_nonos_0x00000.bin", (0x10000, "mgwr_nonos_0x10000.bin")),
     ("mgwr_rboot_0x00000.bin", (0x2000, "mgwr_rboot_rom0_0x02000.bin")),
+    ("esp8266-nonos-boot.bin", (0x1000, "esp8266-user1.bin")),
+    ("esp8266-rboot-boot.bin", (0x2000, "esp8266-rboot-rom0.bin")),
 ])
 @pytest.mark.parametrize("params", [{}, {"flash_size": "4MB"},
                                     {"flash_size": "1MB", "flash_mode": "dout",

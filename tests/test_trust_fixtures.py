@@ -34,11 +34,24 @@ FAMILIES: dict[str, tuple[str, str | None, int | None, dict[str, Any]]] = {
     "esp8266-init-data.bin": ("esp8266-init-data", "esp8266", None, {}),
     "littlefs-64K.bin": ("filesystem", None, None, {}),
     "fat-wl-576K.bin": ("filesystem", None, None, {}),
+    "esp8266-rboot-boot.bin": ("image", "esp8266", None, {"role": "bootloader"}),
+    "esp8266-nonos-boot.bin": ("image", "esp8266", None, {"role": "bootloader"}),
+    "esp8266-boot8266.bin": ("image", "esp8266", None, {"role": "bootloader"}),
+    "esp8266-rboot-config.bin": ("rboot-config", "esp8266", None, {}),
+    "esp8266-rboot-rom0.bin": ("image", "esp8266", None, {"format": "esp8266-v2"}),
+    "esp8266-rboot-flash-512K.bin": ("flash", "esp8266", 0x0, {"shape": "rboot-flash"}),
+    "esp8266-nonos-flash-512K.bin": ("flash", "esp8266", 0x0, {"shape": "nonos-flash"}),
+    "esp8266-yaota8266.bin": ("flash", "esp8266", 0x0, {"shape": "yaota8266-bundle"}),
+    "esp8266-firmware-ota.bin": ("flash", "esp8266", 0x3C000, {"shape": "yaota8266-main-app"}),
+    "esp8266-yaota8266-initial.bin": ("flash", "esp8266", 0x0, {"shape": "yaota8266-initial"}),
+    "esp8266-firmware-ota.ota": ("yaota8266-ota", "esp8266", None, {}),
+    "bootloader-sbv1-signed.bin": ("image", "esp32", None, {"signature": "sbv1"}),
+    "app-esp32c6-sbv2-signed.bin": ("image", "esp32c6", None, {"signature": "sbv2-ecdsa"}),
 }
 
 
 def test_every_fixture_is_a_family_case() -> None:
-    assert {p.name for p in FIXTURES.glob("*.bin")} == set(FAMILIES)
+    assert {p.name for p in [*FIXTURES.glob("*.bin"), *FIXTURES.glob("*.ota")]} == set(FAMILIES)
 
 
 @pytest.mark.parametrize("name", sorted(FAMILIES))
@@ -63,6 +76,8 @@ def test_family_parses_verifies_and_round_trips(name: str) -> None:
             assert len(doc["partitions"]) == value
         elif key == "boot":
             assert doc["boot"]["target"] == value
+        elif key == "signature":
+            assert doc["image"]["signature"]["scheme"] == value
         elif key == "shape":
             assert doc["esp8266"]["shape"] == value
         elif key == "filesystem":

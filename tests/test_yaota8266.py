@@ -27,11 +27,12 @@ from esp_image.yaota8266 import (
     patch_boot8266,
 )
 
-from .conftest import corpus_path
+from .conftest import input_path
 
 
 def corpus(name: str) -> bytes:
-    return corpus_path(name).read_bytes()
+    """A corpus file, or the fixture of that name (fixtures/ names never clash with it)."""
+    return input_path(name).read_bytes()
 
 
 # ---------------------------------------------------------------------- independent oracles
@@ -114,9 +115,13 @@ def test_corpus_boot8266_params() -> None:
     assert d["main_app_offset"] == 0x3C000
 
 
-def test_boot8266_params_inside_bundle() -> None:
-    alone = Boot8266Params.from_image(corpus("uartremote_boot8266-0x00000.bin"))
-    inside = Boot8266Params.from_image(corpus("uartremote_yaota8266.bin"))
+@pytest.mark.parametrize(("boot", "bundle"), [
+    ("uartremote_boot8266-0x00000.bin", "uartremote_yaota8266.bin"),
+    ("esp8266-boot8266.bin", "esp8266-yaota8266.bin"),
+])
+def test_boot8266_params_inside_bundle(boot: str, bundle: str) -> None:
+    alone = Boot8266Params.from_image(corpus(boot))
+    inside = Boot8266Params.from_image(corpus(bundle))
     assert alone == inside
 
 
@@ -124,6 +129,8 @@ def test_boot8266_params_inside_bundle() -> None:
     "nonos_boot_v1.7.bin", "nonos_boot_v1.2.bin", "mgwr_rboot_0x00000.bin",
     "uartremote_ota.elf-0x00000.bin", "uartremote_ota.elf-0x09000.bin",
     "uartremote_micropython_v1.15-ota.bin", "mgwr_rboot_rom0_0x02000.bin",
+    "esp8266-nonos-boot.bin", "esp8266-rboot-boot.bin", "esp8266-v1.bin",
+    "esp8266-firmware-ota.bin", "esp8266-rboot-rom0.bin",
 ])
 def test_not_boot8266(name: str) -> None:
     assert Boot8266Params.from_image(corpus(name)) is None
@@ -268,6 +275,7 @@ def test_main_app_truncated() -> None:
     "mgwr_nonos_0x00000.bin",            # v1 image longer than 0x8FFC
     "uartremote_boot8266-0x00000.bin",   # too short for a size word
     "mgwr_rboot_rom0_0x02000.bin",       # 0xEA v2 image
+    "esp8266-boot8266.bin", "esp8266-rboot-rom0.bin", "esp8266-init-data.bin",
 ])
 def test_not_a_main_app(name: str) -> None:
     with pytest.raises(FormatError):
@@ -323,6 +331,9 @@ def test_corpus_bundle() -> None:
 @pytest.mark.parametrize("name", [
     "uartremote_boot8266-0x00000.bin", "uartremote_micropython_v1.15-ota.bin",
     "mgwr_rboot_0x00000.bin", "nonos_boot_v1.7.bin", "uartremote_ota.elf-0x00000.bin",
+    "esp8266-boot8266.bin", "esp8266-firmware-ota.bin", "esp8266-rboot-flash-512K.bin",
+    "esp8266-nonos-flash-512K.bin",
+    "esp8266-combined.bin",
 ])
 def test_not_a_bundle(name: str) -> None:
     assert check_bundle(corpus(name)) is None

@@ -29,7 +29,7 @@ from esp_image.transforms import yaota
 from esp_image.transforms.extract import extract
 from esp_image.yaota8266 import check_initial_image
 
-from .conftest import corpus_path
+from .conftest import corpus_path, input_path
 
 BUNDLE = "uartremote_yaota8266.bin"
 MAIN_APP = "uartremote_micropython_v1.15-ota.bin"
@@ -156,14 +156,21 @@ def key_pem() -> bytes:
     return yaota.generate_key()
 
 
-@pytest.fixture(scope="module")
-def main_app() -> bytes:
-    return corpus_path(MAIN_APP).read_bytes()
+# Each real file, and the project's fixture of the same kind (fixtures/ names never clash).
+@pytest.fixture(scope="module", params=[MAIN_APP, "esp8266-firmware-ota.bin"])
+def main_app(request: pytest.FixtureRequest) -> bytes:
+    return input_path(request.param).read_bytes()
 
 
-@pytest.fixture(scope="module")
-def bundle() -> bytes:
-    return corpus_path(BUNDLE).read_bytes()
+@pytest.fixture(scope="module", params=[BUNDLE, "esp8266-yaota8266.bin"])
+def bundle(request: pytest.FixtureRequest) -> bytes:
+    return input_path(request.param).read_bytes()
+
+
+@pytest.fixture(params=[NORMAL_MP, "esp8266-combined.bin"])
+def normal_mp(request: pytest.FixtureRequest) -> bytes:
+    """A normal (non-OTA) MicroPython firmware-combined.bin: makeimg's layout at offset 0."""
+    return input_path(request.param).read_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -237,18 +244,18 @@ def test_mkapp_cli_byte_identical(tmp_path: Path, main_app: bytes) -> None:
                                      str(tmp_path / "firmware-ota.bin"))
     assert code == 0, stderr
     assert (tmp_path / "firmware-ota.bin").read_bytes() == main_app
-    assert "size word 0x98cc4" in stdout
+    assert f"size word {struct.unpack_from('<I', main_app, 0x8FFC)[0]:#x}" in stdout  # 0x98cc4
 
 
-def test_mkapp_offset_zero_rebuilds_a_normal_micropython_firmware() -> None:
-    data = corpus_path(NORMAL_MP).read_bytes()
+def test_mkapp_offset_zero_rebuilds_a_normal_micropython_firmware(normal_mp: bytes) -> None:
+    data = normal_mp
     total = struct.unpack_from("<I", data, 0x8FFC)[0]
     v1, irom = data[:v1_length(data)], data[0x9000:total]
     assert yaota.make_main_app(v1, irom, main_app_offset=0) == data
 
 
-def test_mkapp_refuses_an_irom_linked_for_the_normal_build() -> None:
-    data = corpus_path(NORMAL_MP).read_bytes()
+def test_mkapp_refuses_an_irom_linked_for_the_normal_build(normal_mp: bytes) -> None:
+    data = normal_mp
     total = struct.unpack_from("<I", data, 0x8FFC)[0]
     with pytest.raises(LayoutError, match=r"linked for flash 0x9000.*mapped at 0x40245000"):
         yaota.make_main_app(data[:v1_length(data)], data[0x9000:total])
@@ -354,8 +361,9 @@ def test_bundle_refuses_an_ota_server_that_puts_its_irom_elsewhere(bundle: bytes
         yaota.make_initial_image(bytes(bad), main_app)
 
 
-def test_bundle_refuses_a_main_app_linked_for_another_offset(bundle: bytes) -> None:
-    normal = corpus_path(NORMAL_MP).read_bytes()  # a makeimg app that passes boot8266's MD5
+def test_bundle_refuses_a_main_app_linked_for_another_offset(bundle: bytes,
+                                                             normal_mp: bytes) -> None:
+    normal = normal_mp  # a makeimg app that passes boot8266's MD5
     with pytest.raises(LayoutError, match="linked for flash 0x9000"):
         yaota.make_initial_image(bundle, normal)
 
@@ -431,14 +439,19 @@ def test_verify_accepts_the_signed_file(signed: bytes, key_pem: bytes) -> None:
     assert unsigned_check.ok and not unsigned_check.signature_checks
 
 
-def test_verify_names_the_datagram_with_a_changed_byte(signed: bytes, key_pem: bytes) -> None:
+def test_verify_names_the_datagram_with_a_changed_byte(signed: bytes, key_pem: bytes,
+                                                       main_app: bytes) -> None:
     n, _ = private_numbers(key_pem)
     records = parse_records(signed)
     last_data, first_end, last_end = len(records) - 4, len(records) - 3, len(records) - 1
+    mid = min(777, last_data - 1)
+    # the last block's body: 8-byte header + its data, zero-padded to 16 (212 -> 224 for the
+    # real app)
+    body = -(-(8 + (len(main_app) % 256 or 256)) // 16) * 16
     # (datagram, byte within it): op, len, offset, data, last body byte (padding), signature
-    picks = [(0, 4), (1, 6), (777, 8), (last_data, 12), (first_end, 84 - 65), (last_end, 83),
-             (0, 339), (777, 200), (last_data, 4 + 224 - 1)]
-    assert len(records[last_data][1]) == 4 + 224 + 64  # 212 data bytes padded to 224
+    picks = [(0, 4), (1, 6), (mid, 8), (last_data, 12), (first_end, 84 - 65), (last_end, 83),
+             (0, 339), (mid, 200), (last_data, 4 + body - 1)]
+    assert len(records[last_data][1]) == 4 + body + 64
     for index, rel in picks:
         at, _ = records[index]
         edited = bytearray(signed)
@@ -511,9 +524,11 @@ def test_sign_and_verify_cli(tmp_path: Path, key_pem: bytes, main_app: bytes,
     assert code == 0, stderr
     ota = tmp_path / "firmware-ota.bin.ota"
     assert ota.read_bytes() == signed
-    assert "2445 data datagrams" in stdout
+    blocks = -(-len(main_app) // 256)  # 2445 for the real app
+    assert f"{blocks} data datagrams" in stdout
     code, stdout, _ = yaota_cli("verify", str(ota), "--key", str(tmp_path / "priv.key"))
-    assert code == 0 and stdout.startswith("OK") and "2448 of 2448 signatures valid" in stdout
+    assert code == 0 and stdout.startswith("OK")
+    assert f"{blocks + 3} of {blocks + 3} signatures valid" in stdout
     n, _ = private_numbers(key_pem)
     line = yaota.modulus_line(key_pem)
     for modulus in (f"{n:x}", line, line.split('"')[1]):
@@ -671,8 +686,9 @@ def test_plan_from_the_real_bundle(bundle: bytes, main_app: bytes) -> None:
     assert plan.main_app_offset == 0x3C000 and not plan.issues
     assert plan.boot8266 is not None and plan.boot8266.gpio_mask == 0xF035
     by_name = {e.name: e for e in plan.entries}
-    assert by_name["ota-server"].length == len(corpus_path(OTA_SERVER).read_bytes())
-    assert by_name["ota-server irom"].length == len(corpus_path(OTA_IROM).read_bytes())
+    # the parts merge.py joined (test_yaota8266 shows the real bundle is exactly that merge)
+    assert by_name["ota-server"].length == v1_length(bundle[0x1000:])
+    assert by_name["ota-server irom"].length == len(bundle[0x9000:].rstrip(b"\xff"))
     assert by_name["main app"].length == len(main_app)
     bad = yaota.yaota_plan(bundle, bundle)
     assert [i.code for i in bad.issues] == ["main-app-check"]
