@@ -95,7 +95,8 @@ def keygen(
     Example: [bold]esp-image yaota keygen -o priv.key[/bold]
     """
     def body() -> int:
-        from .io import VerificationFailed, same_file
+        from .errors import VerificationFailed
+        from .io import same_file
         from .transforms.yaota import (
             RSA_WARNING,
             generate_key,
@@ -204,7 +205,8 @@ def sign(
     (writes firmware-ota.bin.ota)
     """
     def body() -> int:
-        from .io import VerificationFailed, check_output
+        from .errors import VerificationFailed
+        from .io import check_output
         from .transforms.yaota import RSA_WARNING, key_modulus, sign_ota, verify_ota
 
         target = output or file + ".ota"

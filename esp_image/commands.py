@@ -136,8 +136,7 @@ def run_guarded(body: Callable[[], int], *, debug: bool = False,
     case. With ``as_json`` stdout also gets ``{"path": path, "error": message}``, as ``info``
     prints for a file it cannot read, so a pipeline always gets a document.
     """
-    from .errors import LayoutError
-    from .io import VerificationFailed
+    from .errors import LayoutError, VerificationFailed
 
     stream = err or sys.stderr
     try:
@@ -435,7 +434,8 @@ def run_extract(path: str, what: str, *, output: str | None, raw: bool, as_json:
                 force: bool = False) -> int:
     """``esp-image extract``."""
     def body() -> int:
-        from .io import VerificationFailed, check_output, verify_bytes
+        from .errors import VerificationFailed
+        from .io import check_output, verify_bytes
         from .transforms.extract import default_extract_name, extract
 
         image = _open(path)
@@ -534,7 +534,7 @@ def run_table(path: str, *, output: str | None, offset: str, flash_size: str | N
             from .io import write_atomic
 
             def same_table(written: bytes) -> None:
-                from .io import VerificationFailed
+                from .errors import VerificationFailed
 
                 assert image.table is not None
                 again = PartitionTable.from_csv(written.decode("utf-8"),

@@ -152,7 +152,8 @@ def main() -> None:
     guard_streams()
     if argv != ["--version"]:
         _defer_imports("pdb", "pickle")
-    from .io import Interrupted, unwind_on_signals
+    from .errors import Interrupted
+    from .io import unwind_on_signals
 
     unwind_on_signals()
     try:

@@ -44,6 +44,10 @@ class ChecksumMismatch(EspImageError):
     """A stored checksum, hash or CRC does not match the computed one."""
 
 
+class CsvFieldError(EspImageError):
+    """A partition CSV field does not parse; re-raised as a FormatError naming the line."""
+
+
 class LayoutError(EspImageError):
     """A partition layout breaks a rule the generator or the bootloader enforces."""
 
@@ -56,3 +60,20 @@ class UsageError(EspImageError):
 
 class UnsupportedChip(EspImageError):
     """A chip id or chip name that esp_image does not know."""
+
+
+class VerificationFailed(EspImageError):
+    """The bytes about to be written do not pass esp_image's own checks (nothing is written)."""
+
+
+class Interrupted(SystemExit):
+    """The one exception outside EspImageError: it is a signal, not a failure of the input.
+
+    SIGINT or SIGTERM arrived: unwind (temporary files are removed) and exit 128+signal.
+
+    A SystemExit, so that click, typer and ``except Exception`` handlers let it pass.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum

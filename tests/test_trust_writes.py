@@ -27,7 +27,8 @@ from pathlib import Path
 import pytest
 
 from esp_image import Image, commands
-from esp_image.io import VerificationFailed, verify_bytes, write_atomic
+from esp_image.errors import VerificationFailed
+from esp_image.io import verify_bytes, write_atomic
 
 from .conftest import FIXTURES, corpus_path
 
