@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from . import commands
+from .cli import runner as commands
 
 if TYPE_CHECKING:
     from .image import Image

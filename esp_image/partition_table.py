@@ -842,3 +842,25 @@ class _CsvRow:
             elif flag:
                 raise CsvFieldError(f"unknown flag {flag!r} (known: {', '.join(fmt.FLAGS)})")
         return cls(line, name, ptype, subtype, offset=offset, size=size, flags=flags, fixed=fixed)
+
+
+def csv_text(name: str, data: bytes) -> str | None:
+    """The partition CSV ``data`` holds, or None when it is a binary table or firmware.
+
+    A name ending in ``.csv`` is a CSV whatever it holds; otherwise ASCII bytes that start
+    with neither a table record, an image header nor erased flash are one.
+
+    Raises:
+        InputError: a CSV that is not UTF-8 text (naming the first bad byte).
+    """
+    from .errors import InputError
+    from .formats.compiled.esp32_image import MAGIC as IMAGE_MAGIC
+
+    binary = data[:2] == fmt.MAGIC or data[:1] in (bytes([IMAGE_MAGIC]), b"\xff")
+    if not name.lower().endswith(".csv") and (binary or not data.isascii()):
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: not a CSV text file (byte {data[exc.start]:#04x} at offset "
+                         f"{exc.start:#x} is not UTF-8 text)") from None

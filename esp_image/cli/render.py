@@ -11,19 +11,32 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .app_image import AppImage
-from .terminal import shown, shown_lines
-from .units import format_size
+from ..app_image import AppImage
+from ..terminal import shown, shown_lines
+from ..units import format_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
-    from typing import TextIO
+    from collections.abc import Mapping
+    from typing import Protocol, TextIO
 
-    from .checks import Check, Issue
-    from .filesystems import FileSystemInfo
-    from .image import Image
-    from .partition_table import PartitionTable
+    class FlashPlan(Protocol):
+        """What :func:`plan_blocks` reads of a flash plan."""
+
+        @property
+        def ROW_HEADERS(self) -> Sequence[str]: ...
+
+        @property
+        def issues(self) -> Sequence[Issue]: ...
+
+        def rows_for(self, files: Mapping[str, str] | None = None
+                     ) -> Sequence[Sequence[str]]: ...
+
+    from ..checks import Check, Issue
+    from ..filesystems import FileSystemInfo
+    from ..image import Image
+    from ..partition_table import PartitionTable
 
 
 class Table:
@@ -176,7 +189,7 @@ def _describe_app(app: AppImage, title: str) -> list[Block]:
     for problem in app.problems:
         rows.append(["Problem", problem])
     segs = Table(f"{title} segments", ["#", "Address", "Size", "Offset", "Region"], align="rrrrl")
-    from . import chips
+    from .. import chips
 
     name = app.chip.name if app.chip else ""
     for i, s in enumerate(app.segments):
@@ -403,6 +416,41 @@ def problem_lines(image: Image) -> list[str]:
 
 
 # ---------------------------------------------------------------------- output
+def write_descriptions(images: Sequence[Image]) -> None:
+    """``info``: every image described, a blank line between two."""
+    blocks: list[Block] = []
+    for image in images:
+        if blocks:
+            blocks.append("")
+        blocks.extend(describe(image))
+    write_blocks(blocks)
+
+
+def write_problems(images: Sequence[Image]) -> None:
+    """``info -q``: only the images with problems, only their problems."""
+    for image in images:
+        lines = problem_lines(image)
+        if lines:
+            sys.stdout.write(shown_lines("\n".join(lines)) + "\n")
+
+
+def write_verdicts(images: Sequence[Image]) -> None:
+    """``verify``: each image's verdict and its failed checks."""
+    for image in images:
+        sys.stdout.write(shown_lines("\n".join(verify_lines(image))) + "\n")
+
+
+def plan_blocks(title: str, plan: FlashPlan, files: Mapping[str, str], notes: Sequence[str],
+                command: str) -> list[Block]:
+    """A flash plan (ESP8266 NONOS, yaota8266): its table, issues, notes and esptool command."""
+    table = Table(title, list(plan.ROW_HEADERS), align="rrlll")
+    table.rows += [[str(c) for c in row] for row in plan.rows_for(files)]
+    blocks: list[Block] = [table]
+    blocks += [f"{i.severity}: {i.message}" for i in plan.issues]
+    blocks += [f"note: {n}" for n in notes]
+    return [*blocks, "", "flash it with:", f"  {command}"]
+
+
 def use_rich(stream: TextIO) -> bool:
     """Rich output only for terminals, and never with ``NO_COLOR`` set."""
     return stream.isatty() and not os.environ.get("NO_COLOR")

@@ -11,7 +11,7 @@ from .render import Block, Table, checks_table, hex_size
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
-    from .esp8266 import Esp8266Finding, Esp8266Image, FlashMap
+    from ..esp8266 import Esp8266Finding, Esp8266Image, FlashMap
 
 _SHAPES = {
     "image": "image",
@@ -125,8 +125,8 @@ def describe_image(img: Esp8266Image, title: str = "Image") -> list[Block]:
 
 
 def _region(addr: int) -> tuple[str, ...]:
-    from . import chips
-    from .formats.compiled import esp8266 as fmt
+    from .. import chips
+    from ..formats.compiled import esp8266 as fmt
 
     if fmt.IROM_MAP_START <= addr < fmt.IROM_MAP_END:
         return ("IROM",)
