@@ -131,6 +131,7 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
     opts = _opts(ctx)
 
     def run() -> int:
+        from .errors import FormatError, LayoutError
         from .filesystems import detect, mkfs, open_volume
         from .io import verify_bytes
         from .transforms.fs import locate, put_back, region
@@ -139,9 +140,10 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
                                         force=opts.force, inputs=sources or [])
         image, target, data = _open(opts)
         made: list[str] = []
+        found = None if fresh is not None else detect(data)
         if fresh is not None:
             volume = fresh(target.size)
-        elif detect(data).type == "erased":
+        elif found is not None and found.type == "erased":
             # What the device does on first boot: MicroPython makes littlefs in an erased
             # vfs, Arduino's FFat a wear-levelled FAT.
             kind = "fat-wl" if target.name == "ffat" else "littlefs"
@@ -149,8 +151,16 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
             made.append(f"the partition was erased: made an empty {kind} filesystem, as the "
                         "device would on first boot")
         else:
+            if found is not None and found.type != "unknown" and not found.valid:
+                # writing on top of damage gives a file verify fails (or the device reformats)
+                raise LayoutError(f"{target.name}: the {found.type} filesystem is damaged "
+                                  f"({found.detail}); not writing into it (fs mkfs replaces it)")
             volume = open_volume(data)
-        actions = made + change(volume)
+        try:
+            actions = made + change(volume)
+        except FormatError as exc:
+            raise LayoutError(f"{target.name}: the filesystem turned out to be damaged "
+                              f"({exc}); not writing into it (fs mkfs replaces it)") from None
         new = put_back(image, target, volume.image())
         notes = []
         if target.missing:
@@ -160,8 +170,9 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
         def verify(written: bytes) -> None:
             from .image import Image
 
+            # the checks verify runs (a bare partition image's include its filesystem's)
             verify_bytes(written, what="the firmware" if target.name != "image" else
-                         "the filesystem image")
+                         "the partition image")
             open_volume(region(Image.from_bytes(written), locate(
                 Image.from_bytes(written), opts.partition)))
 
@@ -272,11 +283,21 @@ def fs_put(ctx: typer.Context, src: Annotated[list[str], typer.Argument(
                     rel = os.path.relpath(root, item)
                     inner = _join(dst, base if rel == "." else f"{base}/{rel}")
                     _mkdirs(volume, inner)
+                    # Links inside the tree are skipped, each with a line: following one could
+                    # copy files from outside the tree (or loop); a device has no links.
+                    for name in sorted(n for n in dirs + files
+                                       if os.path.islink(os.path.join(root, n))):
+                        link = os.path.join(root, name)
+                        done.append(f"skipped {_join(inner, name)}: a symbolic link (to "
+                                    f"{os.readlink(link)!r}), not followed")
+                    dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(root, d)))
                     for name in sorted(files):
-                        data = read_input(os.path.join(root, name), "file", allow_empty=True)
+                        path = os.path.join(root, name)
+                        if os.path.islink(path):
+                            continue
+                        data = read_input(path, "file", allow_empty=True)
                         volume.write(_join(inner, name), data)
                         done.append(f"put {_join(inner, name)} ({len(data)} bytes)")
-                    dirs.sort()
             else:
                 data = read_input(item, "file", allow_empty=True)
                 target = _join(dst, base) if dst.endswith("/") or len(sources) > 1 or \

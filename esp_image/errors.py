@@ -66,6 +66,18 @@ class VerificationFailed(EspImageError):
     """The bytes about to be written do not pass esp_image's own checks (nothing is written)."""
 
 
+class NvsError(EspImageError):
+    """An NVS read or write that ESP-IDF's nvs_flash would refuse (bad key, value, state)."""
+
+
+class NvsFull(NvsError):
+    """An NVS partition has no room for what is written (the message gives the bytes needed)."""
+
+
+class NvsNotFound(NvsError):
+    """An NVS namespace or key that is not in the partition."""
+
+
 class Interrupted(SystemExit):
     """The one exception outside EspImageError: it is a signal, not a failure of the input.
 

@@ -762,7 +762,8 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
                 and id(part) not in overlapping:
             found = _filesystem(read_partition(view, start, readable_size(part, end)))
             if found is not None and not found.valid:
-                issues.append(Issue("warning", "damaged-filesystem",
+                # the device cannot use it (MicroPython reformats or refuses it): damage
+                checks.append(Check("filesystem", False, start,
                                     f"{part.name}: damaged {found.type} ({found.detail})"))
         contents.append(PartitionContent(part, covered, "erased" if erased else "data",
                                          filesystem=found))

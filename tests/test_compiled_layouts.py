@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from esp_image.errors import FormatError, TruncatedError
 from esp_image.formats import _compile, _compiled
 
-from .conftest import corpus_path
+from .conftest import CORPUS, corpus_path
 
 if TYPE_CHECKING:
     from esp_image.formats._records import Record
@@ -123,6 +123,58 @@ def _samples() -> list[tuple[str, bytes]]:
     out.append(("yaota8266.Boot8266Param", boot8266[0xF00:0xF08]))
     main_app = corpus_path("uartremote_micropython_v1.15-ota.bin").read_bytes()
     out.append(("yaota8266.SizeWord", main_app[0x8FFC:0x9000]))
+    return out + _nvs_samples()
+
+
+CORPUS2 = CORPUS.parent / "corpus-2"
+NVS_CORPUS = [("relaymod_nvs.bin", 0, 0x5000), ("roquita_nvs_readback.bin", 0, 0x6000),
+              ("escm_nvs_secure_cert_legacy.bin", 0, 0x3000),
+              ("smooker_esp32_flash_2M.bin", 0x12000, 0xE000),
+              ("m5acssr_c3_merged.bin", 0x9000, 0x6000)]
+"""NVS partitions in ../shared/corpus-2 (offsets from each dump's partition table)."""
+
+
+def _nvs_samples() -> list[tuple[str, bytes]]:
+    """NVS structures: a partition and keys esp-image makes (every record, always), plus the
+    NVS partitions and nvs_keys of ../shared/corpus-2 when it is there."""
+    from esp_image.nvs import NvsKeys, NvsPartition
+
+    made = NvsPartition.mkfs(0x5000)
+    made.set("storage", "n", 7, "u32")
+    made.set("storage", "s", "text", "string")
+    made.set("storage", "b", bytes(range(256)) * 20, "blob")
+    parts = [made.to_bytes()]
+    keys = [NvsKeys.generate().to_bytes()]
+    for name, start, size in NVS_CORPUS:
+        if (CORPUS2 / name).is_file():
+            parts.append((CORPUS2 / name).read_bytes()[start:start + size])
+    if (CORPUS2 / "ntls_nvs_keys.bin").is_file():
+        keys.append((CORPUS2 / "ntls_nvs_keys.bin").read_bytes())
+    out = [("nvs.SecurityConfig", k[:68]) for k in keys]
+    for data in parts:
+        out += _nvs_page_samples(data)
+    return out
+
+
+def _nvs_page_samples(data: bytes) -> list[tuple[str, bytes]]:
+    """Each used page, its header, and its written entries: items, and the ``data`` field of
+    strings, blobs and blob indexes (datatype byte 1: 0x21, 0x41, 0x42 and 0x48)."""
+    out: list[tuple[str, bytes]] = []
+    for at in range(0, len(data), 0x1000):
+        page = data[at:at + 0x1000]
+        if page[:4] == b"\xff" * 4:
+            continue
+        out += [("nvs.Page", page), ("nvs.PageHeader", page[:32])]
+        bitmap = int.from_bytes(page[32:64], "little")
+        for i in range(126):
+            if bitmap >> 2 * i & 3 != 2:  # not written
+                continue
+            entry = page[64 + 32 * i:96 + 32 * i]
+            out.append(("nvs.Item", entry))
+            if entry[1] in (0x21, 0x41, 0x42):
+                out.append(("nvs.VarLengthData", entry[24:]))
+            elif entry[1] == 0x48:
+                out.append(("nvs.BlobIndexData", entry[24:]))
     return out
 
 

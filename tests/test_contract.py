@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CORPUS, FIXTURES
+from .conftest import FIXTURES
 
 MAX_RSS_MB = 200
 """Bound on a refusing child's peak memory (Python + esp_image start at ~20-40 MB)."""
@@ -324,10 +324,8 @@ def _damaged() -> dict[str, tuple[str, bytes]]:
         "layout": ("merged table partition past the flash end",
                    _table_past_flash_end(firmware)),
     }
-    v2 = CORPUS / "nonos306_at_user1.1024.new.2.bin"
-    if v2.is_file():
-        data = v2.read_bytes()
-        cases["crc32"] = ("ESP8266 v2 CRC32 trailer", _flip(data, len(data) - 2))
+    v2 = (FIXTURES / "esp8266-user1.bin").read_bytes()
+    cases["crc32"] = ("ESP8266 v2 CRC32 trailer", _flip(v2, len(v2) - 2))
     return cases
 
 
@@ -351,10 +349,7 @@ DAMAGE = ["checksum", "sha256", "md5", "otadata-crc", "crc32", "structure", "lay
 
 @pytest.mark.parametrize("check", DAMAGE)
 def test_verify_exits_1_on_damage(tmp_path: Path, check: str) -> None:
-    cases = _damaged()
-    if check not in cases:
-        pytest.skip("needs ../shared/corpus (an ESP8266 v2 image with a CRC32 trailer)")
-    what, data = cases[check]
+    what, data = _damaged()[check]
     path = tmp_path / "damaged.bin"
     path.write_bytes(data)
     result = run("verify", str(path))

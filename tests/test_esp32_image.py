@@ -238,7 +238,7 @@ def test_hostile_lengths() -> None:
 def test_fixture_round_trip() -> None:
     for path in sorted(Path(FIXTURES).glob("*.bin")):
         data = path.read_bytes()
-        if data[:1] != b"\xe9":
+        if data[:1] != b"\xe9" or path.name.startswith("esp8266-"):  # same magic, other format
             continue
         image = AppImage.from_bytes(data)
         assert image.to_bytes() == data[:image.end], path.name

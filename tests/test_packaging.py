@@ -91,7 +91,8 @@ def test_sdist_contents(dist: dict[str, Path]) -> None:
     with tarfile.open(dist["sdist"]) as tar:
         top = f"esp_image-{source_version()}/"
         names = {n.removeprefix(top) for n in tar.getnames()}
-    assert {"pyproject.toml", "README.md", "LICENSE", "PKG-INFO", "esp_image/__init__.py",
+    assert {"pyproject.toml", "README.md", "GUARANTEES.md", "JSON.md", "LICENSE", "PKG-INFO",
+            "esp_image/__init__.py",
             "tests/conftest.py", "fixtures/firmware-esp32-4MB.bin",
             "examples/batch_report.py"} <= names
 

@@ -6,7 +6,6 @@ import dataclasses
 import hashlib
 import random
 import re
-from pathlib import Path
 
 import pytest
 
@@ -144,7 +143,6 @@ def _is_table(row: dict[str, str]) -> bool:
 
 
 TABLE_ROWS = [r for r in corpus_rows() if _is_table(r)]
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 _FACT = re.compile(r"(\S+):(\w+)/(\w+)@(0x[0-9a-f]+)\+(0x[0-9a-f]+)")
 
 # Tables embedded in merged images / dumps: (file, offset, [(name, type, subtype, off, size)]).

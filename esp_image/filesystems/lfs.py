@@ -26,16 +26,19 @@ version it has (littlefs would otherwise upgrade a 2.0 filesystem to 2.1 on its 
 
 from __future__ import annotations
 
+import os
 import struct
-from contextlib import contextmanager
+import sys
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EspImageError, FormatError, InputError, LayoutError
 from . import Entry, FileSystemInfo, find_littlefs_superblock, normalize_path
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 __all__ = [
     "DISK_VERSION_2_0",
@@ -185,11 +188,18 @@ class LittleFsVolume:
     ``data`` is the whole partition (or partition image). The filesystem is mounted with
     MicroPython's configuration and the geometry its superblock records; FormatError when
     there is no superblock or littlefs does not mount it.
+
+    littlefs's C code asserts (aborting the whole process) on many kinds of damaged metadata,
+    and damaged data can make it loop, so every littlefs call on bytes esp_image did not write
+    itself runs in a forked child process with a time and memory limit (see
+    :func:`_isolated`); a crash there is a FormatError here. ``trusted`` (a filesystem
+    :func:`mkfs_littlefs` made) runs in this process. Every change is made on a copy that is
+    kept only when the change succeeded, so a failed change leaves the volume as it was.
     """
 
-    def __init__(self, data: bytes | bytearray | memoryview) -> None:
-        self._buffer = bytearray(data)
-        sb = parse_superblock(bytes(self._buffer))
+    def __init__(self, data: bytes | bytearray | memoryview, *, trusted: bool = False) -> None:
+        self._buffer = bytes(data)
+        sb = parse_superblock(self._buffer)
         if sb is None:
             raise FormatError("no littlefs superblock in block 0 or 1", structure="littlefs")
         if not _sane_block_size(sb.block_size) or sb.block_count < 2:
@@ -206,47 +216,64 @@ class LittleFsVolume:
         self.block_count = sb.block_count
         self.disk_version = sb.version
         self.limits = _limits(sb)
-        self._fs = self._mount()
+        self._trusted = trusted
+        self._survey: _Survey | None = None
+        self._contents: dict[str, bytes | tuple[str, str]] | None = None
+        self._load_survey()
+
+    @property
+    def problem(self) -> str | None:
+        """Why littlefs cannot use this filesystem although it mounts (None when it can):
+        a directory that cannot be read, a directory cycle, or pending move/orphan state
+        that littlefs fails to repair on its first write."""
+        return self._load_survey().problem
 
     # -- reading --------------------------------------------------------------------------
 
     def listdir(self, path: str = "/") -> list[Entry]:
         where = normalize_path(path)
-        with _errors(where, "listing"):
-            stats = list(self._fs.scandir(where))
-        base = where.rstrip("/")
-        return sorted((Entry(st.name, f"{base}/{st.name}", st.type == _TYPE_DIR,
-                             0 if st.type == _TYPE_DIR else st.size) for st in stats),
-                      key=lambda e: e.name)
+        survey = self._load_survey()
+        if survey.problem is None:
+            if where in survey.dirs:
+                return list(survey.dirs[where])
+            if any(e.path == where for e in survey.entries):
+                raise InputError(f"{where}: not a directory (or a file is in the way)")
+            raise InputError(f"{where}: no such file or directory")
+        entries: list[Entry] = self._run(lambda fs, ctx: _listdir(fs, where))
+        return entries
 
     def read(self, path: str) -> bytes:
         where = normalize_path(path)
-        if self._kind(where) == "dir":
+        survey = self._load_survey()
+        if survey.problem is not None:
+            data: bytes = self._run(lambda fs, ctx: _read(fs, where))
+            return data
+        if where in survey.dirs:
             raise InputError(f"{where}: is a directory")
-        with _errors(where, "reading"), self._fs.open(where, "rb") as fh:
-            data: bytes = fh.read()
-        return data
+        if self._contents is None:
+            # One child reads every file (callers read many: copy_tree, fs get, fs put's
+            # checks); the files together are never larger than the partition.
+            files = [e.path for e in survey.entries if not e.is_dir]
+            self._contents = self._run(lambda fs, ctx: {p: _attempt(_read, fs, p)
+                                                        for p in files})
+        found = self._contents.get(where)
+        if found is None:
+            raise InputError(f"{where}: no such file or directory")
+        if isinstance(found, tuple):
+            raise _rebuild(found)
+        return found
 
     def walk(self) -> list[Entry]:
-        out: list[Entry] = []
-
-        def visit(directory: str) -> None:
-            for entry in self.listdir(directory):
-                out.append(entry)
-                if entry.is_dir:
-                    visit(entry.path)
-
-        visit("/")
-        return out
+        survey = self._load_survey()
+        if survey.problem is not None:
+            raise FormatError(survey.problem, structure="littlefs")
+        return list(survey.entries)
 
     def df(self) -> tuple[int, int]:
-        lfs = _littlefs()
-        with _errors("/", "counting the used blocks of"):
-            used = int(lfs.lfs.fs_size(self._fs.fs))
-        return used * self.block_size, self.block_count * self.block_size
+        return self._load_survey().used * self.block_size, self.block_count * self.block_size
 
     def image(self) -> bytes:
-        return bytes(self._buffer)
+        return self._buffer
 
     # -- changing ---------------------------------------------------------------------------
 
@@ -257,89 +284,382 @@ class LittleFsVolume:
         parent = where.rsplit("/", 1)[0] or "/"
         payload = bytes(data)
 
-        def change() -> None:
-            self._mkdirs(parent)
-            if self._kind(where) == "dir":
+        def change(fs: Any) -> None:
+            _mkdirs(fs, parent)
+            if _kind(fs, where) == "dir":
                 raise InputError(f"{where}: is a directory")
-            with _errors(where, "writing"), self._fs.open(where, "wb") as fh:
+            with _errors(where, "writing"), fs.open(where, "wb") as fh:
                 fh.write(payload)
-        self._atomic(change)
+        self._change(change)
 
     def mkdir(self, path: str) -> None:
-        self._atomic(lambda: self._mkdirs(normalize_path(path)))
+        where = normalize_path(path)
+        self._change(lambda fs: _mkdirs(fs, where))
 
     def remove(self, path: str) -> None:
         where = normalize_path(path)
         if where == "/":
             raise InputError("/: the root directory cannot be removed")
 
-        def change() -> None:
+        def change(fs: Any) -> None:
             with _errors(where, "removing"):
-                self._fs.remove(where)
-        self._atomic(change)
+                fs.remove(where)
+        self._change(change)
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _kind(self, where: str) -> str | None:
-        """"dir", "file" or None (missing)."""
-        if where == "/":
-            return "dir"
-        try:
-            st = self._fs.stat(where)
-        except Exception as exc:
-            err = _translate(exc, where, "looking up")
-            if isinstance(err, InputError) and "no such file" in str(err):
-                return None
-            raise err from None
-        return "dir" if st.type == _TYPE_DIR else "file"
+    @property
+    def _dir_limit(self) -> int:
+        return max(2, self.block_count // 2)
 
-    def _mkdirs(self, where: str) -> None:
-        current = ""
-        for part in [p for p in where.split("/") if p]:
-            current += "/" + part
-            kind = self._kind(current)
-            if kind == "file":
-                raise InputError(f"{current}: is a file, not a directory")
-            if kind is None:
-                with _errors(current, "making directory"):
-                    self._fs.mkdir(current)
+    @property
+    def _geometry(self) -> tuple[int, int, int, dict[str, int]]:
+        return self.block_size, self.block_count, self.disk_version, self.limits
 
-    def _atomic(self, change: Any) -> None:
-        """Run ``change``; on any failure put the filesystem back as it was before it."""
-        snapshot = bytes(self._buffer)
-        try:
-            change()
-        except BaseException:
+    def _load_survey(self) -> _Survey:
+        if self._survey is None:
+            limit = self._dir_limit
+            self._survey = self._run(lambda fs, ctx: _survey(fs, ctx, limit))
+        return self._survey
+
+    def _change(self, change: Callable[[Any], None]) -> None:
+        """Apply ``change`` to a copy; keep the copy only when it succeeded. A damaged
+        filesystem is never changed (littlefs would write on top of the damage)."""
+        problem = None if self._trusted else self.problem
+        if problem is not None:
+            raise FormatError(f"{problem}; refusing to change a damaged filesystem",
+                              structure="littlefs")
+
+        trusted, limit, geometry = self._trusted, self._dir_limit, self._geometry
+
+        def work(fs: Any, ctx: Any) -> tuple[bytes, _Survey | None]:
+            change(fs)
             with _errors("/", "unmounting"):
-                try:
-                    self._fs.unmount()
-                finally:
-                    self._buffer[:] = snapshot
-                    self._fs = self._mount()
-            raise
+                fs.unmount()
+            if trusted:
+                return bytes(ctx.buffer), None
+            # littlefs writing on top of damage it did not notice can leave worse damage:
+            # the change is kept only if the result is usable (a crash here refuses it too)
+            after_fs, after_ctx = _mount(bytearray(ctx.buffer), *geometry)
+            after = _survey(after_fs, after_ctx, limit)
+            if after.problem is not None:
+                raise FormatError(f"the change would leave the filesystem unusable "
+                                  f"({after.problem}): it is damaged", structure="littlefs")
+            return bytes(ctx.buffer), after
+        self._buffer, self._survey = self._run(work)
+        self._contents = None
 
-    def _mount(self) -> Any:
-        """littlefs-python's LittleFS on the buffer (never formats), mounted."""
-        lfs = _littlefs()
-        config = {**MICROPYTHON_LFS_CONFIG, **self.limits}
-        with _errors("/", "mounting"):
-            fs = lfs.LittleFS(context=lfs.UserContext(buffer=self._buffer), mount=False,
-                              block_size=self.block_size, block_count=self.block_count,
-                              disk_version=self.disk_version, **config)
+    def _run(self, work: Callable[[Any, Any], Any]) -> Any:
+        """``work(fs, context)`` on a freshly mounted copy of the buffer; isolated unless
+        the volume is trusted."""
+        buffer, geometry = self._buffer, self._geometry
+
+        def job() -> Any:
+            fs, ctx = _mount(bytearray(buffer), *geometry)
+            return work(fs, ctx)
+        return job() if self._trusted else _isolated(job)
+
+
+@dataclass(frozen=True)
+class _Survey:
+    """What one mount learns: used blocks, the whole tree, and what makes it unusable."""
+
+    used: int
+    entries: tuple[Entry, ...]
+    dirs: dict[str, tuple[Entry, ...]]
+    problem: str | None
+
+
+def _survey(fs: Any, ctx: Any, limit: int) -> _Survey:
+    lfs = _littlefs()
+    with _errors("/", "counting the used blocks of"):
+        used = int(lfs.lfs.fs_size(fs.fs))
+    dirs: dict[str, tuple[Entry, ...]] = {}
+    entries: list[Entry] = []
+    problem: str | None = None
+    try:
+        _walk(fs, ctx, limit, dirs, entries)
+        # Pending move/orphan state is repaired by littlefs on the first write, and damaged
+        # state is where its asserts fire: try the repair on this copy now.
+        with _errors("/", "repairing pending move/orphan state of"):
+            fs.fs_mkconsistent()
+    except EspImageError as exc:
+        problem = exc.reason if isinstance(exc, FormatError) else str(exc)
+    return _Survey(used, tuple(entries), dirs, problem)
+
+
+def _walk(fs: Any, ctx: Any, limit: int, dirs: dict[str, tuple[Entry, ...]],
+          out: list[Entry]) -> None:
+    """Every entry below the root, each directory before its contents.
+
+    A directory is identified by the metadata block littlefs read last while listing it (the
+    newest block of its last metadata pair): two directories sharing one is a cycle (a
+    directory entry pointing at an ancestor), which littlefs would otherwise walk forever.
+    Each directory needs its own pair of blocks, so more than block_count / 2 of them is also
+    damage.
+    """
+    seen: dict[int, str] = {}
+    pending = ["/"]
+    while pending:
+        directory = pending.pop()
+        if len(dirs) >= limit:
+            raise FormatError(f"more than {limit} directories in {limit * 2} blocks: the "
+                              "directory tree is damaged (a cycle?)", structure="littlefs")
+        ctx.last_block = -1
+        listing = _listdir(fs, directory)
+        if ctx.last_block >= 0:
+            other = seen.setdefault(ctx.last_block, directory)
+            if other != directory:
+                raise FormatError(f"directory cycle: {directory} is {other} again (block "
+                                  f"{ctx.last_block})", structure="littlefs")
+        dirs[directory] = tuple(listing)
+        out.extend(listing)
+        pending.extend(e.path for e in reversed(listing) if e.is_dir)
+    # ``pending`` is a stack: restore "each directory before its contents", depth first
+    out.sort(key=lambda e: e.path.split("/"))
+
+
+def _listdir(fs: Any, where: str) -> list[Entry]:
+    with _errors(where, "listing"):
+        stats = list(fs.scandir(where))
+    base = where.rstrip("/")
+    for st in stats:
+        name = st.name
+        if name in ("", ".", "..") or "/" in name or "\0" in name:
+            raise FormatError(f"{base}/: an entry is named {name!r}, which no littlefs path "
+                              "can reach (damaged directory)", structure="littlefs")
+    return sorted((Entry(st.name, f"{base}/{st.name}", st.type == _TYPE_DIR,
+                         0 if st.type == _TYPE_DIR else st.size) for st in stats),
+                  key=lambda e: e.name)
+
+
+def _read(fs: Any, where: str) -> bytes:
+    if _kind(fs, where) == "dir":
+        raise InputError(f"{where}: is a directory")
+    with _errors(where, "reading"), fs.open(where, "rb") as fh:
+        data: bytes = fh.read()
+    return data
+
+
+def _attempt(call: Callable[..., bytes], *args: Any) -> bytes | tuple[str, str]:
+    """``call(*args)``, or the EspImageError it raised as (class name, message)."""
+    try:
+        return call(*args)
+    except FormatError as exc:
+        return ("FormatError", exc.reason)
+    except EspImageError as exc:
+        return (type(exc).__name__, str(exc))
+
+
+def _rebuild(error: tuple[str, ...]) -> EspImageError:
+    """The EspImageError :func:`_attempt` described."""
+    kind = {"InputError": InputError, "LayoutError": LayoutError}.get(error[0])
+    return kind(error[1]) if kind is not None else FormatError(error[1], structure="littlefs")
+
+
+def _kind(fs: Any, where: str) -> str | None:
+    """"dir", "file" or None (missing)."""
+    if where == "/":
+        return "dir"
+    try:
+        st = fs.stat(where)
+    except Exception as exc:
+        err = _translate(exc, where, "looking up")
+        if isinstance(err, InputError) and "no such file" in str(err):
+            return None
+        raise err from None
+    return "dir" if st.type == _TYPE_DIR else "file"
+
+
+def _mkdirs(fs: Any, where: str) -> None:
+    current = ""
+    for part in [p for p in where.split("/") if p]:
+        current += "/" + part
+        kind = _kind(fs, current)
+        if kind == "file":
+            raise InputError(f"{current}: is a file, not a directory")
+        if kind is None:
+            with _errors(current, "making directory"):
+                fs.mkdir(current)
+
+
+@cache
+def _recording_context() -> Any:
+    """littlefs-python's in-memory block device, remembering the last block read."""
+    base = _littlefs().UserContext
+
+    class Recording(base):  # type: ignore[misc, valid-type]
+        last_block = -1
+
+        def read(self, cfg: Any, block: int, off: int, size: int) -> Any:
+            self.last_block = block
+            return super().read(cfg, block, off, size)
+    return Recording
+
+
+def _mount(buffer: bytearray, block_size: int, block_count: int, disk_version: int,
+           limits: dict[str, int]) -> tuple[Any, Any]:
+    """littlefs-python's LittleFS on ``buffer`` (never formats), mounted, and its context."""
+    lfs = _littlefs()
+    config = {**MICROPYTHON_LFS_CONFIG, **limits}
+    ctx = _recording_context()(buffer=buffer)
+    with _errors("/", "mounting"):
+        fs = lfs.LittleFS(context=ctx, mount=False, block_size=block_size,
+                          block_count=block_count, disk_version=disk_version, **config)
+    try:
+        fs.mount()
+    except Exception as exc:
+        raise FormatError(f"littlefs does not mount: {exc}", structure="littlefs") from None
+    return fs, ctx
+
+
+# --- isolation ------------------------------------------------------------------------------
+
+ISOLATION_TIMEOUT = 10.0
+"""Seconds one littlefs call on untrusted data may take before its child process is killed."""
+_ISOLATION_MEMORY = 512 << 20
+"""Address space a child may add to what it inherits (littlefs itself needs little)."""
+
+
+def _isolated(job: Callable[[], Any]) -> Any:
+    """``job()`` in a forked child: its result (marshal-able), or the EspImageError it raised.
+
+    A child killed by a signal (littlefs's ``assert`` aborts), or one that does not finish in
+    :data:`ISOLATION_TIMEOUT` seconds, becomes a FormatError here; the child's stderr is
+    discarded (littlefs-python reports exceptions in its callbacks there). Where there is no
+    ``fork`` (Windows) ``job`` runs in this process.
+    """
+    if not hasattr(os, "fork"):
+        return job()
+    import marshal
+    import select
+    import signal
+    import warnings
+
+    _littlefs()  # import in the parent: a child must not take the import lock
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        # Python 3.12 warns about fork() in a threaded process; the child only runs littlefs
+        # on its own copy of the buffer and never returns to the caller's code.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child; its exit status is checked by the parent
+        code = 0
         try:
-            fs.mount()
-        except Exception as exc:
-            raise FormatError(f"littlefs does not mount: {exc}", structure="littlefs"
-                              ) from None
-        return fs
+            os.close(read_end)
+            quiet = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(quiet, 1)
+            os.dup2(quiet, 2)
+            if "faulthandler" in sys.modules:  # it writes a crash report to its own fd
+                sys.modules["faulthandler"].disable()
+            _limit_child()
+            try:
+                reply: tuple[Any, ...] = ("ok", job())
+            except FormatError as exc:
+                reply = ("error", "FormatError", exc.reason)
+            except EspImageError as exc:
+                reply = ("error", type(exc).__name__, str(exc))
+            except BaseException as exc:
+                reply = ("error", "FormatError", f"{type(exc).__name__}: {exc}")
+            payload = marshal.dumps(_to_wire(reply))
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(write_end, view):]
+        except BaseException:
+            code = 3
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    chunks: list[bytes] = []
+    timed_out = False
+    try:
+        import time
+
+        deadline = time.monotonic() + ISOLATION_TIMEOUT
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([read_end], [], [], left)[0]:
+                timed_out = True
+                os.kill(pid, signal.SIGKILL)
+                break
+            chunk = os.read(read_end, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    except BaseException:
+        os.kill(pid, signal.SIGKILL)
+        raise
+    finally:
+        os.close(read_end)
+        status = os.waitpid(pid, 0)[1]
+    if timed_out:
+        raise FormatError(f"littlefs did not finish within {ISOLATION_TIMEOUT:g} s (damaged "
+                          "metadata makes it loop)", structure="littlefs")
+    if os.WIFSIGNALED(status) or not chunks:
+        why = (f"signal {signal.Signals(os.WTERMSIG(status)).name}"
+               if os.WIFSIGNALED(status) else f"exit status {os.WEXITSTATUS(status)}")
+        raise FormatError(f"littlefs crashed on this filesystem ({why}): its metadata is "
+                          "damaged", structure="littlefs")
+    reply = _from_wire(marshal.loads(b"".join(chunks)))
+    if reply[0] == "ok":
+        return reply[1]
+    raise _rebuild(reply[1:])
+
+
+def _limit_child() -> None:  # pragma: no cover - runs in the child
+    """Cap the child's address space (a damaged length must not exhaust the machine) and
+    its CPU time (a backstop behind the parent's timeout)."""
+    import resource
+
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            inherited = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        cap = inherited + _ISOLATION_MEMORY
+        if hard != resource.RLIM_INFINITY:
+            cap = min(cap, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (OSError, ValueError):
+        pass  # no /proc (macOS): the timeout still bounds the child
+    with suppress(OSError, ValueError):
+        resource.setrlimit(resource.RLIMIT_CPU, (int(ISOLATION_TIMEOUT) + 2,
+                                                 resource.getrlimit(resource.RLIMIT_CPU)[1]))
+
+
+def _to_wire(value: Any) -> Any:
+    """``value`` with Entry and _Survey turned into marshal-able tuples."""
+    if isinstance(value, Entry):
+        return ("\0entry", value.name, value.path, value.is_dir, value.size)
+    if isinstance(value, _Survey):
+        return ("\0survey", value.used, _to_wire(value.entries),
+                {k: _to_wire(v) for k, v in value.dirs.items()}, value.problem)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_to_wire(v) for v in value)
+    return value
+
+
+def _from_wire(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        if value and value[0] == "\0entry":
+            return Entry(*value[1:])
+        if value and value[0] == "\0survey":
+            return _Survey(value[1], _from_wire(value[2]),
+                           {k: _from_wire(v) for k, v in value[3].items()}, value[4])
+        return type(value)(_from_wire(v) for v in value)
+    return value
+
+
+# littlefs-python's compiled limits (LFS_NAME_MAX, LFS_FILE_MAX, LFS_ATTR_MAX): a larger
+# configured value trips an assert in lfs_init.
+_COMPILED_MAX = {"name_max": 1022, "file_max": 2147483647, "attr_max": 1022}
 
 
 def _limits(sb: Superblock) -> dict[str, int]:
     """name/file/attr limits to mount with: MicroPython's, or the superblock's when larger
-    (so that such a filesystem can still be read; :func:`inspect_littlefs` flags it)."""
-    return {"name_max": max(sb.name_max, MICROPYTHON_LFS_CONFIG["name_max"]),
-            "file_max": max(sb.file_max, MICROPYTHON_LFS_CONFIG["file_max"]),
-            "attr_max": max(sb.attr_max, MICROPYTHON_LFS_CONFIG["attr_max"])}
+    (so that such a filesystem can still be read; :func:`inspect_littlefs` flags it), but
+    never above what littlefs-python was compiled with (its mount then refuses the volume)."""
+    return {name: min(max(getattr(sb, name), MICROPYTHON_LFS_CONFIG[name]), top)
+            for name, top in _COMPILED_MAX.items()}
 
 
 def mkfs_littlefs(size: int, *, block_size: int = BLOCK_SIZE,
@@ -363,7 +683,7 @@ def mkfs_littlefs(size: int, *, block_size: int = BLOCK_SIZE,
                           block_size=block_size, block_count=size // block_size,
                           disk_version=disk_version, **MICROPYTHON_LFS_CONFIG)
         fs.format()
-    return LittleFsVolume(buffer)
+    return LittleFsVolume(buffer, trusted=True)
 
 
 def inspect_littlefs(data: bytes | memoryview) -> FileSystemInfo:
@@ -389,11 +709,10 @@ def inspect_littlefs(data: bytes | memoryview) -> FileSystemInfo:
         return report(str(exc), True)
     except EspImageError as exc:
         return report(str(exc), False)
-    try:
-        used, total = volume.df()
-        entries = volume.walk()
-    except EspImageError as exc:
-        return report(str(exc), False)
+    if volume.problem is not None:
+        return report(volume.problem, False)
+    used, total = volume.df()
+    entries = volume.walk()
     files = sum(1 for e in entries if not e.is_dir)
     dirs = len(entries) - files
     detail = (f"{sb.block_count} blocks of {sb.block_size} bytes, {files} files, {dirs} "

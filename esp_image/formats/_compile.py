@@ -32,13 +32,14 @@ if TYPE_CHECKING:
     from typing import Any
 
 MODULES = ("esp32_image", "app_desc", "partition_table", "otadata", "esp8266", "rboot",
-           "yaota8266")
+           "yaota8266", "nvs")
 """The format modules, in the order their records may refer to each other's."""
 
 FUNCTIONS: dict[str, tuple[str, ...]] = {
     "otadata": ("ota_crc_bytes", "ota_crc"),
     "rboot": ("config_size",),
     "yaota8266": ("body_size",),
+    "nvs": ("nvs_crc", "item_crc", "header_crc"),
 }
 """Pure helpers (no construct) that run-time code calls, copied with the constants."""
 
@@ -419,7 +420,7 @@ def render_index() -> str:
              "",
              "from __future__ import annotations",
              ""]
-    lines += [f"from .compiled import {', '.join(sorted(MODULES))}"]
+    lines += _wrap("from .compiled import (", sorted(MODULES), ")", 4)
     lines += ["", "TYPE_CHECKING = False", "if TYPE_CHECKING:",
               "    from ._records import Record", "", "RECORDS: dict[str, type[Record]] = {"]
     for name in MODULES:

@@ -6,7 +6,16 @@ tests/test_compiled_layouts.py holds each record against its declaration.
 
 from __future__ import annotations
 
-from .compiled import app_desc, esp32_image, esp8266, otadata, partition_table, rboot, yaota8266
+from .compiled import (
+    app_desc,
+    esp32_image,
+    esp8266,
+    nvs,
+    otadata,
+    partition_table,
+    rboot,
+    yaota8266,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -39,4 +48,10 @@ RECORDS: dict[str, type[Record]] = {
     'yaota8266.SizeWord': yaota8266.SizeWord,
     'yaota8266.DatagramHeader': yaota8266.DatagramHeader,
     'yaota8266.RecordLength': yaota8266.RecordLength,
+    'nvs.PageHeader': nvs.PageHeader,
+    'nvs.Item': nvs.Item,
+    'nvs.VarLengthData': nvs.VarLengthData,
+    'nvs.BlobIndexData': nvs.BlobIndexData,
+    'nvs.Page': nvs.Page,
+    'nvs.SecurityConfig': nvs.SecurityConfig,
 }

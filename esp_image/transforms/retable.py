@@ -102,7 +102,7 @@ def retable(image: Image, options: RetableOptions) -> RetableResult:
     if options.empty:
         raise UsageError("nothing to change: give -f SIZE, --table, --app-size, --resize, "
                           "--add, --delete or --rename")
-    chip, boot, table, base, table_address = _requirements(image)
+    chip, boot, table, base, table_address = _requirements(image, erase_fs=options.erase_fs)
     notes: list[str] = []
     actions: list[str] = []
 
@@ -161,7 +161,7 @@ def retable(image: Image, options: RetableOptions) -> RetableResult:
 
 
 # ---------------------------------------------------------------------- helpers
-def _requirements(image: Image) -> tuple:  # type: ignore[type-arg]
+def _requirements(image: Image, *, erase_fs: bool = False) -> tuple:  # type: ignore[type-arg]
     if image.kind != "flash" or image.esp8266 is not None:
         raise InputError(f"{image.path or 'input'} is {image.kind}: retable needs an "
                           "ESP32-family merged firmware or flash dump (bootloader + table)")
@@ -172,7 +172,9 @@ def _requirements(image: Image) -> tuple:  # type: ignore[type-arg]
     if image.table.signature is not None:
         raise LayoutError("the partition table is signed (Secure Boot v1); a new table would "
                           "not verify. Sign the new table with your key instead")
-    bad = [c for c in image.checks if not c.valid and c.name != "layout"]
+    # A damaged filesystem is for --erase-fs to discard (_carry_filesystems says so).
+    skip = ("layout", "filesystem") if erase_fs else ("layout",)
+    bad = [c for c in image.checks if not c.valid and c.name not in skip]
     if bad:
         raise LayoutError("the input is damaged (" + "; ".join(
             f"{c.name}: {c.detail}" for c in bad) + "); fix it first (esp-image verify)")
@@ -245,7 +247,7 @@ def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: in
     for part in old.app_partitions:
         erase(part.offset, part.end)
     kept: set[str] = set()
-    carried = {} if erase_fs else _carry_filesystems(image, old, new, base, actions)
+    carried = _carry_filesystems(image, old, new, base, actions, erase_fs=erase_fs)
     for part in new.data_partitions:
         before = old.find(part.name)
         same = (before is not None and before.offset == part.offset
@@ -274,6 +276,8 @@ def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: in
             actions.append(f"{part.name}: removed from the table; its bytes were erased")
             erase(part.offset, part.end)
     for name, blob in carried.items():
+        if blob is None:
+            continue
         moved = new.find(name)
         assert moved is not None
         start = moved.offset - base
@@ -316,13 +320,19 @@ def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: in
 
 
 def _carry_filesystems(image: Image, old: PartitionTable, new: PartitionTable, base: int,
-                       actions: list[str]) -> dict[str, bytes]:
-    """New filesystem images for data partitions that moved or changed size but hold files.
+                       actions: list[str], *, erase_fs: bool = False
+                       ) -> dict[str, bytes | None]:
+    """New filesystem images for data partitions that moved or changed size but hold files
+    (None: erased, with an action line saying so, because of ``erase_fs``).
 
     Filesystems are not relocatable (littlefs even records its block count), so the files are
-    copied into a fresh filesystem of the same kind and the new size.
+    copied into a fresh filesystem of the same kind and the new size. A filesystem partition
+    whose old contents cannot be read (damaged, or data that is no filesystem esp-image
+    edits) is never dropped silently: LayoutError naming the reason, unless ``erase_fs``.
     """
-    carried: dict[str, bytes] = {}
+    from .fs import FS_NAMES, FS_SUBTYPES
+
+    carried: dict[str, bytes | None] = {}
     for part in new.data_partitions:
         before = old.find(part.name)
         if before is None or (before.offset == part.offset and before.size == part.size):
@@ -331,19 +341,44 @@ def _carry_filesystems(image: Image, old: PartitionTable, new: PartitionTable, b
         hi = min(before.end - base, image.size)
         if before.offset < base or lo >= hi or _erased(image, before.offset, before.end, base):
             continue
+        from ..errors import EspImageError
         from ..filesystems import copy_tree, detect, mkfs, open_volume
 
         data = image.partition_bytes(before)
         found = detect(data)
-        if found.type not in ("littlefs", "fat", "fat-wl") or not found.valid:
+        holds_fs = found.type not in ("unknown", "erased") or \
+            before.subtype in FS_SUBTYPES or before.name in FS_NAMES
+        if not holds_fs:
+            continue  # nvs, phy_init...: erased and reported by _assemble
+        if found.type == "unknown" and before.offset == part.offset and \
+                part.size >= before.size and \
+                before.type == part.type and before.subtype == part.subtype:
+            continue  # kept byte for byte by _assemble (with a note): nothing is dropped
+        what = f"{found.type} filesystem" if found.type != "unknown" else "data"
+        if erase_fs:
+            carried[part.name] = None
+            actions.append(f"{part.name}: its {what} was erased (--erase-fs), not copied")
             continue
-        try:
-            fresh = mkfs(part.size, kind=found.type)
-            copy_tree(open_volume(data), fresh)
-        except LayoutError as exc:
-            raise LayoutError(f"{part.name}: its files do not fit the new size "
-                              f"{format_size(part.size)} ({exc}); make it larger, or pass "
-                              "--erase-fs to discard them") from None
+        problem = None
+        if found.type not in ("littlefs", "fat", "fat-wl"):
+            problem = (f"holds {found.type} data esp-image cannot copy ({found.detail})"
+                       if found.type != "unknown" else
+                       f"holds data that is no filesystem esp-image can read ({found.detail})")
+        elif not found.valid:
+            problem = f"its {found.type} filesystem is damaged ({found.detail})"
+        if problem is None:
+            try:
+                fresh = mkfs(part.size, kind=found.type)
+                copy_tree(open_volume(data), fresh)
+            except LayoutError as exc:
+                raise LayoutError(f"{part.name}: its files do not fit the new size "
+                                  f"{format_size(part.size)} ({exc}); make it larger, or pass "
+                                  "--erase-fs to discard them") from None
+            except EspImageError as exc:
+                problem = f"its {found.type} filesystem cannot be read ({exc})"
+        if problem is not None:
+            raise LayoutError(f"{part.name} {problem}, so its files cannot be carried to the "
+                              "new partition; pass --erase-fs to erase it")
         carried[part.name] = fresh.image()
         files = sum(1 for entry in fresh.walk() if not entry.is_dir)
         actions.append(f"{part.name}: {found.type} with {files} file(s) copied into a new "
