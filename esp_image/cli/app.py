@@ -2,7 +2,8 @@
 
 The command functions live in typer-free modules (:mod:`.inspect`, :mod:`.rewrite`,
 :mod:`.parts`, :mod:`.yaota`) and return their exit code; their string annotations name the
-declarations in :mod:`.options`, evaluated here by :func:`~.options.declared`.
+declarations in :mod:`.options`, evaluated here by :func:`~.options.declared`. ``fs`` is a
+typer group of its own (:mod:`.fs`): its options come before the subcommand.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import typer
 
 from .. import __version__
 from . import inspect, parts, rewrite, yaota
+from .fs import fs_app
 from .options import declared
 
 
@@ -119,8 +121,4 @@ yaota_app = typer.Typer(
 app.add_typer(yaota_app, name="yaota")
 for _name, _func in _YAOTA:
     add_command(yaota_app, _func, _name)
-
-# fs: files inside firmware images and partition images.
-from ..cli_fs import fs_app  # noqa: E402
-
 app.add_typer(fs_app, name="fs")
