@@ -110,8 +110,7 @@ def _read_only(ctx: typer.Context, body: Callable[[_Options, Any], int]) -> None
 
         _, _, data = _open(opts)
         return body(opts, open_volume(data))
-    raise typer.Exit(run_guarded(run, debug=opts.debug, as_json=opts.as_json,
-                                          path=opts.file))
+    raise typer.Exit(run_guarded(run, debug=opts.debug, as_json=opts.as_json, path=opts.file))
 
 
 def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
@@ -124,30 +123,12 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
 
     def run() -> int:
         from ..errors import FormatError, LayoutError
-        from ..filesystems import detect, mkfs, open_volume
-        from ..io import verify_bytes
-        from ..transforms.fs import locate, put_back, region
+        from ..transforms.fs import put_back
 
         output = choose_output(opts.file, opts.output, opts.in_place, "fs",
-                                        force=opts.force, inputs=sources or [])
+                               force=opts.force, inputs=sources or [])
         image, target, data = _open(opts)
-        made: list[str] = []
-        found = None if fresh is not None else detect(data)
-        if fresh is not None:
-            volume = fresh(target.size)
-        elif found is not None and found.type == "erased":
-            # What the device does on first boot: MicroPython makes littlefs in an erased
-            # vfs, Arduino's FFat a wear-levelled FAT.
-            kind = "fat-wl" if target.name == "ffat" else "littlefs"
-            volume = mkfs(target.size, kind=kind)
-            made.append(f"the partition was erased: made an empty {kind} filesystem, as the "
-                        "device would on first boot")
-        else:
-            if found is not None and found.type != "unknown" and not found.valid:
-                # writing on top of damage gives a file verify fails (or the device reformats)
-                raise LayoutError(f"{target.name}: the {found.type} filesystem is damaged "
-                                  f"({found.detail}); not writing into it (fs mkfs replaces it)")
-            volume = open_volume(data)
+        volume, made = _volume(target, data, fresh)
         try:
             actions = made + change(volume)
         except FormatError as exc:
@@ -158,25 +139,54 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
         if target.missing:
             notes.append(f"the file ended {target.missing:#x} bytes before the end of "
                          f"{target.name!r}; extended with 0xFF to hold the filesystem")
-
-        def verify(written: bytes) -> None:
-            from ..image import Image
-
-            # the checks verify runs (a bare partition image's include its filesystem's)
-            verify_bytes(written, what="the firmware" if target.name != "image" else
-                         "the partition image")
-            open_volume(region(Image.from_bytes(written), locate(
-                Image.from_bytes(written), opts.partition)))
-
         where = target.name if target.address is None else \
             f"{target.name} ({target.address:#x})"
         return emit_write(
             source=opts.file, output=output,
             data=new, actions=[f"{where}: {a}" for a in actions] or [f"{where}: {what}"],
-            notes=notes, dry_run=opts.dry_run, as_json=opts.as_json, verify=verify,
-            quiet=opts.quiet, original=image.data)
-    raise typer.Exit(run_guarded(run, debug=opts.debug, as_json=opts.as_json,
-                                          path=opts.file))
+            notes=notes, dry_run=opts.dry_run, as_json=opts.as_json,
+            verify=_written_check(target, opts.partition), quiet=opts.quiet,
+            original=image.data)
+    raise typer.Exit(run_guarded(run, debug=opts.debug, as_json=opts.as_json, path=opts.file))
+
+
+def _volume(target: FsTarget, data: bytes, fresh: Callable[[int], Any] | None
+            ) -> tuple[Any, list[str]]:
+    """The volume to change (``fresh``, or the one in ``data``) and what making it did."""
+    from ..errors import LayoutError
+    from ..filesystems import detect, mkfs, open_volume
+
+    if fresh is not None:
+        return fresh(target.size), []
+    found = detect(data)
+    if found is not None and found.type == "erased":
+        # What the device does on first boot: MicroPython makes littlefs in an erased
+        # vfs, Arduino's FFat a wear-levelled FAT.
+        kind = "fat-wl" if target.name == "ffat" else "littlefs"
+        return mkfs(target.size, kind=kind), [
+            f"the partition was erased: made an empty {kind} filesystem, as the device would "
+            "on first boot"]
+    if found is not None and found.type != "unknown" and not found.valid:
+        # writing on top of damage gives a file verify fails (or the device reformats)
+        raise LayoutError(f"{target.name}: the {found.type} filesystem is damaged "
+                          f"({found.detail}); not writing into it (fs mkfs replaces it)")
+    return open_volume(data), []
+
+
+def _written_check(target: FsTarget, partition: str | None) -> Callable[[bytes], None]:
+    """The checks verify runs (a bare partition image's include its filesystem's), and the
+    filesystem must open again."""
+    from ..filesystems import open_volume
+    from ..image import Image
+    from ..io import verify_bytes
+    from ..transforms.fs import locate, region
+
+    def verify(written: bytes) -> None:
+        verify_bytes(written, what="the firmware" if target.name != "image" else
+                     "the partition image")
+        open_volume(region(Image.from_bytes(written), locate(
+            Image.from_bytes(written), partition)))
+    return verify
 
 
 Path = Annotated[str, typer.Argument(help="A path inside the filesystem.", metavar="PATH")]
@@ -271,25 +281,7 @@ def fs_put(ctx: typer.Context, src: Annotated[list[str], typer.Argument(
         for item in sources:
             base = os.path.basename(os.path.normpath(item))
             if os.path.isdir(item):
-                for root, dirs, files in os.walk(item):
-                    rel = os.path.relpath(root, item)
-                    inner = _join(dst, base if rel == "." else f"{base}/{rel}")
-                    _mkdirs(volume, inner)
-                    # Links inside the tree are skipped, each with a line: following one could
-                    # copy files from outside the tree (or loop); a device has no links.
-                    for name in sorted(n for n in dirs + files
-                                       if os.path.islink(os.path.join(root, n))):
-                        link = os.path.join(root, name)
-                        done.append(f"skipped {_join(inner, name)}: a symbolic link (to "
-                                    f"{os.readlink(link)!r}), not followed")
-                    dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(root, d)))
-                    for name in sorted(files):
-                        path = os.path.join(root, name)
-                        if os.path.islink(path):
-                            continue
-                        data = read_input(path, "file", allow_empty=True)
-                        volume.write(_join(inner, name), data)
-                        done.append(f"put {_join(inner, name)} ({len(data)} bytes)")
+                done += _put_tree(volume, item, _join(dst, base))
             else:
                 data = read_input(item, "file", allow_empty=True)
                 target = _join(dst, base) if dst.endswith("/") or len(sources) > 1 or \
@@ -298,6 +290,32 @@ def fs_put(ctx: typer.Context, src: Annotated[list[str], typer.Argument(
                 done.append(f"put {target} ({len(data)} bytes)")
         return done
     _change(ctx, "put", change, sources=sources)
+
+
+def _put_tree(volume: Any, tree: str, inside: str) -> list[str]:
+    """Copy the directory ``tree`` to ``inside`` the filesystem; what was done, per file."""
+    from ..io import read_input
+
+    done = []
+    for root, dirs, files in os.walk(tree):
+        rel = os.path.relpath(root, tree)
+        inner = inside if rel == "." else _join(inside, rel)
+        _mkdirs(volume, inner)
+        # Links inside the tree are skipped, each with a line: following one could
+        # copy files from outside the tree (or loop); a device has no links.
+        for name in sorted(n for n in dirs + files if os.path.islink(os.path.join(root, n))):
+            link = os.path.join(root, name)
+            done.append(f"skipped {_join(inner, name)}: a symbolic link (to "
+                        f"{os.readlink(link)!r}), not followed")
+        dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(root, d)))
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            if os.path.islink(path):
+                continue
+            data = read_input(path, "file", allow_empty=True)
+            volume.write(_join(inner, name), data)
+            done.append(f"put {_join(inner, name)} ({len(data)} bytes)")
+    return done
 
 
 @fs_app.command("rm")

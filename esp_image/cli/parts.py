@@ -129,10 +129,9 @@ def merge(
         # Names stay paired with their parts: two parts at one address must be named apart.
         result = join([(address, read_input(file, "part to merge")) for address, file in specs],
                       chip=chip, pad_to=pad, flash_size=flash_size, flash_mode=flash_mode,
-                      flash_freq=flash_freq, target_offset=start,
-                      names=[file for _, file in specs])
-        actions = [f"{addr:#x}: {file}" for addr, file in sorted(specs)]
-        return emit_write(source=None, output=output, data=result.data, actions=actions,
+                      flash_freq=flash_freq, target_offset=start, names=[f for _, f in specs])
+        return emit_write(source=None, output=output, data=result.data,
+                          actions=[f"{addr:#x}: {file}" for addr, file in sorted(specs)],
                           notes=result.notes, as_json=json, quiet=quiet, dry_run=dry_run)
     return run_guarded(body, debug=debug, as_json=json, path=output)
 
@@ -300,11 +299,10 @@ def layout_esp8266(
     user1.bin -o full.bin[/bold]
     """
     def body() -> int:
-        files = {k: v for k, v in (("boot", boot), ("user1", user1), ("user2", user2),
-                                   ("init_data", init_data)) if v}
-        plan = _esp8266_plan(map_name, files)
+        plan, files = _esp8266_plan(map_name, boot=boot, user1=user1, user2=user2,
+                                    init_data=init_data)
         command = plan.write_flash_command(port=port, files=files)
-        notes = [*plan.notes, _BLANK_NOTE] if "blank.bin" in command else list(plan.notes)
+        notes = [*plan.notes, *([_BLANK_NOTE] if "blank.bin" in command else [])]
         if output:
             _write_plan(plan, map_name, output, list(files.values()), dry_run=dry_run,
                         json=json, quiet=quiet)
@@ -320,13 +318,15 @@ def layout_esp8266(
     return run_guarded(body, debug=debug, as_json=json, path=output)
 
 
-def _esp8266_plan(map_name: str, files: dict[str, str]) -> LayoutPlan:
-    """The plan for ``map_name`` with the files given by role (boot, user1, user2, init_data)."""
+def _esp8266_plan(map_name: str, **paths: str | None) -> tuple[LayoutPlan, dict[str, str]]:
+    """The plan for ``map_name`` with the files given by role (boot, user1, user2, init_data),
+    and those files by role."""
     from ..transforms.esp8266 import plan_layout
 
+    files = {role: path for role, path in paths.items() if path}
     return plan_layout(map_name, **{
         role: _esp8266_part(path, "esp8266-init-data" if role == "init_data" else "image")
-        for role, path in files.items()})
+        for role, path in files.items()}), files
 
 
 def _esp8266_part(name: str, kind: str) -> bytes:

@@ -99,9 +99,8 @@ def run_guarded(body: Callable[[], int], *, debug: bool = False,
 def emit_write(*, source: str | None, output: str, data: bytes, actions: Sequence[str],
                notes: Sequence[str] = (), dry_run: bool = False, as_json: bool = False,
                verify: bool | Callable[[bytes], None] = True,
-               extra: dict[str, object] | None = None,
-               out: TextIO | None = None, quiet: bool = False,
-               original: bytes | memoryview | None = None,
+               extra: dict[str, object] | None = None, out: TextIO | None = None,
+               quiet: bool = False, original: bytes | memoryview | None = None,
                flash_command: str | None = None) -> int:
     """Write ``data`` to ``output`` atomically (unless ``dry_run``) and report what was done.
 
@@ -113,24 +112,21 @@ def emit_write(*, source: str | None, output: str, data: bytes, actions: Sequenc
     from ..io import same_file, verify_bytes, write_atomic
 
     stream = out or sys.stdout
-    changed = original is None or data != original
     fd = _fileno(stream) if stream is sys.stdout else None
     if fd is not None and same_file(output, fd):
         stream = sys.stderr  # -o /dev/stdout: the report must not mix with the bytes
-    written = changed and not dry_run
-    if written:
+    changed = original is None or data != original
+    if written := changed and not dry_run:
         check = verify if callable(verify) else verify_bytes if verify else None
         write_atomic(output, data, verify=check)
     if not changed:
         actions, flash_command = (), None
     if as_json:
-        doc: dict[str, object] = {"input": source, "output": output, "written": written,
-                                  "changed": changed, "size": len(data),
-                                  "actions": list(actions), "notes": list(notes),
-                                  **(extra or {})}
-        if flash_command is not None:
-            doc["write_flash"] = flash_command
-        write_json(doc, stream)
+        write_json({"input": source, "output": output, "written": written, "changed": changed,
+                    "size": len(data), "actions": list(actions), "notes": list(notes),
+                    **(extra or {}),
+                    **({"write_flash": flash_command} if flash_command is not None else {})},
+                   stream)
     elif not quiet:
         from ..terminal import shown_lines
 

@@ -199,13 +199,12 @@ def sign(
 
         target = output or file + ".ota"
         check_output(target, [file, key], default=not output, force=force)
-        pem = _read(key, "key", KEY_MAX)
-        modulus = key_modulus(pem)
+        modulus = key_modulus(pem := _read(key, "key", KEY_MAX))
         data = sign_ota(_read(file, "main app"), pem, check_app=not force)
         _write(target, data, _ota_check(target, modulus, force))
         ota = verify_ota(data, modulus=modulus).ota
-        grams, data_grams, sha1 = len(ota.datagrams), len(ota.data_datagrams), \
-            ota.computed_sha1.hex()
+        grams, data_grams = len(ota.datagrams), len(ota.data_datagrams)
+        sha1 = ota.computed_sha1.hex()
         _report({"input": file, "output": target, "written": True, "size": len(data),
                  "datagrams": grams, "data_datagrams": data_grams, "sha1": sha1,
                  "warning": RSA_WARNING},
