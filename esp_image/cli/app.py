@@ -88,6 +88,8 @@ def add_command(group: typer.Typer, func: Callable[..., int], name: str) -> None
 
     @wraps(func)
     def run(**kwargs: Any) -> None:
+        # typer drops a command's return value in standalone mode (its CliRunner); Exit
+        # carries the code in both modes.
         raise typer.Exit(func(**kwargs))
 
     run.__signature__ = signature.replace(  # type: ignore[attr-defined]

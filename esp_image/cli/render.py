@@ -33,6 +33,8 @@ if TYPE_CHECKING:
         def rows_for(self, files: Mapping[str, str] | None = None
                      ) -> Sequence[Sequence[str]]: ...
 
+    from rich.console import Console
+
     from ..checks import Check, Issue
     from ..filesystems import FileSystemInfo
     from ..image import Image
@@ -109,17 +111,7 @@ def describe(image: Image) -> list[Block]:
         bar = flash_bar(image) if image.kind == "flash" else None
         return [f"{image.path or '<bytes>'}: {image.size} bytes",
                 *describe_esp8266(image.esp8266), *([bar] if bar else [])]
-    blocks: list[Block] = []
-    chip = image.chip.title if image.chip else None
-    what = _KIND_TEXT.get(image.kind, image.kind)
-    if image.kind == "flash" and image.base is not None:
-        shape = "flash dump from 0x0" if image.base == 0 else "merged firmware"
-        what = f"{chip} {what} ({shape}, file byte 0 = flash {image.base:#x})"
-    elif image.kind == "image" and image.firmware is not None:
-        what = f"{chip or 'unknown-chip'} {image.firmware.role} image"
-    elif chip:
-        what = f"{chip} {what}"
-    blocks.append(f"{image.path or '<bytes>'}: {what}, {image.size} bytes")
+    blocks: list[Block] = [f"{image.path or '<bytes>'}: {_what(image)}, {image.size} bytes"]
     failed = [c for c in image.checks if not c.valid]
     if image.kind == "unknown":
         blocks.append(f"verdict: not recognised: {image.reason}")
@@ -146,6 +138,18 @@ def describe(image: Image) -> list[Block]:
     for note in image.notes:
         blocks.append(f"note: {note}")
     return blocks
+
+
+def _what(image: Image) -> str:
+    """What the file is, for the first line of ``info``."""
+    chip = image.chip.title if image.chip else None
+    what = _KIND_TEXT.get(image.kind, image.kind)
+    if image.kind == "flash" and image.base is not None:
+        shape = "flash dump from 0x0" if image.base == 0 else "merged firmware"
+        return f"{chip} {what} ({shape}, file byte 0 = flash {image.base:#x})"
+    if image.kind == "image" and image.firmware is not None:
+        return f"{chip or 'unknown-chip'} {image.firmware.role} image"
+    return f"{chip} {what}" if chip else what
 
 
 def _describe_app(app: AppImage, title: str) -> list[Block]:
@@ -175,6 +179,13 @@ def _describe_app(app: AppImage, title: str) -> list[Block]:
         blocks_text = f", {len(sig.blocks)} block(s)" if sig.blocks else ""
         rows.append(["Signature", f"{sig.scheme} at {sig.offset:#x}{blocks_text} "
                      "(header edits would break it)"])
+    rows += _descriptor_rows(app)
+    return [kv, _segments_table(app, title)]
+
+
+def _descriptor_rows(app: AppImage) -> list[list[str]]:
+    """What the app and bootloader descriptors say, and the problems found."""
+    rows = []
     if app.app_desc is not None:
         d = app.app_desc
         rows.append(["Project", f"{d.project_name or '(empty)'} {d.version}".strip()])
@@ -186,8 +197,11 @@ def _describe_app(app: AppImage, title: str) -> list[Block]:
         b = app.bootloader_desc
         rows.append(["Bootloader", f"version {b.version}, ESP-IDF {b.idf_ver}, built "
                      f"{b.date_time or '(no date)'}"])
-    for problem in app.problems:
-        rows.append(["Problem", problem])
+    rows += [["Problem", problem] for problem in app.problems]
+    return rows
+
+
+def _segments_table(app: AppImage, title: str) -> Table:
     segs = Table(f"{title} segments", ["#", "Address", "Size", "Offset", "Region"], align="rrrrl")
     from .. import chips
 
@@ -195,7 +209,7 @@ def _describe_app(app: AppImage, title: str) -> list[Block]:
     for i, s in enumerate(app.segments):
         segs.rows.append([str(i), f"{s.load_addr:#010x}", f"{s.data_len:#x}",
                           f"{s.offset:#x}", "/".join(chips.memory_regions(name, s.load_addr))])
-    return [kv, segs]
+    return segs
 
 
 def _rev(full: int) -> str:
@@ -497,10 +511,8 @@ def plain(blocks: list[Block]) -> str:
     return "\n".join(lines) + "\n" if lines[-1] else "\n".join(lines)
 
 
-def _bar_cells(bar: Bar) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
-    """Each column's (symbol, kind), and the legend (symbol, text, kind)."""
-    width = BAR_WIDTH
-    total = max(bar.end - bar.start, 1)
+def _bar_symbols(bar: Bar) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
+    """One symbol per region name (a letter of the name where one is free), and the legend."""
     symbols: dict[str, str] = {}
     used = {"."}
     legend: list[tuple[str, str, str]] = []
@@ -513,6 +525,14 @@ def _bar_cells(bar: Bar) -> tuple[list[tuple[str, str]], list[tuple[str, str, st
         used.add(symbol)
         symbols[name] = symbol
         legend.append((symbol, f"{shown(name)} {start:#x} {format_size(stop - start)}", kind))
+    return symbols, legend
+
+
+def _bar_cells(bar: Bar) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """Each column's (symbol, kind), and the legend (symbol, text, kind)."""
+    width = BAR_WIDTH
+    total = max(bar.end - bar.start, 1)
+    symbols, legend = _bar_symbols(bar)
     # Every region gets at least one character, gaps under half a character none; the rest
     # of the width is shared in proportion to size (small regions stay visible).
     segments: list[tuple[str, int, str]] = []
@@ -556,27 +576,12 @@ def _wrap_legend(legend: list[tuple[str, str, str]]) -> list[str]:
 
 def _write_rich(blocks: list[Block], stream: TextIO) -> None:
     from rich.console import Console
-    from rich.table import Table as RichTable
-    from rich.text import Text
 
     console = Console(file=stream, highlight=False)
     for block in blocks:
         if isinstance(block, Bar):
-            cells, legend = _bar_cells(block)
-            console.print(shown(block.title), style="bold", markup=False)
-            text = Text("  |")
-            for symbol, kind in cells:
-                text.append(symbol, style=f"reverse {_BAR_STYLES.get(kind, 'white')}"
-                            if symbol != "." else "bright_black")
-            text.append("|")
-            console.print(text)
-            legend_text = Text("  ")
-            for symbol, label, kind in legend:
-                legend_text.append(f" {symbol} ", style=f"reverse {_BAR_STYLES.get(kind, 'white')}")
-                legend_text.append(f" {label}  ")
-            console.print(legend_text)
-            continue
-        if isinstance(block, str):
+            _print_bar(console, block)
+        elif isinstance(block, str):
             style = None
             if block.startswith(("error:", "verdict: INVALID", "verdict: not")):
                 style = "bold red"
@@ -585,13 +590,37 @@ def _write_rich(blocks: list[Block], stream: TextIO) -> None:
             elif block.startswith("verdict: valid"):
                 style = "bold green"
             console.print(shown_lines(block), style=style, markup=False)
-            continue
-        table = RichTable(title=shown(block.title), title_justify="left", title_style="bold")
-        align = block.align or "l" * len(block.columns)
-        for col, a in zip(block.columns, align, strict=False):
-            table.add_column(col, justify="right" if a == "r" else "left")
-        for row in block.rows:
-            styled = [f"[red]{c}[/red]" if c in ("FAILED",) else shown(c).replace("[", "\\[")
-                      for c in row]
-            table.add_row(*styled)
-        console.print(table)
+        else:
+            _print_table(console, block)
+
+
+def _print_bar(console: Console, bar: Bar) -> None:
+    from rich.text import Text
+
+    cells, legend = _bar_cells(bar)
+    console.print(shown(bar.title), style="bold", markup=False)
+    text = Text("  |")
+    for symbol, kind in cells:
+        text.append(symbol, style=f"reverse {_BAR_STYLES.get(kind, 'white')}"
+                    if symbol != "." else "bright_black")
+    text.append("|")
+    console.print(text)
+    legend_text = Text("  ")
+    for symbol, label, kind in legend:
+        legend_text.append(f" {symbol} ", style=f"reverse {_BAR_STYLES.get(kind, 'white')}")
+        legend_text.append(f" {label}  ")
+    console.print(legend_text)
+
+
+def _print_table(console: Console, block: Table) -> None:
+    from rich.table import Table as RichTable
+
+    table = RichTable(title=shown(block.title), title_justify="left", title_style="bold")
+    align = block.align or "l" * len(block.columns)
+    for col, a in zip(block.columns, align, strict=False):
+        table.add_column(col, justify="right" if a == "r" else "left")
+    for row in block.rows:
+        styled = [f"[red]{c}[/red]" if c in ("FAILED",) else shown(c).replace("[", "\\[")
+                  for c in row]
+        table.add_row(*styled)
+    console.print(table)

@@ -109,12 +109,9 @@ def emit_write(*, source: str | None, output: str, data: bytes, actions: Sequenc
     false). ``flash_command`` is how to flash the result, printed after the report and given
     to JSON as ``write_flash``.
     """
-    from ..io import same_file, verify_bytes, write_atomic
+    from ..io import verify_bytes, write_atomic
 
-    stream = out or sys.stdout
-    fd = _fileno(stream) if stream is sys.stdout else None
-    if fd is not None and same_file(output, fd):
-        stream = sys.stderr  # -o /dev/stdout: the report must not mix with the bytes
+    stream = _report_stream(out or sys.stdout, output)
     changed = original is None or data != original
     if written := changed and not dry_run:
         check = verify if callable(verify) else verify_bytes if verify else None
@@ -147,6 +144,15 @@ def report_lines(actions: Sequence[str], notes: Sequence[str] = (),
     if flash_command is not None:
         lines += ["flash it with:", f"  {flash_command}"]
     return lines
+
+
+def _report_stream(stream: TextIO, output: str) -> TextIO:
+    """``stream``, or stderr when ``output`` is stdout (-o /dev/stdout): the report must not
+    mix with the bytes."""
+    from ..io import same_file
+
+    fd = _fileno(stream) if stream is sys.stdout else None
+    return sys.stderr if fd is not None and same_file(output, fd) else stream
 
 
 def _fileno(stream: TextIO) -> int | None:
