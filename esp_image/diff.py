@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .app_image import AppDescriptor, AppImage, BootloaderDescriptor
-from .render import Block, Table
+from .cli.render import Block, Table
 from .units import format_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost

@@ -1,10 +1,12 @@
 """The ``esp-image`` console script.
 
-The commands people and pipelines run most (``info`` / ``verify`` with files and ``--json``,
-and ``--version``) are dispatched here directly, so they do not pay for importing typer and
-click (about 35 ms, a third of the tool's start-up). Anything else, including ``--help``, any
-other option and every error in the arguments, goes to the typer application in
-:mod:`esp_image.cli`, which calls the same :mod:`esp_image.commands` functions.
+The commands people and pipelines run most (``info``, ``verify``, ``retable`` and
+``--version``) are dispatched here directly, so they do not pay for importing typer and
+click (about 35 ms, a third of the tool's start-up). Their options are parsed with the table
+generated from the typer declarations (:mod:`esp_image.cli._fastgen`), and the same command
+functions run. Anything else, including ``--help``, ``--debug``, an option the table does not
+hold and every error in the arguments, goes to the typer application in
+:mod:`esp_image.cli.app`.
 """
 
 from __future__ import annotations
@@ -14,36 +16,13 @@ import importlib
 import sys
 import types
 
-# The options each fast command accepts: option -> (keyword, kind). kind is "flag", "value"
-# or "multi" (repeatable). tests/test_cli.py holds this table against the typer commands'
-# declared options, so the two cannot drift apart; anything not in it goes to typer.
-_FAST: dict[str, dict[str, tuple[str, str]]] = {
-    "info": {"--json": ("as_json", "flag")},
-    "verify": {"--json": ("as_json", "flag")},
-    "retable": {
-        "-f": ("flash_size", "value"), "--flash-size": ("flash_size", "value"),
-        "--table": ("table", "value"), "--app-size": ("app_size", "value"),
-        "--resize": ("resize", "multi"), "--add": ("add", "multi"),
-        "--delete": ("delete", "multi"), "--rename": ("rename", "multi"),
-        "-o": ("output", "value"), "--output": ("output", "value"),
-        "--in-place": ("in_place", "flag"), "--dry-run": ("dry_run", "flag"),
-        "--erase-fs": ("erase_fs", "flag"), "--force": ("force", "flag"),
-        "--json": ("as_json", "flag"), "-q": ("quiet", "flag"), "--quiet": ("quiet", "flag"),
-    },
-}
-_DEFAULTS: dict[str, dict[str, object]] = {
-    "retable": {"flash_size": None, "table": None, "app_size": None, "resize": [], "add": [],
-                "delete": [], "rename": [], "output": None, "in_place": False,
-                "dry_run": False, "as_json": False, "quiet": False, "erase_fs": False,
-                "force": False},
-}
-
 
 def _parse_fast(command: str, args: list[str]) -> tuple[list[str], dict[str, object]] | None:
     """Positional arguments and keywords, or None when typer must handle the arguments."""
-    spec = _FAST[command]
-    values: dict[str, object] = {k: (list(v) if isinstance(v, list) else v)
-                                 for k, v in _DEFAULTS.get(command, {}).items()}
+    from .cli._fast import DEFAULTS, OPTIONS
+
+    spec = OPTIONS[command]
+    values = dict(DEFAULTS[command])
     positional: list[str] = []
     i = 0
     while i < len(args):
@@ -62,21 +41,14 @@ def _parse_fast(command: str, args: list[str]) -> tuple[list[str], dict[str, obj
         if kind == "flag":
             if eq:
                 return None
-            values[key] = True
-            i += 1
+            values[key], i = True, i + 1
             continue
-        if eq:
-            value = inline
-            i += 1
-        elif i + 1 < len(args):
-            value = args[i + 1]
-            i += 2
-        else:
-            return None
+        if not eq and i + 1 == len(args):
+            return None  # the value is missing
+        value, i = (inline, i + 1) if eq else (args[i + 1], i + 2)
         if kind == "multi":
-            current = values.setdefault(key, [])
-            assert isinstance(current, list)
-            current.append(value)
+            earlier = values[key]
+            values[key] = [*(earlier if isinstance(earlier, list) else ()), value]
         else:
             values[key] = value
     return positional, values
@@ -88,23 +60,21 @@ def _fast(argv: list[str]) -> int | None:
 
         sys.stdout.write(f"esp-image {__version__}\n")
         return 0
-    if not argv or argv[0] not in _FAST:
+    from .cli._fast import COMMANDS
+
+    if not argv or argv[0] not in COMMANDS:
         return None
     parsed = _parse_fast(argv[0], argv[1:])
     if parsed is None:
         return None
     positional, values = parsed
-    from . import commands
-
-    _started()
-    if argv[0] == "retable":
-        if len(positional) != 1:
-            return None
-        return commands.run_retable(positional[0], **values)  # type: ignore[arg-type]
-    if not positional:
+    module, function, parameter, repeatable = COMMANDS[argv[0]]
+    if not positional or (len(positional) > 1 and not repeatable):
         return None
-    run = commands.info if argv[0] == "info" else commands.verify
-    return run(positional, as_json=bool(values.get("as_json")))
+    run = getattr(importlib.import_module(module), function)
+    _started()
+    code: int = run(**{parameter: positional if repeatable else positional[0]}, **values)
+    return code
 
 
 class _Deferred(types.ModuleType):
@@ -152,7 +122,8 @@ def main() -> None:
     guard_streams()
     if argv != ["--version"]:
         _defer_imports("pdb", "pickle")
-    from .io import Interrupted, unwind_on_signals
+    from .errors import Interrupted
+    from .io import unwind_on_signals
 
     unwind_on_signals()
     try:
@@ -170,7 +141,7 @@ def _typer_main(argv: list[str]) -> int:
     """Run the typer app; a usage error becomes one line on stderr and exit code 2."""
     import typer
 
-    from .cli import app
+    from .cli.app import app
 
     _started()
     try:
@@ -181,7 +152,7 @@ def _typer_main(argv: list[str]) -> int:
     except typer.TyperException as exc:  # click's usage errors (unknown option, missing file)
         message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
         if message:
-            from .commands import error_line
+            from .cli.runner import error_line
 
             # The context of the (sub)command that failed: 'esp-image fs FILE get --help'.
             ctx = getattr(exc, "ctx", None)

@@ -44,6 +44,10 @@ class ChecksumMismatch(EspImageError):
     """A stored checksum, hash or CRC does not match the computed one."""
 
 
+class CsvFieldError(EspImageError):
+    """A partition CSV field does not parse; re-raised as a FormatError naming the line."""
+
+
 class LayoutError(EspImageError):
     """A partition layout breaks a rule the generator or the bootloader enforces."""
 
@@ -58,6 +62,10 @@ class UnsupportedChip(EspImageError):
     """A chip id or chip name that esp_image does not know."""
 
 
+class VerificationFailed(EspImageError):
+    """The bytes about to be written do not pass esp_image's own checks (nothing is written)."""
+
+
 class NvsError(EspImageError):
     """An NVS read or write that ESP-IDF's nvs_flash would refuse (bad key, value, state)."""
 
@@ -68,3 +76,16 @@ class NvsFull(NvsError):
 
 class NvsNotFound(NvsError):
     """An NVS namespace or key that is not in the partition."""
+
+
+class Interrupted(SystemExit):
+    """The one exception outside EspImageError: it is a signal, not a failure of the input.
+
+    SIGINT or SIGTERM arrived: unwind (temporary files are removed) and exit 128+signal.
+
+    A SystemExit, so that click, typer and ``except Exception`` handlers let it pass.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum

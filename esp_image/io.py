@@ -16,7 +16,7 @@ import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
 
-from .errors import EspImageError, InputError
+from .errors import InputError, Interrupted, VerificationFailed
 
 MAX_FILE_SIZE = 128 * 1024 * 1024
 """Largest flash any ESP chip addresses; larger inputs are refused unless overridden."""
@@ -61,10 +61,6 @@ def read_input(path: str | os.PathLike[str], what: str = "firmware file", *,
     return data
 
 
-class VerificationFailed(EspImageError):
-    """The bytes about to be written do not pass esp_image's own checks."""
-
-
 def verify_bytes(data: bytes, *, what: str = "output", allow_unknown: bool = False) -> None:
     """Raise :class:`VerificationFailed` unless ``data`` passes every check ``verify`` runs.
 
@@ -80,17 +76,6 @@ def verify_bytes(data: bytes, *, what: str = "output", allow_unknown: bool = Fal
     if image.kind == "unknown" or failed:
         detail = "; ".join(f"{c.name}: {c.detail}" for c in failed) or image.reason or "?"
         raise VerificationFailed(f"refusing to write {what}: it does not verify ({detail})")
-
-
-class Interrupted(SystemExit):
-    """SIGINT or SIGTERM arrived: unwind (temporary files are removed) and exit 128+signal.
-
-    A SystemExit, so that click, typer and ``except Exception`` handlers let it pass.
-    """
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(128 + signum)
-        self.signum = signum
 
 
 def _raise_interrupted(signum: int, frame: object) -> None:

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
 from .checks import Check, Issue, compare_digest
-from .errors import FormatError, LayoutError, TruncatedError
+from .errors import CsvFieldError, FormatError, LayoutError, TruncatedError
 from .formats.compiled import partition_table as fmt
 from .units import SECTOR, align_up
 
@@ -749,10 +749,6 @@ def _csv_size(size: int) -> str:
     return f"{size:#x}"
 
 
-class _CsvValueError(Exception):
-    """A field does not parse; turned into FormatError with the line number."""
-
-
 def _parse_int(text: str, keywords: Mapping[str, int] | None = None) -> int:
     """gen_esp32part ``parse_int``: K/M suffixes (recursive), ``int(x, 0)``, then keywords."""
     lower = text.lower()
@@ -764,11 +760,11 @@ def _parse_int(text: str, keywords: Mapping[str, int] | None = None) -> int:
     except ValueError:
         pass
     if not keywords:
-        raise _CsvValueError(f"invalid number {text!r}")
+        raise CsvFieldError(f"invalid number {text!r}")
     try:
         return keywords[lower]
     except KeyError:
-        raise _CsvValueError(
+        raise CsvFieldError(
             f"{text!r} is not a number or a known keyword ({', '.join(keywords)})"
         ) from None
 
@@ -788,7 +784,7 @@ class _CsvRow:
               recovery_bl: int | None) -> _CsvRow:
         try:
             return cls._parse(text, line, table_offset, primary_bl, recovery_bl)
-        except _CsvValueError as exc:
+        except CsvFieldError as exc:
             raise FormatError(f"line {line}: {exc}", None, _CSV) from None
 
     @classmethod
@@ -800,27 +796,27 @@ class _CsvRow:
         name, type_text, sub_text, offset_text, size_text, flags_text = fields[:6]
 
         if not type_text:
-            raise _CsvValueError("the type field can't be empty")
+            raise CsvFieldError("the type field can't be empty")
         ptype = _parse_int(type_text, fmt.TYPES)
         if not sub_text:
             if ptype == fmt.TYPE_APP:
-                raise _CsvValueError("an app partition cannot have an empty subtype")
+                raise CsvFieldError("an app partition cannot have an empty subtype")
             subtype = fmt.SUBTYPE_DATA_UNDEFINED
         else:
             subtype = _parse_int(sub_text, fmt.SUBTYPES.get(ptype, {}))
         if not 0 <= ptype <= 0xFF or not 0 <= subtype <= 0xFF:
-            raise _CsvValueError(f"type {ptype:#x} / subtype {subtype:#x} must be 0..0xff")
+            raise CsvFieldError(f"type {ptype:#x} / subtype {subtype:#x} must be 0..0xff")
 
         sub_names = fmt.SUBTYPES[fmt.TYPE_BOOTLOADER]
         offset: int | None
         fixed = False
         if ptype == fmt.TYPE_BOOTLOADER and subtype == sub_names["primary"]:
             if primary_bl is None:
-                raise _CsvValueError("primary bootloader offset is not provided")
+                raise CsvFieldError("primary bootloader offset is not provided")
             offset, fixed = primary_bl, True
         elif ptype == fmt.TYPE_BOOTLOADER and subtype == sub_names["recovery"]:
             if recovery_bl is None:
-                raise _CsvValueError("recovery bootloader offset is not provided")
+                raise CsvFieldError("recovery bootloader offset is not provided")
             offset = recovery_bl
         elif ptype == fmt.TYPE_PARTITION_TABLE and subtype == fmt.SUBTYPE_PRIMARY:
             offset, fixed = table_offset, True
@@ -830,12 +826,12 @@ class _CsvRow:
         # gen_esp32part ignores the Size field of every bootloader and partition_table entry.
         if ptype == fmt.TYPE_BOOTLOADER:
             if primary_bl is None:
-                raise _CsvValueError("primary bootloader offset is not provided")
+                raise CsvFieldError("primary bootloader offset is not provided")
             size = table_offset - primary_bl
         elif ptype == fmt.TYPE_PARTITION_TABLE:
             size = fmt.TABLE_SECTOR
         elif not size_text:
-            raise _CsvValueError("the size field can't be empty")
+            raise CsvFieldError("the size field can't be empty")
         else:
             size = _parse_int(size_text)
 
@@ -844,5 +840,27 @@ class _CsvRow:
             if flag in fmt.FLAGS:
                 flags |= fmt.FLAGS[flag]
             elif flag:
-                raise _CsvValueError(f"unknown flag {flag!r} (known: {', '.join(fmt.FLAGS)})")
+                raise CsvFieldError(f"unknown flag {flag!r} (known: {', '.join(fmt.FLAGS)})")
         return cls(line, name, ptype, subtype, offset=offset, size=size, flags=flags, fixed=fixed)
+
+
+def csv_text(name: str, data: bytes) -> str | None:
+    """The partition CSV ``data`` holds, or None when it is a binary table or firmware.
+
+    A name ending in ``.csv`` is a CSV whatever it holds; otherwise ASCII bytes that start
+    with neither a table record, an image header nor erased flash are one.
+
+    Raises:
+        InputError: a CSV that is not UTF-8 text (naming the first bad byte).
+    """
+    from .errors import InputError
+    from .formats.compiled.esp32_image import MAGIC as IMAGE_MAGIC
+
+    binary = data[:2] == fmt.MAGIC or data[:1] in (bytes([IMAGE_MAGIC]), b"\xff")
+    if not name.lower().endswith(".csv") and (binary or not data.isascii()):
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name}: not a CSV text file (byte {data[exc.start]:#04x} at offset "
+                         f"{exc.start:#x} is not UTF-8 text)") from None

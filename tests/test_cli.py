@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import subprocess
@@ -10,10 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from esp_image import __version__, commands
+from esp_image import __version__
+from esp_image.cli import inspect
 from esp_image.entry import _fast, _typer_main
 
 from .conftest import FIXTURES, corpus_path, run_python
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # the generator evaluates the annotations against esp_image.cli.options
+    from esp_image.cli.options import DryRun, File
 
 APP = str(FIXTURES / "esp32-app.bin")
 FIRMWARE = str(FIXTURES / "firmware-esp32-4MB.bin")
@@ -117,9 +123,10 @@ def test_fast_path_matches_typer_path() -> None:
     """The fast dispatch and the typer app produce identical output and codes."""
     for args in (["info", APP, FIRMWARE], ["info", "--json", TABLE], ["verify", FIRMWARE]):
         out_fast, out_typer = io.StringIO(), io.StringIO()
-        run_fn = commands.info if args[0] == "info" else commands.verify
+        run_fn = inspect.info if args[0] == "info" else inspect.verify
         paths = [a for a in args[1:] if not a.startswith("-")]
-        code_fast = run_fn(paths, as_json="--json" in args, out=out_fast)
+        with contextlib.redirect_stdout(out_fast):
+            code_fast = run_fn(paths, json="--json" in args)
         old = sys.stdout
         sys.stdout = out_typer
         try:
@@ -138,7 +145,7 @@ def test_fast_path_scope() -> None:
 
 
 def test_help_has_an_example_for_every_command() -> None:
-    from esp_image.cli import app
+    from esp_image.cli.app import app
 
     for command in app.registered_commands:
         name = command.name or command.callback.__name__  # type: ignore[union-attr]
@@ -201,7 +208,7 @@ def test_info_path_imports_nothing_heavy() -> None:
 
 def test_rich_rendering_of_every_fixture() -> None:
     from esp_image import Image
-    from esp_image.render import _write_rich, describe
+    from esp_image.cli.render import _write_rich, describe
 
     for path in sorted(FIXTURES.glob("*.bin")):
         out = io.StringIO()
@@ -221,33 +228,56 @@ def test_esp8266_json_and_text() -> None:
 
 
 def test_fast_parser_table_matches_typer() -> None:
-    """Every option the fast dispatcher knows is declared by the typer command, with the same
-    kind (flag, value, repeatable) and the same keyword of the commands function."""
-    import typing
+    """The generated fast-path table holds exactly the options typer declares for each fast
+    command (both directions), with the same kind (flag, value, repeatable), the keyword of
+    the command function and the same default; --debug always goes to typer."""
+    import typer.main
+    from typer.core import TyperArgument, TyperOption
 
-    from esp_image.cli import app
-    from esp_image.entry import _FAST
+    from esp_image.cli._fast import COMMANDS, DEFAULTS, OPTIONS
+    from esp_image.cli.app import app
 
-    for command in app.registered_commands:
-        name = command.name or command.callback.__name__  # type: ignore[union-attr]
-        if name not in _FAST:
-            continue
-        declared: dict[str, str] = {}
-        hints = typing.get_type_hints(command.callback, include_extras=True)
-        for hint in hints.values():
-            metadata = getattr(hint, "__metadata__", ())
-            if not metadata:
+    group = typer.main.get_command(app)
+    assert set(COMMANDS) == set(OPTIONS) == set(DEFAULTS) == {"info", "verify", "retable"}
+    for name in COMMANDS:
+        command = group.commands[name]  # type: ignore[attr-defined]
+        declared: dict[str, tuple[str, str]] = {}
+        defaults: dict[str, object] = {}
+        arguments = [p for p in command.params if isinstance(p, TyperArgument)]
+        assert [(p.name, p.nargs == -1) for p in arguments] == [COMMANDS[name][2:]]
+        for param in command.params:
+            if not isinstance(param, TyperOption) or "--debug" in param.opts:
                 continue
-            base = str(typing.get_args(hint)[0])
-            kind = "flag" if "bool" in base else "multi" if "list" in base else "value"
-            info = metadata[0]
-            # In Annotated form typer keeps the first declaration in ``default``.
-            first = [info.default] if isinstance(getattr(info, "default", None), str) else []
-            for opt in [*first, *(getattr(info, "param_decls", ()) or ())]:
-                if opt.startswith("-"):
-                    declared[opt] = kind
-        for opt, (_, kind) in _FAST[name].items():
-            assert declared.get(opt) == kind, (name, opt, declared.get(opt), kind)
+            kind = "flag" if param.is_flag else "multi" if param.multiple else "value"
+            declared.update({opt: (str(param.name), kind) for opt in param.opts})
+            defaults[str(param.name)] = param.default
+        assert OPTIONS[name] == declared, name
+        assert {k: v or None for k, v in DEFAULTS[name].items()} == \
+            {k: v or None for k, v in defaults.items()}, name
+        assert {k: type(v) for k, v in DEFAULTS[name].items() if v is not None} == \
+            {k: type(v) for k, v in defaults.items() if v is not None}, name
+
+
+def test_fast_table_is_generated_from_the_declarations() -> None:
+    from esp_image.cli import _fastgen
+
+    assert _fastgen.main(["--check"]) == 0
+
+
+def probe(file: File, extra: DryRun = False) -> int:
+    """A fast command as the generator sees one."""
+    return 0
+
+
+def test_fast_table_follows_a_changed_declaration(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A new option on a fast command shows up in the generated table."""
+    from esp_image.cli import _fastgen
+
+    monkeypatch.setattr(_fastgen, "FAST", (("probe", probe),))
+    text = _fastgen.render()
+    assert "'--dry-run': ('dry_run', 'flag')" not in text
+    assert "'--dry-run': ('extra', 'flag')" in text
+    assert "'probe': ('tests.test_cli', 'probe', 'file', False)" in text
 
 
 @pytest.mark.parametrize("argv", [
@@ -301,7 +331,7 @@ def test_flash_map_bar() -> None:
 
 
 def test_flash_map_bar_proportions() -> None:
-    from esp_image.render import BAR_WIDTH, Bar, _bar_cells
+    from esp_image.cli.render import BAR_WIDTH, Bar, _bar_cells
 
     bar = Bar("t", 0, 0x400000, [("a", 0, 0x200000, "app"), ("d", 0x200000, 0x400000, "data")])
     cells, legend = _bar_cells(bar)

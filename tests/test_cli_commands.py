@@ -149,7 +149,7 @@ def _options(*command: str) -> set[str]:
     """Every option a command declares, read from the typer app."""
     import typing
 
-    from esp_image.cli import app
+    from esp_image.cli.app import app
 
     target = app
     for word in command[:-1]:

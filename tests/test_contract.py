@@ -184,7 +184,7 @@ WRONG_KIND = {
 
 def test_every_cli_command_is_covered() -> None:
     """Fail when a command is added to the CLI without contract tests here."""
-    from esp_image.cli import app
+    from esp_image.cli.app import app
 
     names = {c.name or getattr(c.callback, "__name__", "") for c in app.registered_commands}
     for group in app.registered_groups:

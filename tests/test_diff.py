@@ -13,10 +13,11 @@ from typer.testing import CliRunner
 
 from esp_image import Image
 from esp_image.app_image import AppImage
-from esp_image.cli_diff import diff_command
+from esp_image.cli import inspect
+from esp_image.cli.app import add_command
+from esp_image.cli.render import Table, plain
 from esp_image.diff import Change, Diff, diff, diff_blocks, show
 from esp_image.otadata import OtaData
-from esp_image.render import Table, plain
 
 from .conftest import corpus_path, fixture_path, input_path
 
@@ -368,7 +369,7 @@ def test_show_formats_values() -> None:
 # --------------------------------------------------------------------- command line
 def cli() -> typer.Typer:
     app = typer.Typer()
-    app.command("diff")(diff_command)
+    add_command(app, inspect.diff, "diff")
 
     @app.command("other")
     def _other() -> None:  # a second command keeps "diff" a subcommand

@@ -8,6 +8,8 @@ import zlib
 
 import pytest
 
+from esp_image.cli.render import Table
+from esp_image.cli.render_esp8266 import describe_esp8266
 from esp_image.errors import FormatError, TruncatedError
 from esp_image.esp8266 import (
     FLASH_MAPS,
@@ -22,8 +24,6 @@ from esp_image.esp8266 import (
     parse_esp8266_flash_size,
 )
 from esp_image.formats import esp8266 as fmt
-from esp_image.render import Table
-from esp_image.render_esp8266 import describe_esp8266
 
 from .conftest import corpus_path, corpus_rows, input_path
 

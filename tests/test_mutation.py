@@ -432,7 +432,7 @@ def exercise(data: bytes) -> Image | None:
     except EspImageError:
         return None
     json.dumps(image.to_dict())
-    from esp_image.render import describe, plain, verify_lines
+    from esp_image.cli.render import describe, plain, verify_lines
 
     plain(describe(image))
     verify_lines(image)

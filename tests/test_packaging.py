@@ -76,7 +76,8 @@ def test_wheel_contents(dist: dict[str, Path]) -> None:
         info = f"esp_image-{source_version()}.dist-info"
         metadata = whl.read(f"{info}/METADATA").decode()
         entry_points = whl.read(f"{info}/entry_points.txt").decode()
-    assert {"esp_image/__init__.py", "esp_image/py.typed", "esp_image/cli.py",
+    assert {"esp_image/__init__.py", "esp_image/py.typed", "esp_image/cli/app.py",
+            "esp_image/cli/_fast.py",
             "esp_image/formats/_compiled.py", "esp_image/transforms/retable.py"} <= names
     assert not [n for n in names if n.startswith(("tests/", "fixtures/", "examples/"))]
     assert re.search(rf"^Version: {re.escape(source_version())}$", metadata, re.MULTILINE)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from esp_image import commands
+from esp_image.cli import inspect, parts
 from esp_image.terminal import shown
 
 from .conftest import FIXTURES, corpus_path
@@ -91,12 +91,12 @@ def test_closed_pipe_after_a_failure_keeps_exit_1(work: Path, tmp_path: Path) ->
 
 
 def test_nul_in_a_path_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert commands.info(["fw\0.bin"]) == 2
+    assert inspect.info(["fw\0.bin"]) == 2
     err = capsys.readouterr().err
     assert err == "esp-image: error: fw\\x00.bin: a file name cannot contain a NUL byte\n"
     fw = str(FIXTURES / "firmware-esp32-4MB.bin")
-    assert commands.run_extract(fw, "factory", output=str(tmp_path / "a\0b"), raw=False,
-                                as_json=False) == 2
+    assert parts.extract(fw, "factory", output=str(tmp_path / "a\0b"), raw=False,
+                         json=False) == 2
     assert "a\\x00b: a file name cannot contain a NUL byte" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 

@@ -4,6 +4,7 @@ down to the app it carries, and the NONOS flash maps come from one definition th
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import itertools
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from esp_image import Image, commands
+from esp_image import Image
+from esp_image.cli import inspect
 from esp_image.errors import LayoutError
 from esp_image.esp8266 import FLASH_MAPS, Esp8266Image, parse_esp8266_flash_size
 from esp_image.transforms.esp8266 import plan_layout, set_esp8266_flash_params
@@ -70,7 +72,8 @@ def test_info_prints_the_488kb_user2_slot(tmp_path: Path) -> None:
     path = tmp_path / "app.bin"
     path.write_bytes(v1_image([(0x40100000, b"\x11" * 64)], size_freq=0x20))
     out = io.StringIO()
-    assert commands.info([str(path)], out=out) == 0
+    with contextlib.redirect_stdout(out):
+        assert inspect.info([str(path)]) == 0
     user2 = next(line for line in out.getvalue().splitlines() if line.split()[:1] == ["user2"])
     assert user2.split()[1:4] == ["0x81000", "0x7a000", "(488KB)"]
     layout = plan_layout("1MB").entry("user2")
@@ -172,10 +175,12 @@ def test_ota_whose_firmware_no_longer_matches_its_md5_fails_verify(tmp_path: Pat
     path = tmp_path / "firmware-ota.bin.ota"
     path.write_bytes(ota)
     out = io.StringIO()
-    assert commands.verify([str(path)], out=out) == 1
+    with contextlib.redirect_stdout(out):
+        assert inspect.verify([str(path)]) == 1
     assert "yaota-md5" in out.getvalue()
     out = io.StringIO()
-    assert commands.verify([str(path)], as_json=True, out=out) == 1
+    with contextlib.redirect_stdout(out):
+        assert inspect.verify([str(path)], json=True) == 1
     doc = json.loads(out.getvalue())
     assert doc["valid"] is False
     assert [c["name"] for c in doc["checks"] if not c["valid"]] == ["yaota-md5"]

@@ -13,7 +13,7 @@ import pytest
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from esp_image.cli import app
+from esp_image.cli.app import app
 
 ROOT = get_command(app)
 

@@ -26,8 +26,10 @@ from pathlib import Path
 
 import pytest
 
-from esp_image import Image, commands
-from esp_image.io import VerificationFailed, verify_bytes, write_atomic
+from esp_image import Image
+from esp_image.cli import parts
+from esp_image.errors import VerificationFailed
+from esp_image.io import verify_bytes, write_atomic
 
 from .conftest import FIXTURES, corpus_path
 
@@ -418,8 +420,8 @@ def test_table_csv_output_is_verified_by_compiling_it_back(
     monkeypatch.setattr(PartitionTable, "to_csv",
                         lambda self: real(self).replace("ota_1", "ota_9"))
     out = work / "t.csv"
-    code = commands.run_table(str(work / "partitions-4MiB-ota.bin"), output=str(out),
-                              offset="0x8000", flash_size=None, as_json=False)
+    code = parts.table(str(work / "partitions-4MiB-ota.bin"), output=str(out),
+                       offset="0x8000", flash_size=None, json=False)
     assert code == 1 and not out.exists()
 
 

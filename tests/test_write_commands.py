@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from esp_image import Image
-from esp_image.errors import LayoutError, UsageError
-from esp_image.io import VerificationFailed, output_name, write_atomic
+from esp_image.errors import LayoutError, UsageError, VerificationFailed
+from esp_image.io import output_name, write_atomic
 from esp_image.transforms.flash import FlashParams, patch_image, set_flash_params
 from esp_image.transforms.ota import otadata_for
 

@@ -22,8 +22,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from esp_image import Image, commands
-from esp_image.cli_yaota import layout_yaota8266, yaota_app
+from esp_image import Image
+from esp_image.cli import inspect
+from esp_image.cli.app import add_command, yaota_app
+from esp_image.cli.yaota import layout_yaota8266
 from esp_image.errors import ChecksumMismatch, FormatError, InputError, LayoutError
 from esp_image.transforms import yaota
 from esp_image.transforms.extract import extract
@@ -143,7 +145,7 @@ def yaota_cli(*args: str) -> tuple[int, str, str]:
 
 def layout_cli(*args: str) -> tuple[int, str, str]:
     app = typer.Typer()
-    app.command("yaota8266")(layout_yaota8266)
+    add_command(app, layout_yaota8266, "yaota8266")
     app.command("other")(lambda: None)  # keep "yaota8266" a subcommand, as under `layout`
     result = runner.invoke(app, ["yaota8266", *args])
     return result.exit_code, result.stdout, result.stderr
@@ -213,7 +215,7 @@ def test_bundle_cli_writes_a_verifying_initial_image(tmp_path: Path) -> None:
         MAIN_APP).read_bytes()
     assert ("esptool --chip esp8266 --port /dev/ttyUSB0 write-flash --flash-size detect 0x0 "
             f"{out}") in stdout
-    assert commands.verify([str(out)], quiet=True) == 0
+    assert inspect.verify([str(out)], quiet=True) == 0
     code, stdout, _ = yaota_cli("bundle", str(corpus_path(BUNDLE)), str(corpus_path(MAIN_APP)),
                                 "-o", str(tmp_path / "x.bin"), "--json", "--dry-run")
     doc = json.loads(stdout)

@@ -440,24 +440,29 @@ def outputs() -> dict[Path, str]:
     return files
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Rewrite or check ``compiled/``."""
-    parser = argparse.ArgumentParser(description=__doc__)
+def write_or_check(files: dict[Path, str], argv: list[str] | None, description: str | None,
+                   command: str) -> int:
+    """A generator's command line: write ``files``, or with ``--check`` exit 1 if any of
+    them is not what would be written (``command`` regenerates them)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--check", action="store_true", help="exit 1 if out of date")
     args = parser.parse_args(argv)
-    files = outputs()
     if args.check:
         stale = [p for p, text in files.items() if not p.exists() or p.read_text() != text]
         if stale:
-            print(f"{', '.join(str(p) for p in stale)} out of date: "
-                  "run python -m esp_image.formats._compile")
+            print(f"{', '.join(str(p) for p in stale)} out of date: run {command}")
             return 1
         return 0
-    OUTPUT.mkdir(exist_ok=True)
     for path, text in files.items():
+        path.parent.mkdir(exist_ok=True)
         path.write_text(text)
-    print(f"wrote {INDEX} and {len(files) - 1} files in {OUTPUT}")
+        print(f"wrote {path}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite or check ``compiled/``."""
+    return write_or_check(outputs(), argv, __doc__, "python -m esp_image.formats._compile")
 
 
 if __name__ == "__main__":

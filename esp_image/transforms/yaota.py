@@ -32,10 +32,9 @@ import struct
 from dataclasses import dataclass, field
 
 from ..checks import Check, Issue
-from ..errors import ChecksumMismatch, FormatError, InputError, LayoutError
+from ..errors import ChecksumMismatch, FormatError, InputError, LayoutError, VerificationFailed
 from ..formats.compiled import esp8266 as image_fmt
 from ..formats.compiled import yaota8266 as fmt
-from ..io import VerificationFailed
 from ..rboot import _walk_v1
 from ..units import SECTOR, format_size
 from ..yaota8266 import (

@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT))
 
 with atheris.instrument_imports():
     from esp_image import Image
+    from esp_image.cli.render import describe, plain, verify_lines
     from esp_image.errors import EspImageError
-    from esp_image.render import describe, plain, verify_lines
 
 
 def check(data: bytes) -> None:

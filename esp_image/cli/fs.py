@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from . import commands
+from .options import Debug, DryRun, Force, InPlace, Json, Quiet, output_option
+from .runner import choose_output, emit_write, error_line, run_guarded
 
 if TYPE_CHECKING:
-    from .image import Image
-    from .transforms.fs import FsTarget
+    from ..image import Image
+    from ..transforms.fs import FsTarget
 
 class _FsGroup(TyperGroup):
     """``fs``'s options may follow FILE, so the group reads every option on the line and would
@@ -69,19 +70,10 @@ def fs_main(
     partition: Annotated[str | None, typer.Option(
         "-p", "--partition", metavar="NAME",
         help="The partition (default: the first vfs/ffat/fat/littlefs one).")] = None,
-    output: Annotated[str | None, typer.Option("-o", "--output", metavar="FILE",
-                                               help="Output file for changes (default "
-                                                    "FILE-fs.bin).")] = None,
-    in_place: Annotated[bool, typer.Option("--in-place", help="Rewrite FILE (atomically).")
-                        ] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Do it anyway: replace an existing "
-                                                        "file under the default output name.")
-                     ] = False,
-    json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only problems.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Tracebacks on internal errors.")
-                     ] = False,
+    output: Annotated[str | None, output_option("Output file for changes (default "
+                                                "FILE-fs.bin).")] = None,
+    in_place: InPlace = False, dry_run: DryRun = False, force: Force = False,
+    json: Json = False, quiet: Quiet = False, debug: Debug = False,
 ) -> None:
     """Work with the files inside a firmware image, without flashing it.
 
@@ -89,7 +81,7 @@ def fs_main(
     """
     if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
         names = ", ".join(getattr(ctx.command, "commands", {}))
-        commands.error_line(f"fs needs a COMMAND after FILE: one of {names} (see "
+        error_line(f"fs needs a COMMAND after FILE: one of {names} (see "
                             "'esp-image fs --help')")
         raise typer.Exit(2)
     ctx.obj = _Options(file, partition, output, in_place, dry_run, force, json, quiet, debug)
@@ -102,8 +94,8 @@ def _opts(ctx: typer.Context) -> _Options:
 
 
 def _open(opts: _Options) -> tuple[Image, FsTarget, bytes]:
-    from .image import Image
-    from .transforms.fs import locate, region
+    from ..image import Image
+    from ..transforms.fs import locate, region
 
     image = Image.open(opts.file)
     target = locate(image, opts.partition)
@@ -114,12 +106,11 @@ def _read_only(ctx: typer.Context, body: Callable[[_Options, Any], int]) -> None
     opts = _opts(ctx)
 
     def run() -> int:
-        from .filesystems import open_volume
+        from ..filesystems import open_volume
 
         _, _, data = _open(opts)
         return body(opts, open_volume(data))
-    raise typer.Exit(commands.run_guarded(run, debug=opts.debug, as_json=opts.as_json,
-                                          path=opts.file))
+    raise typer.Exit(run_guarded(run, debug=opts.debug, as_json=opts.as_json, path=opts.file))
 
 
 def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
@@ -131,31 +122,13 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
     opts = _opts(ctx)
 
     def run() -> int:
-        from .errors import FormatError, LayoutError
-        from .filesystems import detect, mkfs, open_volume
-        from .io import verify_bytes
-        from .transforms.fs import locate, put_back, region
+        from ..errors import FormatError, LayoutError
+        from ..transforms.fs import put_back
 
-        output = commands.choose_output(opts.file, opts.output, opts.in_place, "fs",
-                                        force=opts.force, inputs=sources or [])
+        output = choose_output(opts.file, opts.output, opts.in_place, "fs",
+                               force=opts.force, inputs=sources or [])
         image, target, data = _open(opts)
-        made: list[str] = []
-        found = None if fresh is not None else detect(data)
-        if fresh is not None:
-            volume = fresh(target.size)
-        elif found is not None and found.type == "erased":
-            # What the device does on first boot: MicroPython makes littlefs in an erased
-            # vfs, Arduino's FFat a wear-levelled FAT.
-            kind = "fat-wl" if target.name == "ffat" else "littlefs"
-            volume = mkfs(target.size, kind=kind)
-            made.append(f"the partition was erased: made an empty {kind} filesystem, as the "
-                        "device would on first boot")
-        else:
-            if found is not None and found.type != "unknown" and not found.valid:
-                # writing on top of damage gives a file verify fails (or the device reformats)
-                raise LayoutError(f"{target.name}: the {found.type} filesystem is damaged "
-                                  f"({found.detail}); not writing into it (fs mkfs replaces it)")
-            volume = open_volume(data)
+        volume, made = _volume(target, data, fresh)
         try:
             actions = made + change(volume)
         except FormatError as exc:
@@ -166,25 +139,54 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
         if target.missing:
             notes.append(f"the file ended {target.missing:#x} bytes before the end of "
                          f"{target.name!r}; extended with 0xFF to hold the filesystem")
-
-        def verify(written: bytes) -> None:
-            from .image import Image
-
-            # the checks verify runs (a bare partition image's include its filesystem's)
-            verify_bytes(written, what="the firmware" if target.name != "image" else
-                         "the partition image")
-            open_volume(region(Image.from_bytes(written), locate(
-                Image.from_bytes(written), opts.partition)))
-
         where = target.name if target.address is None else \
             f"{target.name} ({target.address:#x})"
-        return commands.emit_write(
+        return emit_write(
             source=opts.file, output=output,
             data=new, actions=[f"{where}: {a}" for a in actions] or [f"{where}: {what}"],
-            notes=notes, dry_run=opts.dry_run, as_json=opts.as_json, verify=verify,
-            quiet=opts.quiet, original=image.data)
-    raise typer.Exit(commands.run_guarded(run, debug=opts.debug, as_json=opts.as_json,
-                                          path=opts.file))
+            notes=notes, dry_run=opts.dry_run, as_json=opts.as_json,
+            verify=_written_check(target, opts.partition), quiet=opts.quiet,
+            original=image.data)
+    raise typer.Exit(run_guarded(run, debug=opts.debug, as_json=opts.as_json, path=opts.file))
+
+
+def _volume(target: FsTarget, data: bytes, fresh: Callable[[int], Any] | None
+            ) -> tuple[Any, list[str]]:
+    """The volume to change (``fresh``, or the one in ``data``) and what making it did."""
+    from ..errors import LayoutError
+    from ..filesystems import detect, mkfs, open_volume
+
+    if fresh is not None:
+        return fresh(target.size), []
+    found = detect(data)
+    if found is not None and found.type == "erased":
+        # What the device does on first boot: MicroPython makes littlefs in an erased
+        # vfs, Arduino's FFat a wear-levelled FAT.
+        kind = "fat-wl" if target.name == "ffat" else "littlefs"
+        return mkfs(target.size, kind=kind), [
+            f"the partition was erased: made an empty {kind} filesystem, as the device would "
+            "on first boot"]
+    if found is not None and found.type != "unknown" and not found.valid:
+        # writing on top of damage gives a file verify fails (or the device reformats)
+        raise LayoutError(f"{target.name}: the {found.type} filesystem is damaged "
+                          f"({found.detail}); not writing into it (fs mkfs replaces it)")
+    return open_volume(data), []
+
+
+def _written_check(target: FsTarget, partition: str | None) -> Callable[[bytes], None]:
+    """The checks verify runs (a bare partition image's include its filesystem's), and the
+    filesystem must open again."""
+    from ..filesystems import open_volume
+    from ..image import Image
+    from ..io import verify_bytes
+    from ..transforms.fs import locate, region
+
+    def verify(written: bytes) -> None:
+        verify_bytes(written, what="the firmware" if target.name != "image" else
+                     "the partition image")
+        open_volume(region(Image.from_bytes(written), locate(
+            Image.from_bytes(written), partition)))
+    return verify
 
 
 Path = Annotated[str, typer.Argument(help="A path inside the filesystem.", metavar="PATH")]
@@ -200,7 +202,7 @@ def fs_ls(ctx: typer.Context, path: Annotated[str, typer.Argument(
             sys.stdout.write(_json.dumps([{"name": e.name, "path": e.path, "dir": e.is_dir,
                                            "size": e.size} for e in entries], indent=2) + "\n")
         else:
-            from .terminal import shown
+            from ..terminal import shown
 
             for e in entries:
                 sys.stdout.write(f"{'d' if e.is_dir else '-'} {e.size:>9}  {shown(e.name)}"
@@ -229,7 +231,7 @@ def fs_cat(ctx: typer.Context, path: Path) -> None:
             sys.stdout.buffer.write(data)
             sys.stdout.buffer.flush()
         except BrokenPipeError:  # the reader is gone (| head): the file was read, all is well
-            from .terminal import stdout_closed
+            from ..terminal import stdout_closed
 
             stdout_closed()
         return 0
@@ -245,14 +247,14 @@ def fs_get(ctx: typer.Context,
            ) -> None:
     """Copy a file out. Example: [bold]esp-image fs firmware.bin get /main.py main.py[/bold]"""
     def body(opts: _Options, volume: Any) -> int:
-        from .io import check_output, write_atomic
+        from ..io import check_output, write_atomic
 
         data = volume.read(src)
         target = os.path.join(dst, os.path.basename(src)) if os.path.isdir(dst) else dst
         check_output(target, [opts.file])
         write_atomic(target, data, verify=None)
         if not opts.quiet:
-            from .terminal import shown
+            from ..terminal import shown
 
             sys.stdout.write(f"wrote {shown(target)} ({len(data)} bytes)\n")
         return 0
@@ -268,36 +270,18 @@ def fs_put(ctx: typer.Context, src: Annotated[list[str], typer.Argument(
     Example: [bold]esp-image fs firmware.bin put main.py lib /[/bold]
     """
     if len(src) < 2:
-        commands.error_line("put needs at least one source and a destination")
+        error_line("put needs at least one source and a destination")
         raise typer.Exit(2)
     sources, dst = src[:-1], src[-1]
 
     def change(volume: Any) -> list[str]:
-        from .io import read_input
+        from ..io import read_input
 
         done = []
         for item in sources:
             base = os.path.basename(os.path.normpath(item))
             if os.path.isdir(item):
-                for root, dirs, files in os.walk(item):
-                    rel = os.path.relpath(root, item)
-                    inner = _join(dst, base if rel == "." else f"{base}/{rel}")
-                    _mkdirs(volume, inner)
-                    # Links inside the tree are skipped, each with a line: following one could
-                    # copy files from outside the tree (or loop); a device has no links.
-                    for name in sorted(n for n in dirs + files
-                                       if os.path.islink(os.path.join(root, n))):
-                        link = os.path.join(root, name)
-                        done.append(f"skipped {_join(inner, name)}: a symbolic link (to "
-                                    f"{os.readlink(link)!r}), not followed")
-                    dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(root, d)))
-                    for name in sorted(files):
-                        path = os.path.join(root, name)
-                        if os.path.islink(path):
-                            continue
-                        data = read_input(path, "file", allow_empty=True)
-                        volume.write(_join(inner, name), data)
-                        done.append(f"put {_join(inner, name)} ({len(data)} bytes)")
+                done += _put_tree(volume, item, _join(dst, base))
             else:
                 data = read_input(item, "file", allow_empty=True)
                 target = _join(dst, base) if dst.endswith("/") or len(sources) > 1 or \
@@ -306,6 +290,32 @@ def fs_put(ctx: typer.Context, src: Annotated[list[str], typer.Argument(
                 done.append(f"put {target} ({len(data)} bytes)")
         return done
     _change(ctx, "put", change, sources=sources)
+
+
+def _put_tree(volume: Any, tree: str, inside: str) -> list[str]:
+    """Copy the directory ``tree`` to ``inside`` the filesystem; what was done, per file."""
+    from ..io import read_input
+
+    done = []
+    for root, dirs, files in os.walk(tree):
+        rel = os.path.relpath(root, tree)
+        inner = inside if rel == "." else _join(inside, rel)
+        _mkdirs(volume, inner)
+        # Links inside the tree are skipped, each with a line: following one could
+        # copy files from outside the tree (or loop); a device has no links.
+        for name in sorted(n for n in dirs + files if os.path.islink(os.path.join(root, n))):
+            link = os.path.join(root, name)
+            done.append(f"skipped {_join(inner, name)}: a symbolic link (to "
+                        f"{os.readlink(link)!r}), not followed")
+        dirs[:] = sorted(d for d in dirs if not os.path.islink(os.path.join(root, d)))
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            if os.path.islink(path):
+                continue
+            data = read_input(path, "file", allow_empty=True)
+            volume.write(_join(inner, name), data)
+            done.append(f"put {_join(inner, name)} ({len(data)} bytes)")
+    return done
 
 
 @fs_app.command("rm")
@@ -333,7 +343,7 @@ def fs_df(ctx: typer.Context) -> None:
     Example: [bold]esp-image fs firmware.bin df[/bold]
     """
     def body(opts: _Options, volume: Any) -> int:
-        from .units import format_size
+        from ..units import format_size
 
         used, total = volume.df()
         if opts.as_json:
@@ -356,7 +366,7 @@ def fs_mkfs(ctx: typer.Context, kind: Annotated[str, typer.Option(
     Example: [bold]esp-image fs firmware.bin mkfs --type littlefs[/bold]
     """
     def fresh(size: int) -> Any:
-        from .filesystems import mkfs
+        from ..filesystems import mkfs
 
         return mkfs(size, kind=kind)
     _change(ctx, f"new empty {kind} filesystem", lambda _: [f"new empty {kind} filesystem"],

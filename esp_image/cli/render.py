@@ -11,19 +11,34 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .app_image import AppImage
-from .terminal import shown, shown_lines
-from .units import format_size
+from ..app_image import AppImage
+from ..terminal import shown, shown_lines
+from ..units import format_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
-    from typing import TextIO
+    from collections.abc import Mapping
+    from typing import Protocol, TextIO
 
-    from .checks import Check, Issue
-    from .filesystems import FileSystemInfo
-    from .image import Image
-    from .partition_table import PartitionTable
+    class FlashPlan(Protocol):
+        """What :func:`plan_blocks` reads of a flash plan."""
+
+        @property
+        def ROW_HEADERS(self) -> Sequence[str]: ...
+
+        @property
+        def issues(self) -> Sequence[Issue]: ...
+
+        def rows_for(self, files: Mapping[str, str] | None = None
+                     ) -> Sequence[Sequence[str]]: ...
+
+    from rich.console import Console
+
+    from ..checks import Check, Issue
+    from ..filesystems import FileSystemInfo
+    from ..image import Image
+    from ..partition_table import PartitionTable
 
 
 class Table:
@@ -96,17 +111,7 @@ def describe(image: Image) -> list[Block]:
         bar = flash_bar(image) if image.kind == "flash" else None
         return [f"{image.path or '<bytes>'}: {image.size} bytes",
                 *describe_esp8266(image.esp8266), *([bar] if bar else [])]
-    blocks: list[Block] = []
-    chip = image.chip.title if image.chip else None
-    what = _KIND_TEXT.get(image.kind, image.kind)
-    if image.kind == "flash" and image.base is not None:
-        shape = "flash dump from 0x0" if image.base == 0 else "merged firmware"
-        what = f"{chip} {what} ({shape}, file byte 0 = flash {image.base:#x})"
-    elif image.kind == "image" and image.firmware is not None:
-        what = f"{chip or 'unknown-chip'} {image.firmware.role} image"
-    elif chip:
-        what = f"{chip} {what}"
-    blocks.append(f"{image.path or '<bytes>'}: {what}, {image.size} bytes")
+    blocks: list[Block] = [f"{image.path or '<bytes>'}: {_what(image)}, {image.size} bytes"]
     failed = [c for c in image.checks if not c.valid]
     if image.kind == "unknown":
         blocks.append(f"verdict: not recognised: {image.reason}")
@@ -133,6 +138,18 @@ def describe(image: Image) -> list[Block]:
     for note in image.notes:
         blocks.append(f"note: {note}")
     return blocks
+
+
+def _what(image: Image) -> str:
+    """What the file is, for the first line of ``info``."""
+    chip = image.chip.title if image.chip else None
+    what = _KIND_TEXT.get(image.kind, image.kind)
+    if image.kind == "flash" and image.base is not None:
+        shape = "flash dump from 0x0" if image.base == 0 else "merged firmware"
+        return f"{chip} {what} ({shape}, file byte 0 = flash {image.base:#x})"
+    if image.kind == "image" and image.firmware is not None:
+        return f"{chip or 'unknown-chip'} {image.firmware.role} image"
+    return f"{chip} {what}" if chip else what
 
 
 def _describe_app(app: AppImage, title: str) -> list[Block]:
@@ -162,6 +179,13 @@ def _describe_app(app: AppImage, title: str) -> list[Block]:
         blocks_text = f", {len(sig.blocks)} block(s)" if sig.blocks else ""
         rows.append(["Signature", f"{sig.scheme} at {sig.offset:#x}{blocks_text} "
                      "(header edits would break it)"])
+    rows += _descriptor_rows(app)
+    return [kv, _segments_table(app, title)]
+
+
+def _descriptor_rows(app: AppImage) -> list[list[str]]:
+    """What the app and bootloader descriptors say, and the problems found."""
+    rows = []
     if app.app_desc is not None:
         d = app.app_desc
         rows.append(["Project", f"{d.project_name or '(empty)'} {d.version}".strip()])
@@ -173,16 +197,19 @@ def _describe_app(app: AppImage, title: str) -> list[Block]:
         b = app.bootloader_desc
         rows.append(["Bootloader", f"version {b.version}, ESP-IDF {b.idf_ver}, built "
                      f"{b.date_time or '(no date)'}"])
-    for problem in app.problems:
-        rows.append(["Problem", problem])
+    rows += [["Problem", problem] for problem in app.problems]
+    return rows
+
+
+def _segments_table(app: AppImage, title: str) -> Table:
     segs = Table(f"{title} segments", ["#", "Address", "Size", "Offset", "Region"], align="rrrrl")
-    from . import chips
+    from .. import chips
 
     name = app.chip.name if app.chip else ""
     for i, s in enumerate(app.segments):
         segs.rows.append([str(i), f"{s.load_addr:#010x}", f"{s.data_len:#x}",
                           f"{s.offset:#x}", "/".join(chips.memory_regions(name, s.load_addr))])
-    return [kv, segs]
+    return segs
 
 
 def _rev(full: int) -> str:
@@ -403,6 +430,41 @@ def problem_lines(image: Image) -> list[str]:
 
 
 # ---------------------------------------------------------------------- output
+def write_descriptions(images: Sequence[Image]) -> None:
+    """``info``: every image described, a blank line between two."""
+    blocks: list[Block] = []
+    for image in images:
+        if blocks:
+            blocks.append("")
+        blocks.extend(describe(image))
+    write_blocks(blocks)
+
+
+def write_problems(images: Sequence[Image]) -> None:
+    """``info -q``: only the images with problems, only their problems."""
+    for image in images:
+        lines = problem_lines(image)
+        if lines:
+            sys.stdout.write(shown_lines("\n".join(lines)) + "\n")
+
+
+def write_verdicts(images: Sequence[Image]) -> None:
+    """``verify``: each image's verdict and its failed checks."""
+    for image in images:
+        sys.stdout.write(shown_lines("\n".join(verify_lines(image))) + "\n")
+
+
+def plan_blocks(title: str, plan: FlashPlan, files: Mapping[str, str], notes: Sequence[str],
+                command: str) -> list[Block]:
+    """A flash plan (ESP8266 NONOS, yaota8266): its table, issues, notes and esptool command."""
+    table = Table(title, list(plan.ROW_HEADERS), align="rrlll")
+    table.rows += [[str(c) for c in row] for row in plan.rows_for(files)]
+    blocks: list[Block] = [table]
+    blocks += [f"{i.severity}: {i.message}" for i in plan.issues]
+    blocks += [f"note: {n}" for n in notes]
+    return [*blocks, "", "flash it with:", f"  {command}"]
+
+
 def use_rich(stream: TextIO) -> bool:
     """Rich output only for terminals, and never with ``NO_COLOR`` set."""
     return stream.isatty() and not os.environ.get("NO_COLOR")
@@ -449,10 +511,8 @@ def plain(blocks: list[Block]) -> str:
     return "\n".join(lines) + "\n" if lines[-1] else "\n".join(lines)
 
 
-def _bar_cells(bar: Bar) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
-    """Each column's (symbol, kind), and the legend (symbol, text, kind)."""
-    width = BAR_WIDTH
-    total = max(bar.end - bar.start, 1)
+def _bar_symbols(bar: Bar) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
+    """One symbol per region name (a letter of the name where one is free), and the legend."""
     symbols: dict[str, str] = {}
     used = {"."}
     legend: list[tuple[str, str, str]] = []
@@ -465,6 +525,14 @@ def _bar_cells(bar: Bar) -> tuple[list[tuple[str, str]], list[tuple[str, str, st
         used.add(symbol)
         symbols[name] = symbol
         legend.append((symbol, f"{shown(name)} {start:#x} {format_size(stop - start)}", kind))
+    return symbols, legend
+
+
+def _bar_cells(bar: Bar) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """Each column's (symbol, kind), and the legend (symbol, text, kind)."""
+    width = BAR_WIDTH
+    total = max(bar.end - bar.start, 1)
+    symbols, legend = _bar_symbols(bar)
     # Every region gets at least one character, gaps under half a character none; the rest
     # of the width is shared in proportion to size (small regions stay visible).
     segments: list[tuple[str, int, str]] = []
@@ -508,27 +576,12 @@ def _wrap_legend(legend: list[tuple[str, str, str]]) -> list[str]:
 
 def _write_rich(blocks: list[Block], stream: TextIO) -> None:
     from rich.console import Console
-    from rich.table import Table as RichTable
-    from rich.text import Text
 
     console = Console(file=stream, highlight=False)
     for block in blocks:
         if isinstance(block, Bar):
-            cells, legend = _bar_cells(block)
-            console.print(shown(block.title), style="bold", markup=False)
-            text = Text("  |")
-            for symbol, kind in cells:
-                text.append(symbol, style=f"reverse {_BAR_STYLES.get(kind, 'white')}"
-                            if symbol != "." else "bright_black")
-            text.append("|")
-            console.print(text)
-            legend_text = Text("  ")
-            for symbol, label, kind in legend:
-                legend_text.append(f" {symbol} ", style=f"reverse {_BAR_STYLES.get(kind, 'white')}")
-                legend_text.append(f" {label}  ")
-            console.print(legend_text)
-            continue
-        if isinstance(block, str):
+            _print_bar(console, block)
+        elif isinstance(block, str):
             style = None
             if block.startswith(("error:", "verdict: INVALID", "verdict: not")):
                 style = "bold red"
@@ -537,13 +590,37 @@ def _write_rich(blocks: list[Block], stream: TextIO) -> None:
             elif block.startswith("verdict: valid"):
                 style = "bold green"
             console.print(shown_lines(block), style=style, markup=False)
-            continue
-        table = RichTable(title=shown(block.title), title_justify="left", title_style="bold")
-        align = block.align or "l" * len(block.columns)
-        for col, a in zip(block.columns, align, strict=False):
-            table.add_column(col, justify="right" if a == "r" else "left")
-        for row in block.rows:
-            styled = [f"[red]{c}[/red]" if c in ("FAILED",) else shown(c).replace("[", "\\[")
-                      for c in row]
-            table.add_row(*styled)
-        console.print(table)
+        else:
+            _print_table(console, block)
+
+
+def _print_bar(console: Console, bar: Bar) -> None:
+    from rich.text import Text
+
+    cells, legend = _bar_cells(bar)
+    console.print(shown(bar.title), style="bold", markup=False)
+    text = Text("  |")
+    for symbol, kind in cells:
+        text.append(symbol, style=f"reverse {_BAR_STYLES.get(kind, 'white')}"
+                    if symbol != "." else "bright_black")
+    text.append("|")
+    console.print(text)
+    legend_text = Text("  ")
+    for symbol, label, kind in legend:
+        legend_text.append(f" {symbol} ", style=f"reverse {_BAR_STYLES.get(kind, 'white')}")
+        legend_text.append(f" {label}  ")
+    console.print(legend_text)
+
+
+def _print_table(console: Console, block: Table) -> None:
+    from rich.table import Table as RichTable
+
+    table = RichTable(title=shown(block.title), title_justify="left", title_style="bold")
+    align = block.align or "l" * len(block.columns)
+    for col, a in zip(block.columns, align, strict=False):
+        table.add_column(col, justify="right" if a == "r" else "left")
+    for row in block.rows:
+        styled = [f"[red]{c}[/red]" if c in ("FAILED",) else shown(c).replace("[", "\\[")
+                  for c in row]
+        table.add_row(*styled)
+    console.print(table)

@@ -11,7 +11,7 @@ from .render import Block, Table, checks_table, hex_size
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
-    from .esp8266 import Esp8266Finding, Esp8266Image, FlashMap
+    from ..esp8266 import Esp8266Finding, Esp8266Image, FlashMap
 
 _SHAPES = {
     "image": "image",
@@ -98,6 +98,21 @@ def describe_image(img: Esp8266Image, title: str = "Image") -> list[Block]:
         addr = f", runs at {img.irom_address:#x}" if img.irom_address is not None else ""
         rows.append(["irom", f"{img.irom_size or 0:#x} bytes at image offset 0x10{addr}"])
         rows.append(["Inner image", f"at image offset {img.header_offset:#x}"])
+    rows += _integrity_rows(img)
+    rows.extend(["Problem", p] for p in img.problems)
+    rows.extend(["Warning", w] for w in img.warnings)
+    segs = Table(f"{title} segments", ["#", "Address", "Size", "Offset", "Region"],
+                 align="rrrrl")
+    for i, s in enumerate(img.segments):
+        region = "/".join(_region(s.load_addr))
+        segs.rows.append([str(i), f"{s.load_addr:#010x}", f"{s.data_len:#x}", f"{s.offset:#x}",
+                          region])
+    return [kv, segs]
+
+
+def _integrity_rows(img: Esp8266Image) -> list[list[str]]:
+    """Checksum, CRC32 trailer and SHA-256: stored, and whether each matches."""
+    rows = []
     if img.stored_checksum is not None:
         rows.append(["Checksum", f"{img.stored_checksum:#04x} "
                      + ("(valid)" if img.checksum_valid else
@@ -113,20 +128,12 @@ def describe_image(img: Esp8266Image, title: str = "Image") -> list[Block]:
     if img.stored_sha256 is not None:
         rows.append(["SHA-256", f"{img.stored_sha256.hex()} "
                      + ("(valid)" if img.sha256_valid else "(INVALID)")])
-    rows.extend(["Problem", p] for p in img.problems)
-    rows.extend(["Warning", w] for w in img.warnings)
-    segs = Table(f"{title} segments", ["#", "Address", "Size", "Offset", "Region"],
-                 align="rrrrl")
-    for i, s in enumerate(img.segments):
-        region = "/".join(_region(s.load_addr))
-        segs.rows.append([str(i), f"{s.load_addr:#010x}", f"{s.data_len:#x}", f"{s.offset:#x}",
-                          region])
-    return [kv, segs]
+    return rows
 
 
 def _region(addr: int) -> tuple[str, ...]:
-    from . import chips
-    from .formats.compiled import esp8266 as fmt
+    from .. import chips
+    from ..formats.compiled import esp8266 as fmt
 
     if fmt.IROM_MAP_START <= addr < fmt.IROM_MAP_END:
         return ("IROM",)

@@ -1,0 +1,98 @@
+"""``info``, ``verify`` and ``diff``: read files, run every check, report; never write.
+
+``info`` and ``verify`` are on the start-up fast path (:mod:`esp_image.entry`): this module
+imports neither typer nor typing at run time; the annotations name :mod:`.options`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ..image import Image
+from .runner import EXIT_DAMAGED, EXIT_OK, EXIT_UNUSABLE, open_all, run_guarded, write_json
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Annotated
+
+    from .options import Debug, FileChip, Files, Json, NoLimit, Quiet, argument, quiet_option
+
+
+def info(files: Files, json: Json = False, chip: FileChip = None, quiet: Quiet = False,
+         debug: Debug = False, no_size_limit: NoLimit = False) -> int:
+    """Identify each file, parse it completely, run every check and describe it.
+
+    Example: [bold]esp-image info firmware.bin[/bold]  (or [bold]--json[/bold] for pipelines)
+    """
+    results = open_all(files, chip=chip, debug=debug, no_size_limit=no_size_limit)
+    images = [r for r in results if isinstance(r, Image)]
+    if json:
+        write_json(_documents(files, results))
+    elif quiet:
+        from .render import write_problems
+
+        write_problems(images)
+    else:
+        from .render import write_descriptions
+
+        write_descriptions(images)
+    return EXIT_UNUSABLE if len(images) < len(results) else EXIT_OK
+
+
+def verify(files: Files, json: Json = False, chip: FileChip = None, quiet: Quiet = False,
+           debug: Debug = False, no_size_limit: NoLimit = False) -> int:
+    """Run every integrity check; exit 0 if all pass, 1 if anything is damaged.
+
+    Example: [bold]esp-image verify build/*.bin[/bold]
+    """
+    results = open_all(files, chip=chip, debug=debug, no_size_limit=no_size_limit)
+    images = [r for r in results if isinstance(r, Image)]
+    if json:
+        write_json(_documents(files, results))
+    else:
+        from .render import write_verdicts
+
+        write_verdicts([i for i in images if not (quiet and i.valid)])
+    if len(images) < len(results):
+        return EXIT_UNUSABLE
+    return EXIT_OK if all(i.valid for i in images) else EXIT_DAMAGED
+
+
+def _documents(paths: list[str], results: list[Image | str]) -> object:
+    """One document per file (its error for one that could not be read); one file: no list."""
+    docs = [{"path": path, "error": r} if isinstance(r, str) else r.to_dict()
+            for path, r in zip(paths, results, strict=True)]
+    return docs[0] if len(docs) == 1 else docs
+
+
+def diff(a: Annotated[str, argument("The first (old) file.", "A")],
+         b: Annotated[str, argument("The second (new) file.", "B")],
+         json: Json = False,
+         quiet: Annotated[bool, quiet_option("Print only the summary line, and only when the "
+                                             "files differ.")] = False,
+         debug: Debug = False) -> int:
+    """Show what changed between two images or firmware files; exit 0 if identical, 1 if not.
+
+    Compares header fields, flash parameters, segments, app descriptors, signatures,
+    partition table rows, otadata and the app in every partition.
+
+    Example: [bold]esp-image diff old-firmware.bin new-firmware.bin[/bold]  (or
+    [bold]--json[/bold] for pipelines)
+    """
+    def body() -> int:
+        from ..diff import diff as compare
+
+        result = compare(Image.open(a), Image.open(b))
+        if json:
+            write_json({"a": a, "b": b, **result.to_dict(), "equal": result.equal})
+        elif quiet and not result.equal:
+            from ..terminal import shown
+
+            sys.stdout.write(shown(f"{a} and {b} differ: {result.summary}") + "\n")
+        elif not quiet:
+            from ..diff import diff_blocks
+            from .render import write_blocks
+
+            write_blocks(diff_blocks(result))
+        return EXIT_OK if result.equal else EXIT_DAMAGED
+    return run_guarded(body, debug=debug, as_json=json, path=a)

@@ -1,0 +1,98 @@
+"""Every option and argument more than one command takes, declared once.
+
+Command modules name these in string annotations (``json: Json = False``) and import this
+module only for type checking: :func:`declared` evaluates the annotations here, for the typer
+app and for the fast path's generated option table, so the commands that must start quickly
+import neither typer nor typing. An option only one command has is written in that command's
+signature with :func:`option` (``Annotated[str | None, option("--mode", ...)]``).
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+
+def option(*names: str, help: str, metavar: str | None = None) -> Any:
+    """One command's option: the names, the help and (for a value) the metavar."""
+    return typer.Option(*names, help=help, metavar=metavar)
+
+
+def argument(help: str, metavar: str) -> Any:
+    """A positional argument; the metavar is what the usage line shows."""
+    return typer.Argument(help=help, metavar=metavar)
+
+
+def output_option(help: str) -> Any:
+    """``-o/--output`` for a command whose output the default help does not describe."""
+    return typer.Option("-o", "--output", metavar="FILE", help=help)
+
+
+def force_option(help: str) -> Any:
+    """``--force`` for a command where it overrides something more than the default name."""
+    return typer.Option("--force", help=help)
+
+
+def quiet_option(help: str) -> Any:
+    """``-q/--quiet`` for a command whose quiet output is not just the problems."""
+    return typer.Option("-q", "--quiet", help=help)
+
+
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document (see the contract).")]
+Debug = Annotated[bool, typer.Option("--debug", help="Show a traceback on internal errors.")]
+Quiet = Annotated[bool, quiet_option("Print only problems.")]
+Output = Annotated[str | None, output_option("Output file (default: the input's name with the "
+                                             "change added, next to it).")]
+InPlace = Annotated[bool, typer.Option("--in-place", help="Rewrite the input (atomically).")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would change; write "
+                                                         "nothing.")]
+Force = Annotated[bool, force_option("Do it anyway: replace an existing file under the default "
+                                     "output name.")]
+Chip = Annotated[str | None, typer.Option("--chip", metavar="CHIP",
+                                          help="Force the chip, e.g. esp32s3.")]
+FileChip = Annotated[str | None, typer.Option(
+    "--chip", metavar="CHIP",
+    help="The chip the files must be for, e.g. esp32s3: a file that states another fails its "
+         "chip check.")]
+NoLimit = Annotated[bool, typer.Option("--no-size-limit",
+                                       help="Read files larger than 128MB (the largest flash).")]
+Port = Annotated[str, typer.Option("--port", metavar="PORT",
+                                   help="Serial port for the printed esptool command.")]
+Files = Annotated[list[str], argument("Firmware files, tables, otadata or dumps.", "FILE...")]
+File = Annotated[str, argument("The firmware file.", "FILE")]
+
+
+def declared(func: Callable[..., object]) -> dict[str, Any]:
+    """``func``'s parameters with their annotations evaluated against this module.
+
+    Each value is ``Annotated[type, typer.Option/Argument]``: what typer reads, and what
+    :mod:`esp_image.cli._fastgen` turns into the fast path's option table.
+    """
+    namespace = {**func.__globals__, **globals()}
+    hints = typing.get_type_hints(func, globalns=namespace, include_extras=True)
+    hints.pop("return", None)
+    return hints
+
+
+# retable's options: its signature is long enough without them.
+FlashSize = Annotated[str | None, option("-f", "--flash-size", metavar="SIZE",
+                                         help="New flash size (8MB, 16M, ...).")]
+TableChoice = Annotated[str | None, option("--table", metavar="TABLE",
+                                           help="ota | default | original | micropython | "
+                                                "PATH.csv")]
+AppSize = Annotated[str | None, option("--app-size", metavar="SIZE",
+                                       help="Size of every app partition.")]
+Resize = Annotated[list[str] | None, option(
+    "--resize", metavar="NAME=SIZE",
+    help="Resize a partition (SIZE 0: fill the free space after it); repeatable.")]
+Add = Annotated[list[str] | None, option("--add", metavar="NAME:TYPE:SUBTYPE:SIZE[:OFFSET]",
+                                         help="Add a partition; repeatable.")]
+Delete = Annotated[list[str] | None, option("--delete", metavar="NAME",
+                                            help="Remove this partition; repeatable.")]
+Rename = Annotated[list[str] | None, option("--rename", metavar="OLD=NEW",
+                                            help="Rename a partition; repeatable.")]
+EraseFs = Annotated[bool, option("--erase-fs", help="Erase filesystems that move or change "
+                                                    "size instead of copying their files.")]

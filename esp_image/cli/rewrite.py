@@ -1,0 +1,244 @@
+"""``retable``, ``flash-params`` and ``otadata``: rewrite a firmware file, safely.
+
+``retable`` is on the start-up fast path (:mod:`esp_image.entry`): this module imports
+neither typer nor typing at run time; the annotations name :mod:`.options`.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+
+from ..errors import UsageError
+from ..image import Image
+from .runner import (
+    EXIT_OK,
+    choose_output,
+    emit_write,
+    esptool_write_flash,
+    pair,
+    parse_size,
+    run_guarded,
+    write_json,
+)
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import Annotated
+
+    from ..transforms.retable import RetableOptions
+    from .options import (
+        Add,
+        AppSize,
+        Debug,
+        Delete,
+        DryRun,
+        EraseFs,
+        File,
+        FlashSize,
+        Force,
+        InPlace,
+        Json,
+        Output,
+        Quiet,
+        Rename,
+        Resize,
+        TableChoice,
+        force_option,
+        option,
+    )
+
+
+def retable(file: File, flash_size: FlashSize = None, table: TableChoice = None,
+            app_size: AppSize = None, resize: Resize = None, add: Add = None,
+            delete: Delete = None, rename: Rename = None, erase_fs: EraseFs = False,
+            output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
+            force: Force = False, json: Json = False, quiet: Quiet = False,
+            debug: Debug = False) -> int:
+    """Give a merged firmware a new flash size and/or partition table, safely.
+
+    Every rule the bootloader enforces is checked first; the bootloader header's SHA-256, the
+    table MD5 and the otadata are rewritten; the app moves to the first app slot; data
+    partitions that moved or shrank are erased.
+
+    Example: [bold]esp-image retable -f 8MB --table ota firmware.bin[/bold]
+    (writes firmware-8MB-OTA.bin)
+    """
+    def body() -> int:
+        from ..transforms.retable import retable as change
+
+        options = _retable_options(flash_size, table, app_size, resize=resize or [],
+                                   add=add or [], delete=delete or [], rename=rename or [],
+                                   erase_fs=erase_fs)
+        image = Image.open(file)
+        result = change(image, options)
+        target = choose_output(file, output, in_place, options.tag(), force=force)
+        # retable() refuses a file without a chip and a base, so both are known here
+        command = esptool_write_flash(image.chip.name, image.base, target) \
+            if image.chip is not None and image.base is not None else None
+        code = emit_write(source=file, output=target, data=result.data, actions=result.actions,
+                          notes=result.notes, dry_run=dry_run, as_json=json, quiet=quiet,
+                          extra={"flash_size": result.flash_size,
+                                 "partitions": [p.to_dict() for p in result.table.partitions]},
+                          original=image.data, flash_command=command)
+        if not json and not quiet and result.data != image.data:
+            from .render import partition_table_block, plain
+
+            sys.stdout.write(plain([partition_table_block(result.table)]))
+        return code
+    return run_guarded(body, debug=debug, as_json=json, path=file)
+
+
+def _retable_options(flash_size: str | None, table: str | None, app_size: str | None, *,
+                     resize: list[str], add: list[str], delete: list[str], rename: list[str],
+                     erase_fs: bool) -> RetableOptions:
+    from ..transforms.retable import RetableOptions
+
+    new_size = parse_size(flash_size, "-f/--flash-size")
+    if new_size == 0:  # not "keep the size": a flash of 0 bytes is not a size
+        raise UsageError(f"-f/--flash-size: {flash_size!r} is not a flash size "
+                         "(e.g. 4MB, 8MB, 16MB)")
+    return RetableOptions(
+        flash_size=new_size, table=table, app_size=parse_size(app_size, "--app-size"),
+        resize=tuple((n, parse_size(s, "--resize") or 0)
+                     for n, s in (pair(r, "=", "--resize", "NAME=SIZE") for r in resize)),
+        add=tuple(add), delete=tuple(delete),
+        rename=tuple(pair(r, "=", "--rename", "OLD=NEW") for r in rename),
+        erase_fs=erase_fs)
+
+
+def flash_params(
+    file: File,
+    size: Annotated[str | None, option(
+        "--size", metavar="SIZE",
+        help="Flash size (4MB, 8MB; ESP8266 also 4MB-c1, 32m-c1 ...).")] = None,
+    mode: Annotated[str | None, option("--mode", metavar="MODE",
+                                       help="qio | qout | dio | dout")] = None,
+    freq: Annotated[str | None, option("--freq", metavar="FREQ",
+                                       help="Flash clock, e.g. 40m, 80m.")] = None,
+    output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
+    force: Force = False, json: Json = False, quiet: Quiet = False, debug: Debug = False,
+) -> int:
+    """Set flash size, mode and/or frequency in image headers (hashes and CRCs repaired).
+
+    Works on a bootloader, an app, a merged file (bootloader and apps) and ESP8266 images.
+    Signed images are refused.
+
+    Example: [bold]esp-image flash-params --size 8MB --freq 80m firmware.bin[/bold]
+    """
+    def body() -> int:
+        image = Image.open(file)
+        tag = "-".join(x for x in (size, mode, freq) if x) or "flash-params"
+        data, actions = _set_flash_params(image, size, mode, freq)
+        return emit_write(source=file,
+                          output=choose_output(file, output, in_place, tag, force=force),
+                          data=data, actions=actions, dry_run=dry_run, as_json=json,
+                          quiet=quiet, original=image.data)
+    return run_guarded(body, debug=debug, as_json=json, path=file)
+
+
+def _set_flash_params(image: Image, size: str | None, mode: str | None,
+                      freq: str | None) -> tuple[bytes, list[str]]:
+    if image.esp8266 is not None or (image.chip is not None and image.chip.chip_id is None):
+        from ..transforms.esp8266 import set_esp8266_flash_params
+
+        data = set_esp8266_flash_params(bytes(image.data), size=size, mode=mode, freq=freq)
+        asked = (("size", size), ("mode", mode), ("freq", freq))
+        return data, ["ESP8266 header: " + ", ".join(f"{k} {v}" for k, v in asked if v)]
+    from ..transforms.flash import FlashParams, set_flash_params
+
+    return set_flash_params(image, FlashParams.parse(size, mode, freq))
+
+
+def otadata(
+    file: File,
+    boot: Annotated[str | None, option("--boot", metavar="SLOT",
+                                       help="Slot to boot: 0, ota_1, or a partition name.")
+                    ] = None,
+    state: Annotated[str | None, option(
+        "--state", metavar="STATE",
+        help="new | pending | valid | invalid | aborted | undefined")] = None,
+    erase: Annotated[bool, option("--erase", help="Erase both copies (factory / ota_0 "
+                                                  "boots).")] = False,
+    slots: Annotated[int | None, option("--slots", metavar="N",
+                                        help="OTA slot count for a bare otadata file "
+                                             "(default 2).")] = None,
+    output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
+    force: Annotated[bool, force_option("Do it anyway: replace an existing file under the "
+                                        "default output name (otadata: also select a slot "
+                                        "whose app the bootloader would skip).")] = False,
+    json: Json = False, quiet: Quiet = False, debug: Debug = False,
+) -> int:
+    """Show or choose the OTA slot that boots, writing the record ESP-IDF would write.
+
+    Without --boot, --state or --erase it only reports both records and what boots.
+    Example: [bold]esp-image otadata --boot ota_1 firmware.bin[/bold]
+    """
+    def body() -> int:
+        from ..transforms.ota import otadata_for
+
+        if not _change_asked(boot, state, erase, bool(output or in_place or dry_run or force)):
+            return _report_otadata(file, slots, json, quiet)
+        image = Image.open(file)
+        slot = _slot_number(image, boot) if boot is not None else None
+        data, actions = otadata_for(image, slot=slot, state=state, erase=erase,
+                                    ota_slot_count=slots, force=force)
+        after = Image.from_bytes(data)
+        return emit_write(source=file, output=choose_output(file, output, in_place, "otadata",
+                                                            force=force),
+                          data=data, actions=actions, dry_run=dry_run, as_json=json,
+                          extra={"boot": after.boot.to_dict() if after.boot else None},
+                          quiet=quiet, original=image.data)
+    return run_guarded(body, debug=debug, as_json=json, path=file)
+def _change_asked(boot: str | None, state: str | None, erase: bool, writing: bool) -> bool:
+    """Whether ``otadata`` changes the records; a contradictory request is refused."""
+    if erase and (boot is not None or state is not None):
+        raise UsageError("--erase clears both records: give it alone, not with "
+                         "--boot or --state")
+    if boot is None and state is None and not erase:
+        if writing:
+            raise UsageError("nothing to change: give --boot, --state or --erase "
+                             "(otadata FILE alone reports and writes nothing)")
+        return False
+    return True
+
+
+def _report_otadata(path: str, slots: int | None, as_json: bool, quiet: bool) -> int:
+    """Both records and the boot answer; a file without otadata is described, not refused."""
+    from ..transforms.ota import otadata_location
+
+    image = Image.open(path)
+    if not (image.kind == "flash" and image.table is not None
+            and image.table.otadata is None):
+        otadata_location(image, slots)  # one line for a file that holds no otadata
+    boot = image.boot
+    if image.kind == "otadata" and slots not in (None, 2) and image.otadata is not None:
+        boot = image.otadata.select(ota_slot_count=slots or 2, has_factory=False)
+        image = replace(image, boot=boot)
+    issues = [i for i in image.issues if i.code == "boot-fallback"]
+    if as_json:
+        write_json({"path": path, "kind": image.kind,
+                    "otadata": image.otadata.to_dict() if image.otadata is not None else None,
+                    "boot": boot.to_dict() if boot is not None else None,
+                    "issues": [i.to_dict() for i in issues],
+                    "notes": list(image.notes) if image.kind == "otadata" else []})
+        return EXIT_OK
+    if not quiet or issues:
+        from .render import otadata_report, plain
+
+        sys.stdout.write(plain(otadata_report(image, issues, quiet=quiet)))
+    return EXIT_OK
+
+
+def _slot_number(image: Image, boot: str) -> int:
+    text = boot.strip().lower()
+    if text.isdigit():
+        return int(text)
+    if text.startswith("ota_") and text[4:].isdigit():
+        return int(text[4:])
+    if image.table is not None:
+        part = image.table.find(boot)
+        if part is not None and part.ota_index is not None:
+            return part.ota_index
+    raise UsageError(f"--boot {boot!r}: give a slot number, ota_N, or the name of an OTA "
+                     "app partition")

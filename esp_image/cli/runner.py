@@ -1,0 +1,219 @@
+"""What every command shares: guarded running, error lines, exit codes, writing outputs.
+
+Exit codes of cli-contract.md: 0 success, 1 damage found or a pre-flight refusal, 2 unusable
+input or a malformed request. No library logic lives here.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+
+from ..errors import EspImageError, UsageError
+from ..image import Image
+from ..io import MAX_FILE_SIZE
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from typing import TextIO
+
+EXIT_OK = 0
+EXIT_DAMAGED = 1
+EXIT_UNUSABLE = 2
+
+
+def error_line(message: str, err: TextIO | None = None) -> None:
+    """Write one ``esp-image: error: ...`` line to stderr (names from files escaped)."""
+    from ..terminal import shown
+
+    (err or sys.stderr).write(f"esp-image: error: {shown(message)}\n")
+
+
+def open_all(paths: Sequence[str], *, chip: str | None, debug: bool,
+             no_size_limit: bool = False) -> list[Image | str]:
+    """Open every path; a failure becomes its one-line message (the others still run)."""
+    results: list[Image | str] = []
+    for path in paths:
+        try:
+            results.append(Image.open(path, chip=chip,
+                                      max_size=None if no_size_limit else MAX_FILE_SIZE))
+        except EspImageError as exc:
+            if debug:
+                raise
+            error_line(str(exc))
+            results.append(str(exc))
+        except Exception as exc:  # a bug must still give one line, not a traceback
+            if debug:
+                raise
+            message = f"{path}: internal error: {type(exc).__name__}: {exc} (run with --debug)"
+            error_line(message)
+            results.append(message)
+    return results
+
+
+def write_json(doc: object, stream: TextIO | None = None) -> None:
+    """One JSON document on stdout (or ``stream``), as every ``--json`` prints it."""
+    import json
+
+    (stream or sys.stdout).write(json.dumps(doc, indent=2) + "\n")
+
+
+def run_guarded(body: Callable[[], int], *, debug: bool = False,
+                err: TextIO | None = None, as_json: bool = False,
+                path: str | None = None) -> int:
+    """Run a command body: esp_image errors become one line and the contract's exit code.
+
+    A ``LayoutError`` or a failed verification is a pre-flight refusal (exit 1); unusable
+    input or a malformed request (:class:`UsageError`) exits 2. Nothing is written in either
+    case. With ``as_json`` stdout also gets ``{"path": path, "error": message}``, as ``info``
+    prints for a file it cannot read, so a pipeline always gets a document.
+    """
+    from ..errors import LayoutError, VerificationFailed
+
+    stream = err or sys.stderr
+    try:
+        return body()
+    except UsageError as exc:
+        if debug:
+            raise
+        message, code = str(exc), EXIT_UNUSABLE
+    except (LayoutError, VerificationFailed) as exc:
+        if debug:
+            raise
+        message, code = f"refused: {exc}", EXIT_DAMAGED
+    except (EspImageError, ValueError) as exc:
+        if debug:
+            raise
+        message, code = str(exc), EXIT_UNUSABLE
+    except Exception as exc:  # a bug must still give one line, not a traceback
+        if debug:
+            raise
+        message = f"internal error: {type(exc).__name__}: {exc} (run with --debug)"
+        code = EXIT_UNUSABLE
+    error_line(message, stream)
+    if as_json:
+        write_json({"path": path, "error": message})
+    return code
+
+
+def emit_write(*, source: str | None, output: str, data: bytes, actions: Sequence[str],
+               notes: Sequence[str] = (), dry_run: bool = False, as_json: bool = False,
+               verify: bool | Callable[[bytes], None] = True,
+               extra: dict[str, object] | None = None, out: TextIO | None = None,
+               quiet: bool = False, original: bytes | memoryview | None = None,
+               flash_command: str | None = None) -> int:
+    """Write ``data`` to ``output`` atomically (unless ``dry_run``) and report what was done.
+
+    ``original`` is the input's bytes for a command that rewrites it: when ``data`` is equal,
+    nothing is written ("nothing to change"; JSON: no actions, ``written`` and ``changed``
+    false). ``flash_command`` is how to flash the result, printed after the report and given
+    to JSON as ``write_flash``.
+    """
+    from ..io import verify_bytes, write_atomic
+
+    stream = _report_stream(out or sys.stdout, output)
+    changed = original is None or data != original
+    if written := changed and not dry_run:
+        check = verify if callable(verify) else verify_bytes if verify else None
+        write_atomic(output, data, verify=check)
+    if not changed:
+        actions, flash_command = (), None
+    if as_json:
+        write_json({"input": source, "output": output, "written": written, "changed": changed,
+                    "size": len(data), "actions": list(actions), "notes": list(notes),
+                    **(extra or {}),
+                    **({"write_flash": flash_command} if flash_command is not None else {})},
+                   stream)
+    elif not quiet:
+        from ..terminal import shown_lines
+
+        if not changed:
+            head = f"nothing to change: {source} already is what was asked; nothing written"
+        else:
+            head = f"{'would write' if dry_run else 'wrote'} {output} ({len(data)} bytes)"
+        stream.write(shown_lines("\n".join([head, *report_lines(actions, notes, flash_command)]))
+                     + "\n")
+    return EXIT_OK
+
+
+def report_lines(actions: Sequence[str], notes: Sequence[str] = (),
+                 flash_command: str | None = None) -> list[str]:
+    """The lines under a write report's first: what was done, notes, how to flash it."""
+    lines = [f"  - {a}" for a in actions]
+    lines += [f"  note: {n}" for n in notes]
+    if flash_command is not None:
+        lines += ["flash it with:", f"  {flash_command}"]
+    return lines
+
+
+def _report_stream(stream: TextIO, output: str) -> TextIO:
+    """``stream``, or stderr when ``output`` is stdout (-o /dev/stdout): the report must not
+    mix with the bytes."""
+    from ..io import same_file
+
+    fd = _fileno(stream) if stream is sys.stdout else None
+    return sys.stderr if fd is not None and same_file(output, fd) else stream
+
+
+def _fileno(stream: TextIO) -> int | None:
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):  # io.StringIO and closed streams have none
+        return None
+
+
+def choose_output(path: str, output: str | None, in_place: bool, tag: str,
+                  suffix: str | None = None, *, force: bool = False,
+                  inputs: Sequence[str] = ()) -> str:
+    """``-o`` if given, the input with ``--in-place``, else a tagged name next to the input.
+
+    Refuses (one line, exit 2) ``-o`` naming the input or one of ``inputs`` (by identity:
+    the same path spelled differently, a symlink or a hard link) and a default name that
+    exists, unless ``force``.
+    """
+    from ..io import check_output, output_name
+
+    if output and in_place:
+        raise UsageError("give either -o/--output or --in-place, not both")
+    if in_place:  # every input is read before the write
+        return path
+    target = output or output_name(path, tag, suffix=suffix)
+    check_output(target, [path, *inputs], default=not output, force=force)
+    return target
+
+
+def esptool_write_flash(chip: str, address: int, path: str, port: str = "PORT") -> str:
+    """The esptool 5 command that flashes ``path`` (a file whose byte 0 belongs at
+    ``address``: the file's base, e.g. 0x1000 for an ESP32 MicroPython firmware)."""
+    import shlex
+
+    words = ["esptool", "--chip", chip, "--port", port, "write-flash", f"{address:#x}", path]
+    return " ".join(shlex.quote(w) for w in words)
+
+
+def parse_size(text: str | None, what: str) -> int | None:
+    """A size option's value (``4MB``, ``0x1000``), None when not given, else a UsageError."""
+    from ..units import parse_size as parse
+
+    if text is None:
+        return None
+    try:
+        return parse(text)
+    except ValueError as exc:
+        raise UsageError(f"{what}: {exc}") from None
+
+
+def pair(spec: str, sep: str, option: str, form: str) -> tuple[str, str]:
+    """``LEFT<sep>RIGHT`` of an option value, or a UsageError showing the form."""
+    if sep not in spec:
+        raise UsageError(f"{option} takes {form}, got {spec!r}")
+    left, right = spec.split(sep, 1)
+    return left.strip(), right.strip()
+
+
+def parse_int(text: str, option: str, example: str = "0x10000") -> int:
+    """An integer option value (decimal or 0x hex), or a :class:`UsageError` naming both."""
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise UsageError(f"{option}: {text!r} is not a number (e.g. {example})") from None
