@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..checks import Check, Issue
+    from ..esp8266 import Esp8266Finding
     from ..filesystems import FileSystemInfo
     from ..image import Image
     from ..partition_table import PartitionTable
@@ -103,6 +104,16 @@ _KIND_TEXT = {
 }
 
 
+
+def verdict_line(model: Image | Esp8266Finding) -> str:
+    """The ``verdict:`` line for an ``Image`` (any family): recognised, valid, or how many
+    checks failed."""
+    if model.kind == "unknown":
+        return f"verdict: not recognised: {model.reason}"
+    failed = sum(1 for c in model.checks if not c.valid)
+    return "verdict: valid" if model.valid else \
+        f"verdict: INVALID ({failed} failed check{'s' if failed != 1 else ''})"
+
 def describe(image: Image) -> list[Block]:
     """The full human description used by ``esp-image info``."""
     if image.esp8266 is not None:
@@ -112,13 +123,7 @@ def describe(image: Image) -> list[Block]:
         return [f"{image.path or '<bytes>'}: {image.size} bytes",
                 *describe_esp8266(image.esp8266), *([bar] if bar else [])]
     blocks: list[Block] = [f"{image.path or '<bytes>'}: {_what(image)}, {image.size} bytes"]
-    failed = [c for c in image.checks if not c.valid]
-    if image.kind == "unknown":
-        blocks.append(f"verdict: not recognised: {image.reason}")
-    else:
-        blocks.append("verdict: valid" if image.valid else
-                      f"verdict: INVALID ({len(failed)} failed check"
-                      f"{'s' if len(failed) != 1 else ''})")
+    blocks.append(verdict_line(image))
     if image.kind == "image" and isinstance(image.firmware, AppImage):
         blocks.extend(_describe_app(image.firmware, "Image"))
     if image.kind == "flash":

@@ -6,7 +6,7 @@ caller prints the path line before it, exactly as for ESP32-family files.
 
 from __future__ import annotations
 
-from .render import Block, Table, checks_table, hex_size
+from .render import Block, Table, checks_table, hex_size, verdict_line
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
@@ -44,13 +44,7 @@ def describe_esp8266(finding: Esp8266Finding) -> list[Block]:
     else:
         base = f", file byte 0 = flash {finding.base:#x}" if finding.kind == "flash" else ""
         blocks.append(f"ESP8266 {_SHAPES.get(finding.shape, finding.shape)}{base}")
-    failed = [c for c in finding.checks if not c.valid]
-    if finding.kind == "unknown":
-        blocks.append(f"verdict: not recognised: {finding.reason}")
-    else:
-        blocks.append("verdict: valid" if finding.valid else
-                      f"verdict: INVALID ({len(failed)} failed check"
-                      f"{'s' if len(failed) != 1 else ''})")
+    blocks.append(verdict_line(finding))
     if img is not None:
         blocks.extend(describe_image(img))
     if finding.flash_map is not None:
