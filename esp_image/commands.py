@@ -262,14 +262,9 @@ def _open(path: str) -> Image:
 
 
 def _size(text: str | None, what: str) -> int | None:
-    from .units import parse_size
+    from .units import parse_size_option
 
-    if text is None:
-        return None
-    try:
-        return parse_size(text)
-    except ValueError as exc:
-        raise UsageError(f"{what}: {exc}") from None
+    return parse_size_option(text, what)
 
 
 def _pair(spec: str, sep: str, option: str, form: str) -> tuple[str, str]:
@@ -304,18 +299,9 @@ def run_retable(path: str, *, flash_size: str | None, table: str | None, app_siz
         from .render import partition_table_block, plain
         from .transforms.retable import RetableOptions, retable
 
-        new_size = _size(flash_size, "-f/--flash-size")
-        if new_size == 0:  # not "keep the size": a flash of 0 bytes is not a size
-            raise UsageError(f"-f/--flash-size: {flash_size!r} is not a flash size "
-                               "(e.g. 4MB, 8MB, 16MB)")
-        options = RetableOptions(
-            flash_size=new_size, table=table,
-            app_size=_size(app_size, "--app-size"),
-            resize=tuple((n, _size(s, "--resize") or 0)
-                         for n, s in (_pair(r, "=", "--resize", "NAME=SIZE") for r in resize)),
-            add=tuple(add), delete=tuple(delete),
-            rename=tuple(_pair(r, "=", "--rename", "OLD=NEW") for r in rename),
-            erase_fs=erase_fs)
+        options = RetableOptions.parse(
+            flash_size=flash_size, table=table, app_size=app_size, resize=resize, add=add,
+            delete=delete, rename=rename, erase_fs=erase_fs)
         image = _open(path)
         result = retable(image, options)
         target = choose_output(path, output, in_place, options.tag(), force=force)
@@ -338,22 +324,16 @@ def run_flash_params(path: str, *, size: str | None, mode: str | None, freq: str
                      debug: bool = False, quiet: bool = False, force: bool = False) -> int:
     """``esp-image flash-params``."""
     def body() -> int:
+        from .transforms.flash import FlashParams, set_flash_params
+
+        params = FlashParams.parse(size, mode, freq)
         image = _open(path)
         tag = "-".join(x for x in (size, mode, freq) if x) or "flash-params"
-        if image.esp8266 is not None or (image.chip is not None and image.chip.chip_id is None):
-            from .transforms.esp8266 import set_esp8266_flash_params
-
-            data = set_esp8266_flash_params(bytes(image.data), size=size, mode=mode, freq=freq)
-            asked = (("size", size), ("mode", mode), ("freq", freq))
-            actions = ["ESP8266 header: " + ", ".join(f"{k} {v}" for k, v in asked if v)]
-        else:
-            from .transforms.flash import FlashParams, set_flash_params
-
-            data, actions = set_flash_params(image, FlashParams.parse(size, mode, freq))
+        result = set_flash_params(image, params)
         return emit_write(source=path,
                           output=choose_output(path, output, in_place, tag, force=force),
-                          data=data, actions=actions, dry_run=dry_run, as_json=as_json,
-                          quiet=quiet, original=image.data)
+                          data=result.data, actions=result.actions, dry_run=dry_run,
+                          as_json=as_json, quiet=quiet, original=image.data)
     return run_guarded(body, debug=debug, as_json=as_json, path=path)
 
 
@@ -374,15 +354,14 @@ def run_otadata(path: str, *, boot: str | None, state: str | None, erase: bool,
                                  "(otadata FILE alone reports and writes nothing)")
             return _report_otadata(path, slots, as_json, quiet)
         image = _open(path)
-        slot = _slot_number(image, boot) if boot is not None else None
-        data, actions = otadata_for(image, slot=slot, state=state, erase=erase,
-                                    ota_slot_count=slots, force=force)
-        after = Image.from_bytes(data)
+        result = otadata_for(image, slot=boot, state=state, erase=erase, ota_slot_count=slots,
+                             force=force)
+        after = Image.from_bytes(result.data)
         extra: dict[str, object] = {"boot": after.boot.to_dict() if after.boot else None}
         return emit_write(source=path, output=choose_output(path, output, in_place, "otadata",
                                                             force=force),
-                          data=data, actions=actions, dry_run=dry_run, as_json=as_json,
-                          extra=extra, quiet=quiet, original=image.data)
+                          data=result.data, actions=result.actions, dry_run=dry_run,
+                          as_json=as_json, extra=extra, quiet=quiet, original=image.data)
     return run_guarded(body, debug=debug, as_json=as_json, path=path)
 
 
@@ -416,20 +395,6 @@ def _report_otadata(path: str, slots: int | None, as_json: bool, quiet: bool) ->
     return EXIT_OK
 
 
-def _slot_number(image: Image, boot: str) -> int:
-    text = boot.strip().lower()
-    if text.isdigit():
-        return int(text)
-    if text.startswith("ota_") and text[4:].isdigit():
-        return int(text[4:])
-    if image.table is not None:
-        part = image.table.find(boot)
-        if part is not None and part.ota_index is not None:
-            return part.ota_index
-    raise UsageError(f"--boot {boot!r}: give a slot number, ota_N, or the name of an OTA "
-                       "app partition")
-
-
 def run_extract(path: str, what: str, *, output: str | None, raw: bool, as_json: bool,
                 debug: bool = False, quiet: bool = False, dry_run: bool = False,
                 force: bool = False) -> int:
@@ -442,7 +407,6 @@ def run_extract(path: str, what: str, *, output: str | None, raw: bool, as_json:
         part = extract(image, what, raw=raw)
         target = output or default_extract_name(path, what)
         check_output(target, [path], default=not output, force=force)
-        notes = [part.description]
         # Checked as what it is (an app, a table, otadata, a filesystem); a data partition
         # esp_image does not model (nvs, phy_init) is "unknown", as verify leaves it in a
         # firmware. --raw is the region as it is, damage included: read back only.
@@ -456,11 +420,8 @@ def run_extract(path: str, what: str, *, output: str | None, raw: bool, as_json:
                 verify_bytes(written, what=target, allow_unknown=not strict)
             except VerificationFailed as exc:
                 raise VerificationFailed(f"{exc}; --raw writes the bytes as they are") from None
-        return emit_write(source=path, output=target, data=part.data,
-                          actions=[f"extracted {part.name}"
-                                   + (f" (flash {part.address:#x})" if part.address is not None
-                                      else "")],
-                          notes=notes, as_json=as_json, verify=verify, quiet=quiet,
+        return emit_write(source=path, output=target, data=part.data, actions=part.actions,
+                          notes=part.notes, as_json=as_json, verify=verify, quiet=quiet,
                           dry_run=dry_run)
     return run_guarded(body, debug=debug, as_json=as_json, path=path)
 
@@ -503,15 +464,14 @@ def run_table(path: str, *, output: str | None, offset: str, flash_size: str | N
     """``esp-image table``: binary/flash → CSV, or CSV → binary."""
     def body() -> int:
         from .io import check_output
+        from .partition_csv import decode_csv, looks_like_csv
         from .partition_table import PartitionTable
 
         table_offset = parse_int(offset, "--offset", "0x8000")
         size = _size(flash_size, "--flash-size")
         raw = read_input(path, "partition table or CSV")
-        is_csv = path.lower().endswith(".csv") or (raw[:2] != b"\xaa\x50" and raw[:1] not in (
-            b"\xe9", b"\xff") and raw.isascii())
-        if is_csv:
-            table = PartitionTable.from_csv(_csv_text(path, raw), table_offset=table_offset)
+        if looks_like_csv(path, raw):
+            table = PartitionTable.from_csv(decode_csv(raw, path), table_offset=table_offset)
             errors = [i for i in table.validate(flash_size=size, table_offset=table_offset)
                       if i.is_error]
             if errors:
@@ -560,16 +520,6 @@ def run_table(path: str, *, output: str | None, offset: str, flash_size: str | N
             sys.stdout.write(f"{'would write' if dry_run else 'wrote'} {shown(output)}\n")
         return EXIT_OK
     return run_guarded(body, debug=debug, as_json=as_json, path=path)
-
-
-def _csv_text(path: str, raw: bytes) -> str:
-    from .errors import InputError
-
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not a CSV text file (byte {raw[exc.start]:#04x} at offset "
-                         f"{exc.start:#x} is not UTF-8 text)") from None
 
 
 def run_convert(path: str, *, to: str, user: int | None, output: str | None, in_place: bool,
