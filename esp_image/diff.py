@@ -3,7 +3,8 @@
 :func:`diff` compares two parsed :class:`~esp_image.image.Image` objects and returns a
 :class:`Diff`: an ordered tuple of :class:`Change` rows, each naming a *section* (the part of
 the file) and a *field* (what in it changed), with the value in A and in B and one line of
-detail. Nothing is printed; :func:`diff_blocks` turns a result into the human table.
+detail. Nothing is printed; :func:`esp_image.cli.diff_render.diff_blocks` turns a result into
+the human table.
 
 Equality is byte equality: byte-identical files are ``equal`` with no changes, and files whose
 bytes differ always give at least one change; when nothing esp_image models explains the
@@ -32,7 +33,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .app_image import AppDescriptor, AppImage, BootloaderDescriptor
-from .cli.render import Block, Table
 from .units import format_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -663,46 +663,4 @@ def _esp8266_model_image(model: object) -> Esp8266Image | None:
     return inner if isinstance(inner, Esp8266Image) else None
 
 
-# ---------------------------------------------------------------------- human output
-_SIZE_FIELDS = ("size", "length", "bytes", "contents", "irom size", "irom contents",
-                "trailing bytes")
-
-
-def show(value: object, field: str = "") -> str:
-    """A value as a table cell: ``-`` for absent, hex for addresses, sizes with units."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        last = field.rsplit(".", 1)[-1]
-        if last in _SIZE_FIELDS or field.startswith("0x"):
-            return f"{value:#x} ({format_size(value)})" if value >= 0x400 else f"{value:#x}"
-        return str(value) if value < 0x100 else f"{value:#x}"
-    if isinstance(value, dict):
-        if {"type", "subtype", "offset", "size"} <= value.keys():
-            return (f"{value['type']}/{value['subtype']} at {value['offset']:#x}, "
-                    f"{value['size']:#x}")
-        return ", ".join(f"{k} {show(v, str(k))}" for k, v in value.items())
-    if isinstance(value, list):
-        return ",".join(show(v) for v in value)
-    text = str(value)
-    return text if len(text) <= 40 else text[:16] + "..." + text[-8:]
-
-
-def diff_blocks(d: Diff) -> list[Block]:
-    """The human report: the two files, a table of changes, then the one-line summary."""
-    blocks: list[Block] = [f"A: {d.a_path or '<bytes>'} ({d.a_size} bytes)",
-                           f"B: {d.b_path or '<bytes>'} ({d.b_size} bytes)"]
-    if not d.equal:
-        table = Table("Changes", ["Section", "Field", "A", "B", "Detail"])
-        for c in d.changes:
-            table.rows.append([c.section, c.field, show(c.before, c.field),
-                               show(c.after, c.field), c.detail.strip()])
-        blocks.append(table)
-        blocks.append("")
-    blocks.append(f"{'equal' if d.equal else 'different'}: {d.summary}")
-    return blocks
-
-
-__all__ = ["Change", "Diff", "diff", "diff_blocks", "show"]
+__all__ = ["Change", "Diff", "diff"]

@@ -53,7 +53,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
-from .errors import InputError, LayoutError, UsageError
+from .errors import LayoutError, UsageError
 from .formats.compiled import partition_table as fmt
 from .partition_table import Partition, PartitionTable
 from .transforms.partitions import describe_changes, resize_partition, set_app_size
@@ -298,11 +298,9 @@ def _read_csv(path: str) -> str:
     from .io import read_input
 
     # The guarded reader: a FIFO, a device, a directory or a huge file is refused before reading.
-    raw = read_input(path, "partition CSV")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"cannot read partition CSV {path!r}: {exc}") from None
+    from .partition_csv import decode_csv
+
+    return decode_csv(read_input(path, "partition CSV"), path)
 
 
 def table_from_source(

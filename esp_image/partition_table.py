@@ -12,22 +12,18 @@ rules of gen_esp32part (spec §5) and of the bootloader (spec §6) as :class:`Is
 from __future__ import annotations
 
 import hashlib
-import os
-import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from .checks import Check, Issue, compare_digest
-from .errors import CsvFieldError, FormatError, LayoutError, TruncatedError
+from .errors import FormatError, LayoutError, TruncatedError
 from .formats.compiled import partition_table as fmt
-from .units import SECTOR, align_up
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 __all__ = ["Partition", "PartitionTable"]
 
 _STRUCTURE = "partition table"
-_CSV = "partition CSV"
 
 _TYPE_NAMES: dict[int, str] = {v: k for k, v in fmt.TYPES.items()}
 _SUBTYPE_NAMES: dict[int, dict[int, str]] = {
@@ -474,152 +470,10 @@ class PartitionTable:
             Issues in rule order; severity ``"error"`` when ESP-IDF or the bootloader would
             reject the table, ``"warning"`` when it works but is probably a mistake.
         """
-        issues: list[Issue] = []
+        from .partition_rules import validate_table
 
-        def add(severity: str, code: str, message: str) -> None:
-            issues.append(Issue(severity, code, message))
-
-        def who(p: Partition) -> str:
-            return f"partition {p.name!r} at {p.offset:#x}"
-
-        # --- per partition (gen_esp32part PartitionDefinition.verify, plus §6 / §8)
-        for p in self.partitions:
-            align = fmt.APP_ALIGN if p.is_app else fmt.DATA_ALIGN
-            if p.offset % align:
-                add("error", "misaligned", f"{who(p)}: offset is not aligned to {align:#x}")
-            if p.is_app and p.size % SECTOR:
-                add("error", "size-misaligned",
-                    f"{who(p)}: app size {p.size:#x} is not a multiple of {SECTOR:#x}")
-            if p.name in fmt.TYPES and fmt.TYPES[p.name] != p.type:
-                add("warning", "name-mismatch",
-                    f"{who(p)}: named like the type {p.name!r} but has type {p.type:#x}")
-            elif (p.name in _ALL_SUBTYPE_KEYWORDS
-                  and fmt.SUBTYPES.get(p.type, {}).get(p.name) != p.subtype):
-                add("warning", "name-mismatch",
-                    f"{who(p)}: named like the subtype {p.name!r} but has type {p.type:#x} "
-                    f"subtype {p.subtype:#x}")
-            if (p.type == fmt.TYPE_DATA and p.readonly
-                    and p.subtype in (fmt.SUBTYPE_DATA_OTA, fmt.SUBTYPE_DATA_COREDUMP)):
-                add("error", "readonly-not-allowed",
-                    f"{who(p)}: data/{p.subtype_name} is always read-write and cannot be readonly")
-            if (p.type == fmt.TYPE_DATA and p.subtype == fmt.SUBTYPE_DATA_NVS
-                    and p.size < fmt.NVS_RW_MIN_SIZE and not p.readonly):
-                add("warning", "nvs-too-small",
-                    f"{who(p)}: read-write NVS of {p.size:#x} bytes is below "
-                    f"{fmt.NVS_RW_MIN_SIZE:#x}; flag it readonly (ESP-IDF >= 5.5 refuses it)")
-            unknown_flags = p.flags & ~_KNOWN_FLAGS
-            if unknown_flags:
-                add("warning", "unknown-flags",
-                    f"{who(p)}: unknown flag bits {unknown_flags:#x} (kept as they are)")
-            if p.type not in _TYPE_NAMES and not 0x40 <= p.type <= 0xFE:
-                add("warning", "unknown-type",
-                    f"{who(p)}: type {p.type:#x} is reserved for ESP-IDF but unknown")
-            elif p.type != fmt.TYPE_DATA and p.type in _TYPE_NAMES and p.subtype_name is None:
-                # Data subtypes are open (0x8F romfs, 0x99 eeprom occur in the field); app,
-                # bootloader and partition_table subtypes are a closed set.
-                add("warning", "subtype-out-of-range",
-                    f"{who(p)}: subtype {p.subtype:#x} is not defined for type {p.type_name}")
-            try:
-                p.label_bytes()
-            except LayoutError as exc:
-                add("error", "label-too-long", str(exc))
-            if flash_size is not None and (p.offset > flash_size or p.size > flash_size - p.offset):
-                add("error", "past-flash-end",
-                    f"{who(p)}: ends at {p.end:#x}, beyond the {flash_size:#x}-byte flash "
-                    "(the bootloader rejects the whole table)")
-
-        # --- whole table
-        seen: dict[str, Partition] = {}
-        for p in self.partitions:
-            if p.name in seen:
-                add("error", "duplicate-name",
-                    f"{who(p)}: name already used by the partition at {seen[p.name].offset:#x}")
-            else:
-                seen[p.name] = p
-
-        first_free = table_offset + fmt.TABLE_SECTOR
-        ordered = sorted(self.partitions, key=lambda q: q.offset)  # stable: ties in file order
-        previous: Partition | None = None
-        for p in ordered:
-            if p.offset < first_free and not p._is_primary_fixed:
-                add("error", "below-table",
-                    f"{who(p)}: starts below {first_free:#x} (table at {table_offset:#x} "
-                    f"occupies {table_offset:#x}-{first_free - 1:#x})")
-            if previous is not None and p.offset < previous.end:
-                add("error", "overlap",
-                    f"{who(p)} overlaps {previous.name!r} at "
-                    f"{previous.offset:#x}-{previous.end - 1:#x}")
-            if previous is None or p.end > previous.end:
-                previous = p
-
-        for subtype, what in ((fmt.SUBTYPE_DATA_OTA, "otadata"),
-                              (fmt.SUBTYPE_DATA_TEE_OTA, "TEE otadata")):
-            found = [p for p in self.partitions
-                     if p.type == fmt.TYPE_DATA and p.subtype == subtype]
-            if len(found) > 1:
-                add("error", "otadata-count",
-                    f"{len(found)} {what} partitions ("
-                    + ", ".join(f"{p.name!r} at {p.offset:#x}" for p in found)
-                    + "); only one is allowed")
-            for p in found:
-                if p.size != fmt.OTADATA_SIZE:
-                    add("error", "otadata-size",
-                        f"{who(p)}: {what} size is {p.size:#x}, must be {fmt.OTADATA_SIZE:#x}")
-
-        records = len(self.partitions) + (1 if self.md5 is not None else 0)
-        if (records + 1) * fmt.RECORD_SIZE > fmt.TABLE_MAX_LEN:
-            add("error", "too-many-partitions",
-                f"{len(self.partitions)} partitions do not fit in {fmt.TABLE_MAX_LEN:#x} bytes "
-                "with MD5 record and end marker")
-
-        slots = self.ota_slots
-        indices = [p.ota_index for p in slots if p.ota_index is not None]
-        by_index: dict[int, list[Partition]] = {}
-        for p in slots:
-            by_index.setdefault(p.ota_index or 0, []).append(p)
-        for index, group in sorted(by_index.items()):
-            if len(group) > 1:
-                add("error", "ota-duplicate",
-                    f"ota_{index} is used by " + ", ".join(who(p) for p in group))
-        if indices:
-            missing = [i for i in range(max(indices) + 1) if i not in by_index]
-            if missing:
-                add("error", "ota-gap",
-                    "OTA slots are not contiguous from ota_0: missing "
-                    + ", ".join(f"ota_{i}" for i in missing)
-                    + " (the app counts only contiguous slots; later slots are unbootable)")
-        if len(slots) > fmt.MAX_OTA_SLOTS:
-            add("error", "too-many-ota-slots",
-                f"{len(slots)} OTA app partitions; at most {fmt.MAX_OTA_SLOTS} are supported")
-        if len(slots) == 1:
-            add("warning", "single-ota-slot",
-                f"only one OTA slot ({who(slots[0])}): over-the-air updates need two")
-        otadata = self.otadata
-        if otadata is not None and not slots:
-            add("warning", "otadata-without-slots",
-                f"{who(otadata)}: otadata without OTA app slots (the bootloader boots factory)")
-        if slots and otadata is None:
-            add("warning", "slots-without-otadata",
-                "OTA app slots without an otadata partition (the bootloader always boots "
-                f"{'factory' if self.factory else 'ota_0'})")
-
-        if table_offset % SECTOR:
-            add("error", "table-misaligned",
-                f"table offset {table_offset:#x} is not a multiple of {SECTOR:#x}")
-        if bootloader_offset is not None and table_offset <= bootloader_offset < first_free:
-            add("error", "table-overlaps-bootloader",
-                f"table sector {table_offset:#x}-{first_free - 1:#x} overlaps the bootloader "
-                f"at {bootloader_offset:#x}")
-        elif bootloader_offset is not None and table_offset < bootloader_offset:
-            add("error", "table-overlaps-bootloader",
-                f"table at {table_offset:#x} lies below the bootloader at {bootloader_offset:#x}")
-        for p in self.partitions:
-            if (p.type == fmt.TYPE_BOOTLOADER and p.subtype == fmt.SUBTYPE_PRIMARY
-                    and p.offset < first_free and p.end > table_offset):
-                add("error", "table-overlaps-bootloader",
-                    f"{who(p)}: bootloader region {p.offset:#x}-{p.end - 1:#x} overlaps the "
-                    f"table sector at {table_offset:#x}")
-        return issues
+        return validate_table(self, flash_size=flash_size, table_offset=table_offset,
+                              bootloader_offset=bootloader_offset)
 
     # ------------------------------------------------------------------ CSV form
 
@@ -654,51 +508,11 @@ class PartitionTable:
             LayoutError: explicit offsets go backwards / overlap, a size resolves negative, or
                 a name does not fit the 16-byte label.
         """
-        if len(text) > MAX_CSV_SIZE:
-            # Refused before splitting into lines, which would cost many times the text's size.
-            raise FormatError(f"{len(text)} characters, more than a table of at most "
-                              f"{fmt.TABLE_MAX_LEN // fmt.RECORD_SIZE - 2} entries needs "
-                              f"(the limit is {MAX_CSV_SIZE // 1024}KB)", None, _CSV)
-        rows = [
-            _CsvRow.parse(line, n, table_offset, primary_bootloader_offset,
-                          recovery_bootloader_offset)
-            for n, line in _csv_lines(text)
-        ]
-        last_end = table_offset + fmt.TABLE_SECTOR
-        partitions: list[Partition] = []
-        for row in rows:
-            offset, size = row.offset, row.size
-            if not row.fixed:
-                if offset is not None and offset < last_end:
-                    raise LayoutError(
-                        f"{_CSV} line {row.line}: partitions overlap: offset {offset:#x} is below "
-                        f"{last_end:#x} (end of the previous partition or of the table sector)"
-                    )
-                if offset is None:
-                    align = fmt.APP_ALIGN if row.type == fmt.TYPE_APP else fmt.DATA_ALIGN
-                    offset = align_up(last_end, align)
-                if size < 0:
-                    size = -size - offset
-                    if size < 0:
-                        raise LayoutError(
-                            f"{_CSV} line {row.line}: end address {-row.size:#x} is below the "
-                            f"offset {offset:#x}"
-                        )
-                last_end = offset + size
-            assert offset is not None  # fixed rows always carry their offset
-            if not (0 <= offset <= _U32 and 0 <= size <= _U32):
-                raise FormatError(f"line {row.line}: offset {offset:#x} / size {size:#x} "
-                                  "do not fit in 32 bits", None, _CSV)
-            p = Partition(row.name, row.type, row.subtype, offset, size, row.flags)
-            try:
-                p.label_bytes()
-            except LayoutError as exc:
-                raise LayoutError(f"{_CSV} line {row.line}: {exc}") from None
-            partitions.append(p)
-        table = cls(tuple(partitions), md5=None)
-        if partitions:
-            table = replace(table, md5=table.computed_md5)
-        return table
+        from .partition_csv import table_from_csv
+
+        return table_from_csv(cls, text, table_offset=table_offset,
+                              primary_bootloader_offset=primary_bootloader_offset,
+                              recovery_bootloader_offset=recovery_bootloader_offset)
 
     def to_csv(self) -> str:
         """Render the table as gen_esp32part ``to_csv`` does (same text for the same table).
@@ -707,160 +521,6 @@ class PartitionTable:
         subtypes are decimal numbers. Unknown flag bits cannot be written in CSV: they are noted
         in a comment line before the entry.
         """
-        rows = ["# ESP-IDF Partition Table", "# Name, Type, SubType, Offset, Size, Flags"]
-        for p in self.partitions:
-            unknown = p.flags & ~_KNOWN_FLAGS
-            if unknown:
-                rows.append(f"# {p.name}: unknown flag bits {unknown:#x} not representable")
-            type_text = p.type_name if p.type_name is not None else str(p.type)
-            sub_text = p.subtype_name if p.subtype_name is not None else str(p.subtype)
-            flags = ":".join(n for n in p.flag_names if isinstance(n, str))
-            rows.append(",".join(
-                [p.name, type_text, sub_text, f"{p.offset:#x}", _csv_size(p.size), flags]
-            ))
-        return "\n".join(rows) + "\n"
+        from .partition_csv import table_to_csv
 
-
-# ---------------------------------------------------------------------- CSV helpers
-
-_UNEXPANDED = re.compile(r"(?<!\\)\$\{?([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def _csv_lines(text: str) -> Iterator[tuple[int, str]]:
-    """(line number, expanded and stripped line) for every entry line."""
-    text = text.removeprefix("\ufeff")
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = os.path.expandvars(raw).strip()
-        if not line or line.startswith("#"):
-            continue
-        unexpanded = _UNEXPANDED.search(line)
-        if unexpanded:
-            # gen_esp32part only notices a leftover at the start of a line; any leftover here
-            # would otherwise surface as a confusing "invalid number".
-            raise FormatError(f"line {number}: unknown variable '{unexpanded.group(1)}'",
-                              None, _CSV)
-        yield number, line
-
-
-def _csv_size(size: int) -> str:
-    for unit, suffix in ((0x100000, "M"), (0x400, "K")):
-        if size % unit == 0:
-            return f"{size // unit}{suffix}"
-    return f"{size:#x}"
-
-
-def _parse_int(text: str, keywords: Mapping[str, int] | None = None) -> int:
-    """gen_esp32part ``parse_int``: K/M suffixes (recursive), ``int(x, 0)``, then keywords."""
-    lower = text.lower()
-    for suffix, multiplier in (("k", 1024), ("m", 1024 * 1024)):
-        if lower.endswith(suffix):
-            return _parse_int(text[:-1], keywords) * multiplier
-    try:
-        return int(text, 0)
-    except ValueError:
-        pass
-    if not keywords:
-        raise CsvFieldError(f"invalid number {text!r}")
-    try:
-        return keywords[lower]
-    except KeyError:
-        raise CsvFieldError(
-            f"{text!r} is not a number or a known keyword ({', '.join(keywords)})"
-        ) from None
-
-
-class _CsvRow:
-    # A plain class: a dataclass would cost ~0.5 ms of code generation on every import.
-    __slots__ = ("fixed", "flags", "line", "name", "offset", "size", "subtype", "type")
-
-    def __init__(self, line: int, name: str, type: int, subtype: int, *, offset: int | None,
-                 size: int, flags: int, fixed: bool) -> None:
-        self.line, self.name, self.type, self.subtype = line, name, type, subtype
-        self.offset, self.size, self.flags = offset, size, flags
-        self.fixed = fixed  # primary bootloader / partition table: no automatic placement
-
-    @classmethod
-    def parse(cls, text: str, line: int, table_offset: int, primary_bl: int | None,
-              recovery_bl: int | None) -> _CsvRow:
-        try:
-            return cls._parse(text, line, table_offset, primary_bl, recovery_bl)
-        except CsvFieldError as exc:
-            raise FormatError(f"line {line}: {exc}", None, _CSV) from None
-
-    @classmethod
-    def _parse(cls, text: str, line: int, table_offset: int, primary_bl: int | None,
-               recovery_bl: int | None) -> _CsvRow:
-        # Missing trailing fields are empty; fields past the sixth are ignored (as upstream).
-        fields = [f.strip() for f in text.split(",")]
-        fields += [""] * (6 - len(fields))
-        name, type_text, sub_text, offset_text, size_text, flags_text = fields[:6]
-
-        if not type_text:
-            raise CsvFieldError("the type field can't be empty")
-        ptype = _parse_int(type_text, fmt.TYPES)
-        if not sub_text:
-            if ptype == fmt.TYPE_APP:
-                raise CsvFieldError("an app partition cannot have an empty subtype")
-            subtype = fmt.SUBTYPE_DATA_UNDEFINED
-        else:
-            subtype = _parse_int(sub_text, fmt.SUBTYPES.get(ptype, {}))
-        if not 0 <= ptype <= 0xFF or not 0 <= subtype <= 0xFF:
-            raise CsvFieldError(f"type {ptype:#x} / subtype {subtype:#x} must be 0..0xff")
-
-        sub_names = fmt.SUBTYPES[fmt.TYPE_BOOTLOADER]
-        offset: int | None
-        fixed = False
-        if ptype == fmt.TYPE_BOOTLOADER and subtype == sub_names["primary"]:
-            if primary_bl is None:
-                raise CsvFieldError("primary bootloader offset is not provided")
-            offset, fixed = primary_bl, True
-        elif ptype == fmt.TYPE_BOOTLOADER and subtype == sub_names["recovery"]:
-            if recovery_bl is None:
-                raise CsvFieldError("recovery bootloader offset is not provided")
-            offset = recovery_bl
-        elif ptype == fmt.TYPE_PARTITION_TABLE and subtype == fmt.SUBTYPE_PRIMARY:
-            offset, fixed = table_offset, True
-        else:
-            offset = _parse_int(offset_text) if offset_text else None
-
-        # gen_esp32part ignores the Size field of every bootloader and partition_table entry.
-        if ptype == fmt.TYPE_BOOTLOADER:
-            if primary_bl is None:
-                raise CsvFieldError("primary bootloader offset is not provided")
-            size = table_offset - primary_bl
-        elif ptype == fmt.TYPE_PARTITION_TABLE:
-            size = fmt.TABLE_SECTOR
-        elif not size_text:
-            raise CsvFieldError("the size field can't be empty")
-        else:
-            size = _parse_int(size_text)
-
-        flags = 0
-        for flag in (f.strip() for f in flags_text.split(":")):
-            if flag in fmt.FLAGS:
-                flags |= fmt.FLAGS[flag]
-            elif flag:
-                raise CsvFieldError(f"unknown flag {flag!r} (known: {', '.join(fmt.FLAGS)})")
-        return cls(line, name, ptype, subtype, offset=offset, size=size, flags=flags, fixed=fixed)
-
-
-def csv_text(name: str, data: bytes) -> str | None:
-    """The partition CSV ``data`` holds, or None when it is a binary table or firmware.
-
-    A name ending in ``.csv`` is a CSV whatever it holds; otherwise ASCII bytes that start
-    with neither a table record, an image header nor erased flash are one.
-
-    Raises:
-        InputError: a CSV that is not UTF-8 text (naming the first bad byte).
-    """
-    from .errors import InputError
-    from .formats.compiled.esp32_image import MAGIC as IMAGE_MAGIC
-
-    binary = data[:2] == fmt.MAGIC or data[:1] in (bytes([IMAGE_MAGIC]), b"\xff")
-    if not name.lower().endswith(".csv") and (binary or not data.isascii()):
-        return None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{name}: not a CSV text file (byte {data[exc.start]:#04x} at offset "
-                         f"{exc.start:#x} is not UTF-8 text)") from None
+        return table_to_csv(self)

@@ -39,6 +39,19 @@ def parse_size(text: str) -> int:
     return int(value)
 
 
+def parse_size_option(text: str | None, option: str) -> int | None:
+    """:func:`parse_size` for a command-line option: None stays None, and a bad value is a
+    :class:`~esp_image.errors.UsageError` naming the option."""
+    from .errors import UsageError
+
+    if text is None:
+        return None
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+
+
 def format_size(size: int) -> str:
     """Return a short human form: ``4MB``, ``512KB``, ``1.5MB`` or ``123B``."""
     if size >= MiB:

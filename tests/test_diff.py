@@ -15,8 +15,9 @@ from esp_image import Image
 from esp_image.app_image import AppImage
 from esp_image.cli import inspect
 from esp_image.cli.app import add_command
+from esp_image.cli.diff_render import diff_blocks, show
 from esp_image.cli.render import Table, plain
-from esp_image.diff import Change, Diff, diff, diff_blocks, show
+from esp_image.diff import Change, Diff, diff
 from esp_image.otadata import OtaData
 
 from .conftest import corpus_path, fixture_path, input_path

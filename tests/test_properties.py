@@ -194,7 +194,7 @@ def test_flash_params_output_verifies(built: tuple[str, bytes], size: str | None
     chip, data = built
     params = FlashParams.parse(size, mode, freq)
     try:
-        out, _ = set_flash_params(Image.from_bytes(data), params)
+        out = set_flash_params(Image.from_bytes(data), params).data
     except LayoutError as exc:  # a clock the chip does not have: refused with the reason
         event("refused")
         assert freq is not None and freq in str(exc), exc
@@ -283,6 +283,7 @@ def test_tables_round_trip_and_match_gen_esp32part(csv: str) -> None:
 def test_retable_edits_verify_or_refuse(source_name: str, data: st.DataObject) -> None:
     """--delete / --rename / --resize / --add with random arguments: either a refusal with a
     reason (LayoutError) or an output that verifies and that gen_esp32part accepts."""
+    from esp_image.transforms.partitions import parse_add_spec
     from esp_image.transforms.retable import RetableOptions, retable
 
     source = Image.from_bytes(_source(source_name))
@@ -294,7 +295,7 @@ def test_retable_edits_verify_or_refuse(source_name: str, data: st.DataObject) -
             [0, 0x1000, 0x10000, 0x20000, 0x200000])), max_size=1))),
         rename=tuple(data.draw(st.lists(st.tuples(st.sampled_from(names), st.sampled_from(
             ["renamed", "x", "vfs"])), max_size=1))),
-        add=tuple(data.draw(st.lists(st.sampled_from(
+        add=tuple(parse_add_spec(spec) for spec in data.draw(st.lists(st.sampled_from(
             ["extra:data:fat:64K", "blob:data:0x99:0x3000", "app2:app:ota_1:0x100000",
              "od:data:ota:0x2000"]), max_size=1))),
         flash_size=data.draw(st.sampled_from([None, 8 << 20])))
@@ -368,7 +369,7 @@ def test_otadata_command_on_bare_file(slot: int, state: str | None, history: lis
         start = start.switch(s, ota_slot_count=2)
     if start.is_erased:
         start = start.switch(0, ota_slot_count=2)
-    out, _ = otadata_for(Image.from_bytes(start.to_bytes()), slot=slot, state=state)
+    out = otadata_for(Image.from_bytes(start.to_bytes()), slot=slot, state=state).data
     image = Image.from_bytes(out)
     assert image.kind == "otadata" and image.valid and image.to_bytes() == out
     assert idf_boot_slot(out, 2) == slot
@@ -475,7 +476,7 @@ def test_otadata_in_merged_ota_firmware(slot: int, state: str | None) -> None:
     from esp_image.transforms.ota import otadata_for
 
     ota = _source("ota")
-    out, _ = otadata_for(Image.from_bytes(ota), slot=slot, state=state)
+    out = otadata_for(Image.from_bytes(ota), slot=slot, state=state).data
     image = Image.from_bytes(out)
     assert image.valid and image.boot is not None and image.boot.slot == slot
     assert image.table is not None and image.table.otadata is not None
@@ -493,7 +494,7 @@ def test_flash_params_on_merged_firmware(size: str, mode: str | None, freq: str 
 
     source = Image.from_bytes(_fixture("firmware-esp32-4MB.bin"))
     try:
-        out, _ = set_flash_params(source, FlashParams.parse(size, mode, freq))
+        out = set_flash_params(source, FlashParams.parse(size, mode, freq)).data
     except LayoutError as exc:
         assert size == "2MB" and "too small" in str(exc)
         return

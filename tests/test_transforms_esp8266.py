@@ -278,7 +278,7 @@ def test_flash_params_v2_without_trailer_stays_without() -> None:
 
 def test_flash_params_v3_recomputes_sha256() -> None:
     original = _read(V3_APP)
-    with pytest.raises(InputError, match="ambiguous"):
+    with pytest.raises(UsageError, match="ambiguous"):
         set_esp8266_flash_params(original, size="4MB")
     out = set_esp8266_flash_params(original, size="4MB", size_table="esp32", mode="dio")
     img = Esp8266Image.from_bytes(out)
@@ -292,7 +292,7 @@ def test_flash_params_v3_recomputes_sha256() -> None:
     assert esp8266_table[3] >> 4 == 0x4
     # Mode/freq alone need no table.
     assert Esp8266Image.from_bytes(set_esp8266_flash_params(original, freq="80m")).valid
-    with pytest.raises(InputError, match="ESP32 size table"):
+    with pytest.raises(UsageError, match="ESP32 size table"):
         set_esp8266_flash_params(original, size="4MB-c1", size_table="esp32")
 
 
@@ -307,17 +307,17 @@ def test_flash_params_on_a_flash_dump_patches_boot_bin_only() -> None:
 
 def test_flash_params_refusals() -> None:
     boot = _read(BOOT)
-    with pytest.raises(InputError, match="flash mode"):
+    with pytest.raises(UsageError, match="flash mode"):
         set_esp8266_flash_params(boot, mode="quad")
-    with pytest.raises(InputError, match="frequency"):
+    with pytest.raises(UsageError, match="frequency"):
         set_esp8266_flash_params(boot, freq="48m")
-    with pytest.raises(InputError, match="not supported"):
+    with pytest.raises(UsageError, match="not supported"):
         set_esp8266_flash_params(boot, size="4MB-c2")
-    with pytest.raises(InputError, match="not an ESP8266 flash size"):
+    with pytest.raises(UsageError, match="not an ESP8266 flash size"):
         set_esp8266_flash_params(boot, size="3MB")
-    with pytest.raises(InputError, match="device"):
+    with pytest.raises(UsageError, match="device"):
         set_esp8266_flash_params(boot, size="detect")
-    with pytest.raises(InputError, match="size_table"):
+    with pytest.raises(UsageError, match="size_table"):
         set_esp8266_flash_params(boot, size="4MB", size_table="esp32s3")
     with pytest.raises(FormatError):
         set_esp8266_flash_params(b"\x00" * 32, mode="dio")

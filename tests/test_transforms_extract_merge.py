@@ -13,7 +13,13 @@ import pytest
 
 from esp_image import Image, chips
 from esp_image.app_image import AppImage
-from esp_image.errors import EspImageError, FormatError, InputError, LayoutError, UnsupportedChip
+from esp_image.errors import (
+    EspImageError,
+    FormatError,
+    InputError,
+    LayoutError,
+    UsageError,
+)
 from esp_image.transforms.extract import Extracted, default_extract_name, extract
 from esp_image.transforms.merge import MergeResult, merge
 
@@ -286,11 +292,11 @@ def test_merge_refuses_flash_params_with_secure_boot_v1_digest() -> None:
 
 
 @pytest.mark.parametrize(("size", "error", "match"), [
-    ("3MB", UnsupportedChip, "not a power of two"),
-    (6 * 1024 * 1024, UnsupportedChip, "not a power of two"),
-    ("32MB", UnsupportedChip, "larger than the 16MB the ESP32"),
-    ("256MB", UnsupportedChip, "cannot be written"),
-    ("lots", InputError, "not a size"),
+    ("3MB", UsageError, "not a power of two"),
+    (6 * 1024 * 1024, UsageError, "not a power of two"),
+    ("32MB", UsageError, "larger than the 16MB the ESP32"),
+    ("256MB", UsageError, "cannot be encoded"),
+    ("lots", UsageError, "not a size"),
 ])
 def test_merge_refuses_bad_flash_size(size: str | int, error: type[Exception],
                                       match: str) -> None:
@@ -306,9 +312,9 @@ def test_merge_flash_size_accepts_bytes_and_chip_maximum() -> None:
 
 
 def test_merge_refuses_bad_mode_and_freq() -> None:
-    with pytest.raises(InputError, match="unknown flash mode"):
+    with pytest.raises(UsageError, match="unknown flash mode"):
         merge(pieces("esp32"), flash_mode="octal")
-    with pytest.raises(UnsupportedChip, match="26m"):
+    with pytest.raises(UsageError, match="26m"):
         merge(pieces("esp32c6"), flash_freq="26m")
 
 

@@ -475,11 +475,11 @@ def test_parse_resize_and_rename_specs() -> None:
     assert parse_resize_spec(" factory = 2M ") == ("factory", 0x200000)
     assert parse_resize_spec("nvs=0x7000") == ("nvs", 0x7000)
     assert parse_rename_spec("ffat=vfs") == ("ffat", "vfs")
-    for bad, message in (("vfs", "expected NAME=SIZE"), ("=1M", "name is empty"),
+    for bad, message in (("vfs", "takes NAME=SIZE"), ("=1M", "name is empty"),
                          ("vfs=big", "not a size"), ("vfs=-1", "not a size")):
         with pytest.raises(ValueError, match=message):
             parse_resize_spec(bad)
-    for bad, message in (("vfs", "expected OLD=NEW"), ("a=b=c", "expected OLD=NEW"),
+    for bad, message in (("vfs", "takes OLD=NEW"), ("a=b=c", "takes OLD=NEW"),
                          ("a=", "name is empty"), ("a=" + "x" * 17, "longer than 16")):
         with pytest.raises(ValueError, match=message):
             parse_rename_spec(bad)

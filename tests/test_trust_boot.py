@@ -348,7 +348,7 @@ def test_otadata_boot_refusals_in_the_library() -> None:
 
     with pytest.raises(LayoutError, match=r"ota_1 .*bad checksum.*boot ota_0"):
         otadata_for(image, slot=1)
-    data, _ = otadata_for(image, slot=1, force=True)
+    data = otadata_for(image, slot=1, force=True).data
     boot = Image.from_bytes(data).boot
     assert boot is not None and (boot.selected_target, boot.target) == ("ota_1", "ota_0")
     # A slot number with no partition (ota_0 and ota_2 only) is refused the same way.
@@ -361,7 +361,8 @@ def test_otadata_boot_refusals_in_the_library() -> None:
 def test_otadata_boot_to_a_slot_outside_the_file_is_allowed_with_a_note() -> None:
     image = Image.from_bytes(flash([("ota_0", "ota_0", "valid"), ("ota_1", "ota_1", "valid")],
                                    otadata=records(1, None), cover=FIRST_APP + SLOT))
-    data, actions = otadata_for(image, slot=1)
+    result = otadata_for(image, slot=1)
+    data, actions = result.data, result.actions
     assert any("not in the file" in a for a in actions)
     boot = Image.from_bytes(data).boot
     assert boot is not None and boot.target == "ota_1"

@@ -62,8 +62,8 @@ def test_flash_params_merged_file(work: Path) -> None:
 def test_flash_params_esptool_accepts(work: Path) -> None:
     from esptool.bin_image import LoadFirmwareImage
 
-    data, _ = set_flash_params(Image.open(work / "esp32-bootloader.bin"),
-                               FlashParams.parse("16MB", "qio", "40m"))
+    data = set_flash_params(Image.open(work / "esp32-bootloader.bin"),
+                            FlashParams.parse("16MB", "qio", "40m")).data
     theirs = LoadFirmwareImage("esp32", data)
     assert theirs.flash_size_freq == 0x40 and theirs.flash_mode == 0
     assert theirs.calc_digest == theirs.stored_digest
@@ -76,7 +76,7 @@ def test_flash_params_refusals() -> None:
         set_flash_params(image, FlashParams.parse("3MB"))
     with pytest.raises(LayoutError, match="too small for the partition table"):
         set_flash_params(image, FlashParams.parse("2MB"))
-    with pytest.raises(LayoutError, match="addresses at most"):
+    with pytest.raises(UsageError, match="larger than the 16MB the ESP32"):
         set_flash_params(image, FlashParams.parse("32MB"))
     signed = Image.open(corpus_path("esptool_test_bootloader_signed_sbv1.bin"))
     assert signed.firmware is not None
@@ -110,7 +110,7 @@ def test_otadata_switch_bare(work: Path) -> None:
 @pytest.mark.parametrize("state", ["new", "pending", "valid", "undefined"])
 def test_otadata_states(state: str) -> None:
     image = Image.open(FIXTURES / "otadata-ota0.bin")
-    data, _ = otadata_for(image, slot=1, state=state)
+    data = otadata_for(image, slot=1, state=state).data
     after = Image.from_bytes(data)
     assert after.otadata is not None and after.boot is not None
     assert after.boot.slot == 1
@@ -122,10 +122,11 @@ def test_otadata_in_merged_file_and_erase(work: Path) -> None:
     table = (work / "partitions-4MiB-ota.bin").read_bytes()
     fw[0x7000:0x7000 + len(table)] = table
     image = Image.from_bytes(bytes(fw))
-    data, actions = otadata_for(image, slot=1)
+    result = otadata_for(image, slot=1)
+    data, actions = result.data, result.actions
     after = Image.from_bytes(data)
     assert after.boot is not None and after.boot.slot == 1 and "ota_1" in actions[0]
-    erased, _ = otadata_for(after, erase=True)
+    erased = otadata_for(after, erase=True).data
     assert Image.from_bytes(erased).otadata.is_erased  # type: ignore[union-attr]
     with pytest.raises(UsageError, match="does not exist"):
         otadata_for(image, slot=2)

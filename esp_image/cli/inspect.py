@@ -90,7 +90,7 @@ def diff(a: Annotated[str, argument("The first (old) file.", "A")],
 
             sys.stdout.write(shown(f"{a} and {b} differ: {result.summary}") + "\n")
         elif not quiet:
-            from ..diff import diff_blocks
+            from .diff_render import diff_blocks
             from .render import write_blocks
 
             write_blocks(diff_blocks(result))

@@ -8,13 +8,13 @@ import sys
 from ..errors import UsageError, VerificationFailed
 from ..image import Image
 from ..io import read_input
+from ..units import parse_size_option
 from .runner import (
     EXIT_OK,
     choose_output,
     emit_write,
     pair,
     parse_int,
-    parse_size,
     run_guarded,
     write_json,
 )
@@ -72,9 +72,8 @@ def extract(
         # firmware. --raw is the region as it is, damage included: read back only.
         strict = what.lower() in ("bootloader", "partition-table", "otadata") or \
             part.data[:1] in (b"\xe9", b"\xea")
-        where = f" (flash {part.address:#x})" if part.address is not None else ""
         return emit_write(source=file, output=target, data=part.data,
-                          actions=[f"extracted {part.name}{where}"], notes=[part.description],
+                          actions=list(part.actions), notes=list(part.notes),
                           as_json=json, verify=_extracted_check(target, raw, strict),
                           quiet=quiet, dry_run=dry_run)
     return run_guarded(body, debug=debug, as_json=json, path=file)
@@ -124,7 +123,7 @@ def merge(
 
         # Parsed before any file is read: a malformed request is reported as such.
         start = parse_int(target_offset, "--target-offset") if target_offset else 0
-        pad = parse_size(pad_to, "--pad-to")
+        pad = parse_size_option(pad_to, "--pad-to")
         specs = _merge_parts(parts, output)
         # Names stay paired with their parts: two parts at one address must be named apart.
         result = join([(address, read_input(file, "part to merge")) for address, file in specs],
@@ -171,15 +170,15 @@ def table(
     [bold]esp-image table partitions.csv -o partitions.bin[/bold]
     """
     def body() -> int:
-        from ..partition_table import PartitionTable, csv_text
+        from ..partition_csv import decode_csv, looks_like_csv
+        from ..partition_table import PartitionTable
 
         table_offset = parse_int(offset, "--offset", "0x8000")
-        size = parse_size(flash_size, "--flash-size")
+        size = parse_size_option(flash_size, "--flash-size")
         raw = read_input(file, "partition table or CSV")
-        text = csv_text(file, raw)
-        if text is None:
+        if not looks_like_csv(file, raw):
             return _print_table(file, raw, output, dry_run=dry_run, json=json, quiet=quiet)
-        compiled = PartitionTable.from_csv(text, table_offset=table_offset)
+        compiled = PartitionTable.from_csv(decode_csv(raw, file), table_offset=table_offset)
         errors = [i for i in compiled.validate(flash_size=size, table_offset=table_offset)
                   if i.is_error]
         if errors:

@@ -16,8 +16,6 @@ from .runner import (
     choose_output,
     emit_write,
     esptool_write_flash,
-    pair,
-    parse_size,
     run_guarded,
     write_json,
 )
@@ -26,7 +24,6 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Annotated
 
-    from ..transforms.retable import RetableOptions
     from .options import (
         Add,
         AppSize,
@@ -65,11 +62,13 @@ def retable(file: File, flash_size: FlashSize = None, table: TableChoice = None,
     (writes firmware-8MB-OTA.bin)
     """
     def body() -> int:
+        from ..transforms.retable import RetableOptions
         from ..transforms.retable import retable as change
 
-        options = _retable_options(flash_size, table, app_size, resize=resize or [],
-                                   add=add or [], delete=delete or [], rename=rename or [],
-                                   erase_fs=erase_fs)
+        options = RetableOptions.parse(flash_size=flash_size, table=table, app_size=app_size,
+                                       resize=resize or (), add=add or (),
+                                       delete=delete or (), rename=rename or (),
+                                       erase_fs=erase_fs)
         image = Image.open(file)
         result = change(image, options)
         target = choose_output(file, output, in_place, options.tag(), force=force)
@@ -87,24 +86,6 @@ def retable(file: File, flash_size: FlashSize = None, table: TableChoice = None,
             sys.stdout.write(plain([partition_table_block(result.table)]))
         return code
     return run_guarded(body, debug=debug, as_json=json, path=file)
-
-
-def _retable_options(flash_size: str | None, table: str | None, app_size: str | None, *,
-                     resize: list[str], add: list[str], delete: list[str], rename: list[str],
-                     erase_fs: bool) -> RetableOptions:
-    from ..transforms.retable import RetableOptions
-
-    new_size = parse_size(flash_size, "-f/--flash-size")
-    if new_size == 0:  # not "keep the size": a flash of 0 bytes is not a size
-        raise UsageError(f"-f/--flash-size: {flash_size!r} is not a flash size "
-                         "(e.g. 4MB, 8MB, 16MB)")
-    return RetableOptions(
-        flash_size=new_size, table=table, app_size=parse_size(app_size, "--app-size"),
-        resize=tuple((n, parse_size(s, "--resize") or 0)
-                     for n, s in (pair(r, "=", "--resize", "NAME=SIZE") for r in resize)),
-        add=tuple(add), delete=tuple(delete),
-        rename=tuple(pair(r, "=", "--rename", "OLD=NEW") for r in rename),
-        erase_fs=erase_fs)
 
 
 def flash_params(
@@ -127,27 +108,17 @@ def flash_params(
     Example: [bold]esp-image flash-params --size 8MB --freq 80m firmware.bin[/bold]
     """
     def body() -> int:
+        from ..transforms.flash import FlashParams, set_flash_params
+
+        params = FlashParams.parse(size, mode, freq)
         image = Image.open(file)
         tag = "-".join(x for x in (size, mode, freq) if x) or "flash-params"
-        data, actions = _set_flash_params(image, size, mode, freq)
+        result = set_flash_params(image, params)
         return emit_write(source=file,
                           output=choose_output(file, output, in_place, tag, force=force),
-                          data=data, actions=actions, dry_run=dry_run, as_json=json,
-                          quiet=quiet, original=image.data)
+                          data=result.data, actions=result.actions, dry_run=dry_run,
+                          as_json=json, quiet=quiet, original=image.data)
     return run_guarded(body, debug=debug, as_json=json, path=file)
-
-
-def _set_flash_params(image: Image, size: str | None, mode: str | None,
-                      freq: str | None) -> tuple[bytes, list[str]]:
-    if image.esp8266 is not None or (image.chip is not None and image.chip.chip_id is None):
-        from ..transforms.esp8266 import set_esp8266_flash_params
-
-        data = set_esp8266_flash_params(bytes(image.data), size=size, mode=mode, freq=freq)
-        asked = (("size", size), ("mode", mode), ("freq", freq))
-        return data, ["ESP8266 header: " + ", ".join(f"{k} {v}" for k, v in asked if v)]
-    from ..transforms.flash import FlashParams, set_flash_params
-
-    return set_flash_params(image, FlashParams.parse(size, mode, freq))
 
 
 def otadata(
@@ -180,13 +151,13 @@ def otadata(
         if not _change_asked(boot, state, erase, bool(output or in_place or dry_run or force)):
             return _report_otadata(file, slots, json, quiet)
         image = Image.open(file)
-        slot = _slot_number(image, boot) if boot is not None else None
-        data, actions = otadata_for(image, slot=slot, state=state, erase=erase,
-                                    ota_slot_count=slots, force=force)
-        after = Image.from_bytes(data)
+        result = otadata_for(image, slot=boot, state=state, erase=erase, ota_slot_count=slots,
+                             force=force)
+        after = Image.from_bytes(result.data)
         return emit_write(source=file, output=choose_output(file, output, in_place, "otadata",
                                                             force=force),
-                          data=data, actions=actions, dry_run=dry_run, as_json=json,
+                          data=result.data, actions=result.actions, dry_run=dry_run,
+                          as_json=json,
                           extra={"boot": after.boot.to_dict() if after.boot else None},
                           quiet=quiet, original=image.data)
     return run_guarded(body, debug=debug, as_json=json, path=file)
@@ -228,17 +199,3 @@ def _report_otadata(path: str, slots: int | None, as_json: bool, quiet: bool) ->
 
         sys.stdout.write(plain(otadata_report(image, issues, quiet=quiet)))
     return EXIT_OK
-
-
-def _slot_number(image: Image, boot: str) -> int:
-    text = boot.strip().lower()
-    if text.isdigit():
-        return int(text)
-    if text.startswith("ota_") and text[4:].isdigit():
-        return int(text[4:])
-    if image.table is not None:
-        part = image.table.find(boot)
-        if part is not None and part.ota_index is not None:
-            return part.ota_index
-    raise UsageError(f"--boot {boot!r}: give a slot number, ota_N, or the name of an OTA "
-                     "app partition")

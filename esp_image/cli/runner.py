@@ -191,18 +191,6 @@ def esptool_write_flash(chip: str, address: int, path: str, port: str = "PORT") 
     return " ".join(shlex.quote(w) for w in words)
 
 
-def parse_size(text: str | None, what: str) -> int | None:
-    """A size option's value (``4MB``, ``0x1000``), None when not given, else a UsageError."""
-    from ..units import parse_size as parse
-
-    if text is None:
-        return None
-    try:
-        return parse(text)
-    except ValueError as exc:
-        raise UsageError(f"{what}: {exc}") from None
-
-
 def pair(spec: str, sep: str, option: str, form: str) -> tuple[str, str]:
     """``LEFT<sep>RIGHT`` of an option value, or a UsageError showing the form."""
     if sep not in spec:

@@ -20,6 +20,7 @@ from ..errors import FormatError, InputError
 from ..formats.compiled import otadata as ota_fmt
 from ..formats.compiled import partition_table as table_fmt
 from ..units import format_size
+from . import TransformResult
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
@@ -39,25 +40,31 @@ _SPECIAL = ("bootloader", "partition-table", "otadata")
 _IMAGE_WORDS = ("app", "image", "bootloader")
 
 
-@dataclass(frozen=True)
-class Extracted:
-    """One part cut out of a file.
+@dataclass(frozen=True, kw_only=True)
+class Extracted(TransformResult):
+    """One part cut out of a file: ``data`` is its bytes, ``actions`` says what was extracted
+    and ``notes`` holds the description.
 
     Attributes:
         name: what was extracted (``bootloader``, ``partition-table``, ``otadata`` or the
             partition's name).
         address: the flash address the data belongs at (None when the input does not say, e.g.
             a bare app image or a bare partition table).
-        data: the bytes.
         description: one line for a person: what it is, how long, and what was left out.
         partial: the file ends before the region does (only the bytes present are returned).
     """
 
     name: str
     address: int | None
-    data: bytes
     description: str
     partial: bool = False
+
+
+def _extracted(name: str, address: int | None, data: bytes, description: str,
+               partial: bool = False) -> Extracted:
+    where = f" (flash {address:#x})" if address is not None else ""
+    return Extracted(data=data, actions=(f"extracted {name}{where}",), notes=(description,),
+                     name=name, address=address, description=description, partial=partial)
 
 
 def extract(image: Image, what: str, *, raw: bool = False) -> Extracted:
@@ -94,7 +101,7 @@ def extract(image: Image, what: str, *, raw: bool = False) -> Extracted:
             raise InputError(f"{_where(image)}is a bare otadata file; only 'otadata' can be "
                              f"extracted from it, not {what!r}")
         data = bytes(image.data[:OTADATA_SIZE if not raw else len(image.data)])
-        return Extracted("otadata", None, data, f"otadata, {len(data):#x} bytes")
+        return _extracted("otadata", None, data, f"otadata, {len(data):#x} bytes")
     reason = f" ({image.reason})" if image.reason else ""
     raise InputError(f"{_where(image)}is {_kind_text(image.kind)}{reason}; there is nothing to "
                      "extract (extract works on merged firmware files, flash dumps and single "
@@ -174,7 +181,7 @@ def _bootloader(image: Image, raw: bool) -> Extracted:
         stop = min(table - image.base, image.size)
         data = bytes(image.data[start:stop])
         partial = table - image.base > image.size
-        return Extracted("bootloader", address, data,
+        return _extracted("bootloader", address, data,
                          f"bootloader region {address:#x}-{address + len(data):#x} "
                          f"({len(data):#x} bytes, raw){_partial_text(partial, table)}",
                          partial)
@@ -187,7 +194,7 @@ def _bootloader(image: Image, raw: bool) -> Extracted:
                           start, "bootloader")
     _refuse_truncated(boot, "bootloader", start)
     data = bytes(image.data[start:start + boot.end])
-    return Extracted("bootloader", address, data,
+    return _extracted("bootloader", address, data,
                      f"bootloader, {_image_text(boot)}")
 
 
@@ -204,7 +211,7 @@ def _table(image: Image, raw: bool) -> Extracted:
     partial = len(data) < want
     what = ("raw sector" if raw else "signed with Secure Boot v1" if signed
             else "as gen_esp32part writes it")
-    return Extracted("partition-table", address, data,
+    return _extracted("partition-table", address, data,
                      f"partition table at {address:#x}, {len(data):#x} bytes ({what}), "
                      f"{len(image.table.partitions)} partitions"
                      + _partial_text(partial, address + want), partial)
@@ -221,7 +228,7 @@ def _partition(image: Image, content: PartitionContent, raw: bool, what: str) ->
     partial = content.covered < part.size
     if raw:
         data = bytes(image.data[start:start + content.covered])
-        return Extracted(name, part.offset, data,
+        return _extracted(name, part.offset, data,
                          f"{where}, {len(data):#x} bytes (raw)"
                          + _partial_text(partial, part.end), partial)
     if content.state == "erased":
@@ -233,16 +240,16 @@ def _partition(image: Image, content: PartitionContent, raw: bool, what: str) ->
                               "bytes anyway)", start, part.name)
         _refuse_truncated(content.image, where, start)
         data = bytes(image.data[start:start + content.image.end])
-        return Extracted(name, part.offset, data, f"{where}: {_image_text(content.image)}")
+        return _extracted(name, part.offset, data, f"{where}: {_image_text(content.image)}")
     if part.is_otadata:
         size = min(OTADATA_SIZE, part.size)
         data = bytes(image.data[start:start + min(size, content.covered)])
         partial = len(data) < size
-        return Extracted(name, part.offset, data,
+        return _extracted(name, part.offset, data,
                          f"otadata {where}, {len(data):#x} bytes"
                          + _partial_text(partial, part.offset + size), partial)
     data = bytes(image.data[start:start + content.covered])
-    return Extracted(name, part.offset, data,
+    return _extracted(name, part.offset, data,
                      f"{where}, {len(data):#x} bytes" + _partial_text(partial, part.end),
                      partial)
 
@@ -264,11 +271,11 @@ def _extract_single(image: Image, what: str, raw: bool) -> Extracted:
     address = image.chip.bootloader_offset if role == "bootloader" and image.chip else None
     if raw:
         data = bytes(image.data)
-        return Extracted(name, address, data, f"whole file, {len(data):#x} bytes (raw)")
+        return _extracted(name, address, data, f"whole file, {len(data):#x} bytes (raw)")
     _refuse_truncated(firmware, f"the {role} image", 0)
     data = bytes(image.data[:firmware.end])
     dropped = f"; {firmware.trailing:#x} trailing bytes left out" if firmware.trailing else ""
-    return Extracted(name, address, data, f"{role} {_image_text(firmware)}{dropped}")
+    return _extracted(name, address, data, f"{role} {_image_text(firmware)}{dropped}")
 
 
 def _extract_bare_table(image: Image, what: str, raw: bool) -> Extracted:
@@ -280,7 +287,7 @@ def _extract_bare_table(image: Image, what: str, raw: bool) -> Extracted:
     if signed:
         want += TABLE_SIGNATURE_SIZE
     data = bytes(image.data[:want])
-    return Extracted("partition-table", None, data,
+    return _extracted("partition-table", None, data,
                      f"partition table, {len(data):#x} bytes"
                      + (" (signed with Secure Boot v1)" if signed else ""))
 
@@ -296,12 +303,12 @@ def _extract_esp8266(image: Image, what: str, raw: bool) -> Extracted:
             raise InputError(f"{_where(image)}is a single ESP8266 {fw.role} image; it has no "
                              f"{what!r} (use 'image')")
         if raw:
-            return Extracted(fw.role, None, bytes(image.data), "whole file (raw)")
+            return _extracted(fw.role, None, bytes(image.data), "whole file (raw)")
         if fw.truncated:
             raise FormatError("the image is truncated (use --raw to get the bytes anyway)", 0,
                               "ESP8266 image")
         data = bytes(image.data[:fw.end])
-        return Extracted(fw.role, 0 if fw.role == "bootloader" else None, data,
+        return _extracted(fw.role, 0 if fw.role == "bootloader" else None, data,
                          f"ESP8266 {fw.role} image ({fw.format}), {len(data):#x} bytes")
     if image.kind != "flash":
         raise InputError(f"{_where(image)}is {_kind_text(image.kind)}; there is nothing to "
@@ -323,7 +330,7 @@ def _extract_esp8266(image: Image, what: str, raw: bool) -> Extracted:
     elif not raw and _erased(data):
         raise InputError(f"{_where(image)}holds nothing in {what!r} at {region.address:#x}: it "
                          "is erased (use --raw to get the bytes anyway)")
-    return Extracted(what, region.address, data,
+    return _extracted(what, region.address, data,
                      f"{what} at {region.address:#x}, {len(data):#x} bytes"
                      + (" (raw)" if raw else "") + (f": {region.detail}" if region.detail else ""))
 

@@ -22,33 +22,31 @@ from dataclasses import dataclass
 
 from .. import chips
 from ..app_image import AppImage
-from ..errors import FormatError, InputError, LayoutError, UnsupportedChip
+from ..errors import FormatError, InputError, LayoutError
 from ..formats.compiled import esp32_image as esp32_fmt
 from ..formats.compiled import partition_table as table_fmt
 from ..io import MAX_FILE_SIZE
-from ..units import format_size, parse_size
+from ..units import format_size
+from . import TransformResult
+from .flash import MODE_CODES, FlashParams, encode
 
 APP_ALIGN = table_fmt.APP_ALIGN
 """App images must sit on a 64 KiB MMU page (ESP-IDF ``APP_TYPE`` alignment)."""
 BOOTLOADER_AREA = table_fmt.DEFAULT_TABLE_OFFSET
 """Default partition table offset: an image below it is in the bootloader area."""
-FLASH_MODES = {"qio": 0, "qout": 1, "dio": 2, "dout": 3}
+FLASH_MODES = MODE_CODES
 """esptool ``cmds.FLASH_MODES``: the header byte 2 values esptool writes."""
-_KEEP = ("keep", "")
 
 
-@dataclass(frozen=True)
-class MergeResult:
-    """A merged flash image.
+@dataclass(frozen=True, kw_only=True)
+class MergeResult(TransformResult):
+    """A merged flash image: ``data`` starts at flash address ``target_offset``; ``notes``
+    say what was done and what a person should know (one line each).
 
     Attributes:
-        data: the bytes; file offset 0 is flash address ``target_offset``.
-        notes: what was done and what a person should know (one line each).
         chip: the chip name (``esp32``...), given or detected; None when nothing said.
     """
 
-    data: bytes
-    notes: tuple[str, ...]
     chip: str | None
 
 
@@ -65,6 +63,39 @@ class _Part:
     @property
     def span(self) -> str:
         return f"{self.label} ({self.address:#x}-{self.end:#x})"
+
+
+def _placed_parts(parts: Sequence[tuple[int, bytes]], names: Sequence[str] | None,
+                  target_offset: int, fill: int) -> list[_Part]:
+    """The parts sorted by address, refused (with the arguments) when one starts below
+    ``target_offset`` or two overlap."""
+    if not parts:
+        raise InputError("nothing to merge: give at least one ADDRESS=FILE part")
+    if names is not None and len(names) != len(parts):
+        raise InputError(f"{len(names)} names for {len(parts)} parts")
+    if not 0 <= fill <= 0xFF:
+        raise InputError(f"fill byte {fill:#x} is not a byte value")
+    if target_offset < 0:
+        raise InputError(f"target offset {target_offset:#x} is negative")
+    labels = list(names) if names is not None else [f"part {i + 1}" for i in range(len(parts))]
+    items = sorted((_Part(addr, bytes(data), label)
+                    for (addr, data), label in zip(parts, labels, strict=True)),
+                   key=lambda p: (p.address, p.end))
+
+    for part in items:
+        if part.address < target_offset:
+            raise LayoutError(f"{part.span} starts below the target offset {target_offset:#x} "
+                              "(the first byte of the output)")
+    reach: _Part | None = None  # the non-empty part reaching furthest so far
+    for cur in items:
+        if not cur.data:
+            continue
+        if reach is not None and cur.address < reach.end:
+            raise LayoutError(f"{cur.span} overlaps {reach.span} by "
+                              f"{min(reach.end, cur.end) - cur.address:#x} bytes")
+        if reach is None or cur.end > reach.end:
+            reach = cur
+    return items
 
 
 def merge(parts: Sequence[tuple[int, bytes]], *, chip: str | None = None,
@@ -90,48 +121,23 @@ def merge(parts: Sequence[tuple[int, bytes]], *, chip: str | None = None,
             image at an address its chip cannot boot it from, mixed chips.
         InputError: no parts, bad arguments, flash parameters with no bootloader image to hold
             them or on a signed bootloader.
-        UnsupportedChip: an unknown chip name, or a flash size, mode or clock the chip lacks.
+        UsageError: a flash size, mode or clock the chip's header cannot hold (the refusal
+            ``flash-params`` gives, from :func:`esp_image.transforms.flash.encode`).
+        UnsupportedChip: an unknown chip name.
     """
-    if not parts:
-        raise InputError("nothing to merge: give at least one ADDRESS=FILE part")
-    if names is not None and len(names) != len(parts):
-        raise InputError(f"{len(names)} names for {len(parts)} parts")
-    if not 0 <= fill <= 0xFF:
-        raise InputError(f"fill byte {fill:#x} is not a byte value")
-    if target_offset < 0:
-        raise InputError(f"target offset {target_offset:#x} is negative")
-    labels = list(names) if names is not None else [f"part {i + 1}" for i in range(len(parts))]
-    items = sorted((_Part(addr, bytes(data), label)
-                    for (addr, data), label in zip(parts, labels, strict=True)),
-                   key=lambda p: (p.address, p.end))
+    items = _placed_parts(parts, names, target_offset, fill)
     notes: list[str] = []
-
-    for part in items:
-        if part.address < target_offset:
-            raise LayoutError(f"{part.span} starts below the target offset {target_offset:#x} "
-                              "(the first byte of the output)")
-    reach: _Part | None = None  # the non-empty part reaching furthest so far
-    for cur in items:
-        if not cur.data:
-            continue
-        if reach is not None and cur.address < reach.end:
-            raise LayoutError(f"{cur.span} overlaps {reach.span} by "
-                              f"{min(reach.end, cur.end) - cur.address:#x} bytes")
-        if reach is None or cur.end > reach.end:
-            reach = cur
 
     forced = chips.chip_by_name(chip) if chip else None
     detected = _check_images(items, forced, notes)
     _check_tables(items, detected)
 
-    params_asked = any(v is not None and str(v).lower() not in _KEEP
-                       for v in (flash_size, flash_mode, flash_freq))
-    if params_asked:
+    params = FlashParams.parse(flash_size, flash_mode, flash_freq)
+    if not params.empty:
         if detected is None:
             raise InputError("cannot set flash parameters: the chip is unknown (no bootloader "
                              "image among the parts); give the chip")
-        items = _patch_flash_params(items, detected, notes, flash_size=flash_size,
-                                    flash_mode=flash_mode, flash_freq=flash_freq)
+        items = _patch_flash_params(items, detected, notes, params)
 
     end = max(p.end for p in items)
     if pad_to is not None:
@@ -153,7 +159,8 @@ def merge(parts: Sequence[tuple[int, bytes]], *, chip: str | None = None,
     notes.append(f"merged {len(items)} parts into {len(out):#x} bytes covering flash "
                  f"{target_offset:#x}-{end:#x}")
     _note_flash_size(items, detected, end, notes)
-    return MergeResult(bytes(out), tuple(notes), detected.name if detected else None)
+    return MergeResult(data=bytes(out), notes=tuple(notes),
+                       chip=detected.name if detected else None)
 
 
 # ---------------------------------------------------------------------- image checks
@@ -270,9 +277,8 @@ def _check_esp8266(items: list[_Part], notes: list[str]) -> None:
 
 
 # ---------------------------------------------------------------------- flash parameters
-def _patch_flash_params(items: list[_Part], chip: chips.Chip, notes: list[str], *,
-                        flash_size: str | int | None, flash_mode: str | None,
-                        flash_freq: str | None) -> list[_Part]:
+def _patch_flash_params(items: list[_Part], chip: chips.Chip, notes: list[str],
+                        params: FlashParams) -> list[_Part]:
     """Patch header bytes 2-3 of the image at the bootloader offset (esptool's rule)."""
     target = next((p for p in items if p.address == chip.bootloader_offset and p.data), None)
     if target is None:
@@ -280,71 +286,22 @@ def _patch_flash_params(items: list[_Part], chip: chips.Chip, notes: list[str], 
                          f"offset {chip.bootloader_offset:#x} (esptool patches only the image "
                          "there; the bootloader configures the flash from its own header)")
     if chip.chip_id is None:
-        patched = _patch_esp8266(target, notes, flash_size=flash_size, flash_mode=flash_mode,
-                                 flash_freq=flash_freq)
+        patched = _patch_esp8266(target, notes, params)
     else:
-        patched = _patch_esp32(target, chip, items, notes, flash_size=flash_size,
-                               flash_mode=flash_mode, flash_freq=flash_freq)
+        patched = _patch_esp32(target, chip, items, notes, params)
     return [patched if p is target else p for p in items]
 
 
-def _mode_code(flash_mode: str | None, current: int) -> int:
-    if flash_mode is None or flash_mode.lower() in _KEEP:
-        return current
-    try:
-        return FLASH_MODES[flash_mode.lower()]
-    except KeyError:
-        raise InputError(f"unknown flash mode {flash_mode!r}; choose one of "
-                         f"{', '.join(FLASH_MODES)}") from None
-
-
-def _size_bytes(flash_size: str | int) -> int:
-    if isinstance(flash_size, int):
-        return flash_size
-    try:
-        return parse_size(flash_size)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-
-
-def _esp32_size_code(flash_size: str | int | None, chip: chips.Chip, current: int) -> int:
-    if flash_size is None or (isinstance(flash_size, str) and flash_size.lower() in _KEEP):
-        return current
-    size = _size_bytes(flash_size)
-    codes = {v: k for k, v in chips.ESP32_FLASH_SIZES.items()}
-    if size not in codes:
-        if size > 0 and size & (size - 1) == 0:
-            raise UnsupportedChip(f"flash size {format_size(size)} cannot be written in an "
-                                  f"image header: sizes from 1MB to "
-                                  f"{format_size(max(codes))} can")
-        raise UnsupportedChip(f"flash size {format_size(size)} ({size:#x} bytes) is not a power "
-                              "of two; the image header can only say 1MB, 2MB, 4MB, 8MB, 16MB, "
-                              "32MB, 64MB or 128MB")
-    if size > chip.max_flash:
-        raise UnsupportedChip(f"flash size {format_size(size)} is larger than the "
-                              f"{format_size(chip.max_flash)} the {chip.title} can address")
-    return codes[size]
-
-
-def _freq_code(flash_freq: str | None, chip: chips.Chip, current: int) -> int:
-    if flash_freq is None or flash_freq.lower() in _KEEP:
-        return current
-    return chip.freq_code(flash_freq)
-
-
-def _patch_esp32(part: _Part, chip: chips.Chip, items: list[_Part], notes: list[str], *,
-                 flash_size: str | int | None, flash_mode: str | None,
-                 flash_freq: str | None) -> _Part:
+def _patch_esp32(part: _Part, chip: chips.Chip, items: list[_Part], notes: list[str],
+                 params: FlashParams) -> _Part:
     img = _esp32_image(part)
     where = f"{part.label} at {part.address:#x}"
     if img is None:
         raise InputError(f"cannot set flash parameters: {where} is not a valid "
                          f"{chip.title} image")
     data = bytearray(part.data)
-    mode = _mode_code(flash_mode, data[2])
-    size_code = _esp32_size_code(flash_size, chip, data[3] >> 4)
-    freq = _freq_code(flash_freq, chip, data[3] & 0x0F)
-    new = bytes([mode, size_code << 4 | freq])
+    mode, size_freq = encode(params, chip, data[2], data[3])
+    new = bytes([mode, size_freq])
     if new == bytes(data[2:4]):
         notes.append(f"flash parameters of {where} already {new.hex()} (unchanged)")
         return part
@@ -367,15 +324,15 @@ def _patch_esp32(part: _Part, chip: chips.Chip, items: list[_Part], notes: list[
         hashed = img.length - esp32_fmt.DIGEST_SIZE
         data[hashed:img.length] = hashlib.sha256(data[:hashed]).digest()
         changed.append("SHA-256 recomputed")
-    notes.append(f"{where}: " + ", ".join(changed) + f" (size {format_size(1 << size_code << 20)}"
+    notes.append(f"{where}: " + ", ".join(changed) + f" (size "
+                 f"{format_size(chips.ESP32_FLASH_SIZES[size_freq >> 4])}"
                  f", mode {esp32_fmt.SPI_MODES.get(mode, hex(mode))}, "
-                 f"clock {chip.freq_name(freq)})")
+                 f"clock {chip.freq_name(size_freq & 0xF)})")
     return _Part(part.address, bytes(data), part.label)
 
 
-def _patch_esp8266(part: _Part, notes: list[str], *, flash_size: str | int | None,
-                   flash_mode: str | None, flash_freq: str | None) -> _Part:
-    from ..esp8266 import Esp8266Image, flash_map_for, parse_esp8266_flash_size
+def _patch_esp8266(part: _Part, notes: list[str], params: FlashParams) -> _Part:
+    from ..esp8266 import Esp8266Image, flash_map_for
 
     where = f"{part.label} at {part.address:#x}"
     try:
@@ -388,23 +345,15 @@ def _patch_esp8266(part: _Part, notes: list[str], *, flash_size: str | int | Non
                          "plain ESP8266 v1 image at 0x0 can be patched in place; use the "
                          "flash-params command")
     data = bytearray(part.data)
-    mode = _mode_code(flash_mode, data[2])
-    size_code = data[3] >> 4
-    if flash_size is not None and str(flash_size).lower() not in _KEEP:
-        text = flash_size if isinstance(flash_size, str) else str(flash_size)
-        try:
-            size_code = parse_esp8266_flash_size(text).code
-        except ValueError as exc:
-            raise UnsupportedChip(str(exc)) from None
-    freq = _freq_code(flash_freq, chips.chip_by_name("esp8266"), data[3] & 0x0F)
-    new = bytes([mode, size_code << 4 | freq])
+    mode, size_freq = encode(params, chips.chip_by_name("esp8266"), data[2], data[3])
+    new = bytes([mode, size_freq])
     if new == bytes(data[2:4]):
         notes.append(f"flash parameters of {where} already {new.hex()} (unchanged)")
         return part
     old = bytes(data[2:4])
     data[2:4] = new
     notes.append(f"{where}: flash parameters set to {new.hex()} (were {old.hex()}; ESP8266 "
-                 f"map {flash_map_for(size_code).name}); the header is not covered by the "
+                 f"map {flash_map_for(size_freq >> 4).name}); the header is not covered by the "
                  "checksum")
     return _Part(part.address, bytes(data), part.label)
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from ..errors import InputError, LayoutError, UsageError
 from ..formats.compiled import otadata as fmt
 from ..otadata import OtaData, OtaEntry
+from . import TransformResult
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
@@ -64,10 +65,32 @@ def otadata_location(image: Image, ota_slot_count: int | None = None
                      "file or a flash file with an otadata partition")
 
 
-def otadata_for(image: Image, *, slot: int | None = None, state: str | None = None,
+def slot_number(image: Image, boot: str) -> int:
+    """The OTA slot a ``--boot`` value names: a number, ``ota_N``, or an OTA app's name.
+
+    Raises:
+        UsageError: none of those (a name is looked up in the image's partition table).
+    """
+    text = boot.strip().lower()
+    if text.isdigit():
+        return int(text)
+    if text.startswith("ota_") and text[4:].isdigit():
+        return int(text[4:])
+    if image.table is not None:
+        part = image.table.find(boot)
+        if part is not None and part.ota_index is not None:
+            return part.ota_index
+    raise UsageError(f"--boot {boot!r}: give a slot number, ota_N, or the name of an OTA "
+                     "app partition")
+
+
+def otadata_for(image: Image, *, slot: int | str | None = None, state: str | None = None,
                 erase: bool = False, ota_slot_count: int | None = None, force: bool = False
-                ) -> tuple[bytes, list[str]]:
+                ) -> TransformResult:
     """New file bytes with the otadata changed; and what changed, one line each.
+
+    ``slot`` is a slot number or any name :func:`slot_number` resolves (``ota_1``, a
+    partition name).
 
     Works on a bare otadata file (the slot count defaults to 2 unless given) and on a flash
     file holding an otadata partition (the slot count comes from its table). In a flash file,
@@ -75,6 +98,8 @@ def otadata_for(image: Image, *, slot: int | None = None, state: str | None = No
     refused unless ``force``.
     """
     current, where, n = otadata_location(image, ota_slot_count)
+    if isinstance(slot, str):
+        slot = slot_number(image, slot)
     apps = image.app_slots()
     has_factory = image.table is not None and image.table.factory is not None
     if erase or (slot is None and state is None):
@@ -112,4 +137,4 @@ def otadata_for(image: Image, *, slot: int | None = None, state: str | None = No
                 actions.extend(loaded.depends[:1])
     out = bytearray(image.data)
     out[where:where + fmt.OTADATA_SIZE] = new.to_bytes()
-    return bytes(out), actions
+    return TransformResult(bytes(out), tuple(actions))

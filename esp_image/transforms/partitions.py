@@ -321,6 +321,68 @@ def _free_gaps(table: PartitionTable, first_free: int, flash_size: int) -> list[
     return [(lo, hi) for lo, hi in gaps if hi > lo]
 
 
+def _otadata_size(table: PartitionTable, name: str, ptype: int, psub: int, size: int) -> int:
+    """The size of a new otadata partition: 0x2000, and only one of each kind."""
+    twin = next((q for q in table.partitions if (q.type, q.subtype) == (ptype, psub)), None)
+    if twin is not None:
+        raise LayoutError(
+            f"cannot add {name!r}: the table already has an otadata partition of this kind, "
+            f"{_where(twin)}; only one is allowed"
+        )
+    if size not in (0, fmt.OTADATA_SIZE):
+        raise LayoutError(
+            f"cannot add {name!r}: an otadata partition must be exactly "
+            f"{fmt.OTADATA_SIZE:#x} bytes, not {size:#x}"
+        )
+    return fmt.OTADATA_SIZE
+
+
+def _place_in_gap(table: PartitionTable, name: str, size: int, align: int, *,
+                  first_free: int, flash_size: int) -> tuple[int, int]:
+    """Offset and size of a new partition in the first free gap that holds it (size 0:
+    the whole gap)."""
+    gaps = _free_gaps(table, first_free, flash_size)
+    for lo, hi in gaps:
+        start = align_up(lo, align)
+        room = align_down(hi - start, SECTOR) if hi > start else 0
+        if room > 0 and room >= size:
+            return start, size or room
+    free = ", ".join(f"{lo:#x}-{hi:#x}" for lo, hi in gaps) or "none"
+    want = f"{size:#x} bytes" if size else "any space"
+    raise LayoutError(
+        f"cannot add {name!r}: no free gap holds {want} at {align:#x} alignment within "
+        f"the {flash_size:#x}-byte flash (free: {free})"
+    )
+
+
+def _place_at(table: PartitionTable, name: str, offset: int, size: int,
+              flash_size: int) -> int:
+    """The size of a new partition at ``offset`` (size 0: up to the next partition or the
+    end of flash), refused where it would not fit."""
+    for q in table.partitions:
+        if q.offset <= offset < q.end:
+            raise LayoutError(
+                f"cannot add {name!r} at {offset:#x}: it lies inside {_where(q)}"
+            )
+    if size == 0:
+        limit = min([q.offset for q in table.partitions if q.offset > offset] + [flash_size])
+        size = align_down(limit - offset, SECTOR) if limit > offset else 0
+        if size <= 0:
+            raise LayoutError(f"cannot add {name!r} at {offset:#x}: no free space there")
+    end = offset + size
+    if end > flash_size:
+        raise LayoutError(
+            f"cannot add {name!r} at {offset:#x} with size {size:#x}: it would end at "
+            f"{end:#x}, past the end of the {flash_size:#x}-byte flash"
+        )
+    for q in table.partitions:
+        if q.offset < end and offset < q.end:
+            raise LayoutError(
+                f"cannot add {name!r} at {offset:#x}-{end:#x}: it overlaps {_where(q)}"
+            )
+    return size
+
+
 def add_partition(  # noqa: PLR0917 - mirrors NAME:TYPE:SUBTYPE:SIZE[:OFFSET]
     table: PartitionTable,
     name: str,
@@ -358,18 +420,7 @@ def add_partition(  # noqa: PLR0917 - mirrors NAME:TYPE:SUBTYPE:SIZE[:OFFSET]
     _check_name(name, table)
     _check_sector_size(size, f"cannot add {name!r}")
     if _is_otadata_kind(ptype, psub):
-        twin = next((q for q in table.partitions if (q.type, q.subtype) == (ptype, psub)), None)
-        if twin is not None:
-            raise LayoutError(
-                f"cannot add {name!r}: the table already has an otadata partition of this kind, "
-                f"{_where(twin)}; only one is allowed"
-            )
-        if size not in (0, fmt.OTADATA_SIZE):
-            raise LayoutError(
-                f"cannot add {name!r}: an otadata partition must be exactly "
-                f"{fmt.OTADATA_SIZE:#x} bytes, not {size:#x}"
-            )
-        size = fmt.OTADATA_SIZE
+        size = _otadata_size(table, name, ptype, psub, size)
     if not 0 <= flags <= 0xFFFFFFFF:
         raise LayoutError(f"cannot add {name!r}: flags {flags:#x} out of range")
     align = _align_for(ptype)
@@ -378,20 +429,8 @@ def add_partition(  # noqa: PLR0917 - mirrors NAME:TYPE:SUBTYPE:SIZE[:OFFSET]
         ptype in (fmt.TYPE_BOOTLOADER, fmt.TYPE_PARTITION_TABLE) and psub == fmt.SUBTYPE_PRIMARY
     )
     if offset is None:
-        gaps = _free_gaps(table, first_free, flash_size)
-        for lo, hi in gaps:
-            start = align_up(lo, align)
-            room = align_down(hi - start, SECTOR) if hi > start else 0
-            if room > 0 and room >= size:
-                offset, size = start, size or room
-                break
-        else:
-            free = ", ".join(f"{lo:#x}-{hi:#x}" for lo, hi in gaps) or "none"
-            want = f"{size:#x} bytes" if size else "any space"
-            raise LayoutError(
-                f"cannot add {name!r}: no free gap holds {want} at {align:#x} alignment within "
-                f"the {flash_size:#x}-byte flash (free: {free})"
-            )
+        offset, size = _place_in_gap(table, name, size, align, first_free=first_free,
+                                     flash_size=flash_size)
     else:
         if offset < 0 or offset % align:
             kind = "app partitions" if ptype == fmt.TYPE_APP else "this type"
@@ -404,27 +443,7 @@ def add_partition(  # noqa: PLR0917 - mirrors NAME:TYPE:SUBTYPE:SIZE[:OFFSET]
                 f"cannot add {name!r}: offset {offset:#x} is below {first_free:#x} (the table "
                 f"sector at {table_offset:#x} and what precedes it)"
             )
-        for q in table.partitions:
-            if q.offset <= offset < q.end:
-                raise LayoutError(
-                    f"cannot add {name!r} at {offset:#x}: it lies inside {_where(q)}"
-                )
-        if size == 0:
-            limit = min([q.offset for q in table.partitions if q.offset > offset] + [flash_size])
-            size = align_down(limit - offset, SECTOR) if limit > offset else 0
-            if size <= 0:
-                raise LayoutError(f"cannot add {name!r} at {offset:#x}: no free space there")
-        end = offset + size
-        if end > flash_size:
-            raise LayoutError(
-                f"cannot add {name!r} at {offset:#x} with size {size:#x}: it would end at "
-                f"{end:#x}, past the end of the {flash_size:#x}-byte flash"
-            )
-        for q in table.partitions:
-            if q.offset < end and offset < q.end:
-                raise LayoutError(
-                    f"cannot add {name!r} at {offset:#x}-{end:#x}: it overlaps {_where(q)}"
-                )
+        size = _place_at(table, name, offset, size, flash_size)
     new = Partition(name, ptype, psub, offset, size, flags)
     parts = list(table.partitions)
     position = next((i for i, q in enumerate(parts) if q.offset > offset), len(parts))
@@ -489,7 +508,7 @@ def parse_resize_spec(spec: str) -> tuple[str, int]:
     """
     name, sep, size_text = spec.rpartition("=")
     if not sep:
-        raise ValueError(f"--resize {spec!r}: expected NAME=SIZE, e.g. vfs=0 or factory=2M")
+        raise ValueError(f"--resize takes NAME=SIZE, got {spec!r} (e.g. vfs=0 or factory=2M)")
     return _spec_name(name, spec, "--resize"), _spec_size(size_text, spec, "--resize")
 
 
@@ -501,7 +520,7 @@ def parse_rename_spec(spec: str) -> tuple[str, str]:
     """
     parts = spec.split("=")
     if len(parts) != 2:
-        raise ValueError(f"--rename {spec!r}: expected OLD=NEW, e.g. ffat=vfs")
+        raise ValueError(f"--rename takes OLD=NEW, got {spec!r} (e.g. ffat=vfs)")
     return _spec_name(parts[0], spec, "--rename"), _spec_name(parts[1], spec, "--rename")
 
 

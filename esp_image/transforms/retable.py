@@ -16,35 +16,68 @@ nothing signed is edited), and the new file is assembled:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..errors import InputError, LayoutError, UsageError
-from ..formats.compiled import otadata as ota_fmt
 from ..formats.compiled import partition_table as table_fmt
 from ..otadata import OtaData
-from ..units import format_size
+from ..units import format_size, parse_size_option
+from . import TransformResult
 from .flash import FlashParams, patch_image, size_code
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ..app_image import AppImage
     from ..image import Image, PartitionContent
     from ..partition_table import Partition, PartitionTable
 
 
+AddSpec = tuple[str, int, int, int, int | None]
+"""A parsed ``--add``: name, type, subtype, size, offset (None: the first free gap)."""
+
+
 @dataclass(frozen=True)
 class RetableOptions:
-    """What ``retable`` should change; empty fields change nothing."""
+    """What ``retable`` should change; empty fields change nothing.
+
+    :meth:`parse` builds one from command-line text (``-f 8MB``, ``--resize vfs=0``).
+    """
 
     flash_size: int | None = None
     table: str | None = None
     app_size: int | None = None
     resize: tuple[tuple[str, int], ...] = ()
-    add: tuple[str, ...] = ()
+    add: tuple[AddSpec, ...] = ()
     delete: tuple[str, ...] = ()
     rename: tuple[tuple[str, str], ...] = ()
     erase_fs: bool = False
+
+    @classmethod
+    def parse(cls, *, flash_size: str | None = None, table: str | None = None,
+              app_size: str | None = None, resize: Sequence[str] = (),
+              add: Sequence[str] = (), delete: Sequence[str] = (),
+              rename: Sequence[str] = (), erase_fs: bool = False) -> RetableOptions:
+        """The options from command-line text: sizes such as ``8MB``, ``NAME=SIZE``
+        resizes, ``NAME:TYPE:SUBTYPE:SIZE[:OFFSET]`` additions and ``OLD=NEW`` renames.
+
+        Raises:
+            UsageError: a size that does not parse, or a flash size of 0.
+            ValueError: a ``--resize``/``--add``/``--rename`` spec that does not parse.
+        """
+        from .partitions import parse_add_spec, parse_rename_spec, parse_resize_spec
+
+        new_size = parse_size_option(flash_size, "-f/--flash-size")
+        if new_size == 0:  # not "keep the size": a flash of 0 bytes is not a size
+            raise UsageError(f"-f/--flash-size: {flash_size!r} is not a flash size "
+                             "(e.g. 4MB, 8MB, 16MB)")
+        return cls(flash_size=new_size, table=table,
+                   app_size=parse_size_option(app_size, "--app-size"),
+                   resize=tuple(parse_resize_spec(r) for r in resize),
+                   add=tuple(parse_add_spec(a) for a in add), delete=tuple(delete),
+                   rename=tuple(parse_rename_spec(r) for r in rename), erase_fs=erase_fs)
 
     @property
     def empty(self) -> bool:
@@ -72,23 +105,17 @@ class RetableOptions:
         return "-".join(tokens) or "retable"
 
 
-@dataclass(frozen=True)
-class RetableResult:
-    """The new file and an account of every change.
+@dataclass(frozen=True, kw_only=True)
+class RetableResult(TransformResult):
+    """The new file and an account of every change (``notes``: slots grown, filesystems kept).
 
     Attributes:
-        data: the complete new file.
         table: the new partition table.
         flash_size: the flash size in the new bootloader header.
-        actions: one line per change made.
-        notes: facts worth knowing (slots grown, filesystems kept).
     """
 
-    data: bytes
     table: PartitionTable
     flash_size: int
-    actions: tuple[str, ...]
-    notes: tuple[str, ...] = field(default=())
 
 
 def retable(image: Image, options: RetableOptions) -> RetableResult:
@@ -131,8 +158,7 @@ def retable(image: Image, options: RetableOptions) -> RetableResult:
         new = ops.resize_partition(new, name, size, flash_size=flash_size)
     for old_name, new_name in options.rename:
         new = ops.rename_partition(new, old_name, new_name)
-    for spec in options.add:
-        name, ptype, subtype, size, offset = ops.parse_add_spec(spec)
+    for name, ptype, subtype, size, offset in options.add:
         new = ops.add_partition(new, name, ptype, subtype, size, offset, flash_size=flash_size)
 
     # The MD5 record is always written (ESP-IDF apps refuse a table without one), so its
@@ -157,7 +183,8 @@ def retable(image: Image, options: RetableOptions) -> RetableResult:
                      target=target, flash_size=flash_size,
                      size_changed=options.flash_size is not None, actions=actions, notes=notes,
                      erase_fs=options.erase_fs)
-    return RetableResult(data, new, flash_size, tuple(actions), tuple(notes))
+    return RetableResult(data=data, actions=tuple(actions), notes=tuple(notes), table=new,
+                         flash_size=flash_size)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -208,6 +235,20 @@ def _first_app_slot(table: PartitionTable) -> Partition | None:
     return apps[0] if apps else None
 
 
+def _erase(out: bytearray, base: int, start: int, stop: int) -> None:
+    """Fill flash ``start``-``stop`` with 0xFF, as far as ``out`` (from flash ``base``) covers."""
+    lo, hi = max(start - base, 0), min(stop - base, len(out))
+    if lo < hi:
+        out[lo:hi] = b"\xff" * (hi - lo)
+
+
+def _put(out: bytearray, at: int, blob: bytes) -> None:
+    """Write ``blob`` at file offset ``at``, growing ``out`` with 0xFF when it ends before."""
+    if at + len(blob) > len(out):
+        out += b"\xff" * (at + len(blob) - len(out))
+    out[at:at + len(blob)] = blob
+
+
 def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: int,
               running: PartitionContent | None, target: Partition | None, flash_size: int,
               size_changed: bool, actions: list[str], notes: list[str],
@@ -220,11 +261,6 @@ def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: in
     out = bytearray(image.data)
     if end > size:
         out += b"\xff" * (end - size)
-
-    def erase(start: int, stop: int) -> None:
-        lo, hi = max(start - base, 0), min(stop - base, len(out))
-        if lo < hi:
-            out[lo:hi] = b"\xff" * (hi - lo)
 
     boot = image.bootloader
     assert boot is not None and image.chip is not None and image.table is not None
@@ -245,16 +281,30 @@ def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: in
 
     # Old app slots are emptied; the running app is placed again below.
     for part in old.app_partitions:
-        erase(part.offset, part.end)
-    kept: set[str] = set()
+        _erase(out, base, part.offset, part.end)
     carried = _carry_filesystems(image, old, new, base, actions, erase_fs=erase_fs)
+    _place_data(image, old, new, out, base=base, carried=carried, actions=actions,
+                notes=notes)
+    if app is not None and target is not None and running is not None:
+        _place_app(out, running, target, base=base, flash_size=flash_size,
+                   size_changed=size_changed, actions=actions)
+    if new.otadata is not None:
+        _put(out, new.otadata.offset - base, _new_otadata(new, target, actions).to_bytes())
+    return bytes(out)
+
+
+def _place_data(image: Image, old: PartitionTable, new: PartitionTable, out: bytearray, *,
+                base: int, carried: dict[str, bytes | None], actions: list[str],
+                notes: list[str]) -> None:
+    """Keep data partitions that stay where they were, erase the rest, write carried ones."""
+    kept: set[str] = set()
     for part in new.data_partitions:
         before = old.find(part.name)
         same = (before is not None and before.offset == part.offset
                 and before.type == part.type and before.subtype == part.subtype
                 and part.size >= before.size and part.name not in carried)
         if part.name in carried:
-            erase(part.offset, part.end)
+            _erase(out, base, part.offset, part.end)
             continue
         if same:
             kept.add(part.name)
@@ -263,8 +313,9 @@ def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: in
                              f"{format_size(before.size)} to {format_size(part.size)}); a "
                              "filesystem may need to be grown to use the new space")
             continue
-        covered = part.offset - base < size and not _erased(image, part.offset, part.end, base)
-        erase(part.offset, part.end)
+        covered = part.offset - base < image.size and not _erased(image, part.offset,
+                                                                  part.end, base)
+        _erase(out, base, part.offset, part.end)
         if covered:
             why = "new" if before is None else ("moved" if before.offset != part.offset
                                                 else "shrank" if part.size < before.size
@@ -274,49 +325,48 @@ def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: in
         if part.name not in kept and new.find(part.name) is None and \
                 not _erased(image, part.offset, part.end, base):
             actions.append(f"{part.name}: removed from the table; its bytes were erased")
-            erase(part.offset, part.end)
+            _erase(out, base, part.offset, part.end)
     for name, blob in carried.items():
         if blob is None:
             continue
         moved = new.find(name)
         assert moved is not None
-        start = moved.offset - base
-        if start + len(blob) > len(out):
-            out += b"\xff" * (start + len(blob) - len(out))
-        out[start:start + len(blob)] = blob
+        _put(out, moved.offset - base, blob)
 
-    if app is not None and target is not None and running is not None:
-        if size_changed and not app.is_signed and app.flash_size != flash_size:
-            body = patch_image(app, FlashParams(size=flash_size))
-            actions.append(f"{target.name}: app header flash size -> {format_size(flash_size)} "
-                           "(used with CONFIG_SPI_FLASH_SIZE_OVERRIDE), SHA-256 recomputed")
-        else:
-            body = app.to_bytes()
-        start = target.offset - base
-        out[start:start + len(body)] = body
-        source = running.partition
-        if source.offset == target.offset and source.name == target.name:
-            actions.append(f"{target.name}: app kept at {target.offset:#x} "
-                           f"({app.end / target.size:.1%} full)")
-        else:
-            actions.append(f"app moved from {source.name} ({source.offset:#x}) to "
-                           f"{target.name} ({target.offset:#x}), {app.end / target.size:.1%} full")
 
-    if new.otadata is not None:
-        slots = new.ota_slots
-        if target is not None and target.ota_index is not None and slots:
-            otadata = OtaData.erased().switch(target.ota_index, ota_slot_count=len(slots))
-            nxt = slots[(target.ota_index + 1) % len(slots)].name
-            actions.append(f"otadata: {target.name} boots (seq {target.ota_index + 1}), "
-                           f"{nxt} is next for an update")
-        else:
-            otadata = OtaData.erased()
-            actions.append("otadata: erased (the factory app boots)")
-        at = new.otadata.offset - base
-        if at + ota_fmt.OTADATA_SIZE > len(out):
-            out += b"\xff" * (at + ota_fmt.OTADATA_SIZE - len(out))
-        out[at:at + ota_fmt.OTADATA_SIZE] = otadata.to_bytes()
-    return bytes(out)
+def _place_app(out: bytearray, running: PartitionContent, target: Partition, *, base: int,
+               flash_size: int, size_changed: bool, actions: list[str]) -> None:
+    """The running app in its new slot, its header's flash size patched with the
+    bootloader's."""
+    app = running.image
+    assert app is not None
+    if size_changed and not app.is_signed and app.flash_size != flash_size:
+        body = patch_image(app, FlashParams(size=flash_size))
+        actions.append(f"{target.name}: app header flash size -> {format_size(flash_size)} "
+                       "(used with CONFIG_SPI_FLASH_SIZE_OVERRIDE), SHA-256 recomputed")
+    else:
+        body = app.to_bytes()
+    start = target.offset - base
+    out[start:start + len(body)] = body
+    source = running.partition
+    if source.offset == target.offset and source.name == target.name:
+        actions.append(f"{target.name}: app kept at {target.offset:#x} "
+                       f"({app.end / target.size:.1%} full)")
+    else:
+        actions.append(f"app moved from {source.name} ({source.offset:#x}) to "
+                       f"{target.name} ({target.offset:#x}), {app.end / target.size:.1%} full")
+
+
+def _new_otadata(new: PartitionTable, target: Partition | None, actions: list[str]) -> OtaData:
+    """Otadata that boots ``target`` when it is an OTA slot, else erased (factory boots)."""
+    slots = new.ota_slots
+    if target is not None and target.ota_index is not None and slots:
+        nxt = slots[(target.ota_index + 1) % len(slots)].name
+        actions.append(f"otadata: {target.name} boots (seq {target.ota_index + 1}), "
+                       f"{nxt} is next for an update")
+        return OtaData.erased().switch(target.ota_index, ota_slot_count=len(slots))
+    actions.append("otadata: erased (the factory app boots)")
+    return OtaData.erased()
 
 
 def _carry_filesystems(image: Image, old: PartitionTable, new: PartitionTable, base: int,
