@@ -94,7 +94,7 @@ def describe(image: Image) -> list[Block]:
 
         bar = flash_bar(image) if image.kind == "flash" else None
         return [f"{image.path or '<bytes>'}: {image.size} bytes",
-                *describe_esp8266(image.esp8266), *([bar] if bar else [])]
+                *describe_esp8266(image), *([bar] if bar else [])]
     blocks: list[Block] = []
     chip = image.chip.title if image.chip else None
     what = _KIND_TEXT.get(image.kind, image.kind)

@@ -1,4 +1,4 @@
-"""Human description of ESP8266 findings for ``esp-image info``: plain blocks and tables.
+"""Human description of ESP8266 files for ``esp-image info``: plain blocks and tables.
 
 :func:`describe_esp8266` returns data only (:class:`~esp_image.render.Table` and strings); the
 caller prints the path line before it, exactly as for ESP32-family files.
@@ -6,12 +6,14 @@ caller prints the path line before it, exactly as for ESP32-family files.
 
 from __future__ import annotations
 
+from .esp8266 import Esp8266Image
 from .render import Block, Table, checks_table, hex_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
-    from .esp8266 import Esp8266Finding, Esp8266Image, FlashMap
+    from .esp8266 import FlashMap
+    from .image import Image
 
 _SHAPES = {
     "image": "image",
@@ -32,10 +34,10 @@ _SHAPES = {
 }
 
 
-def describe_esp8266(finding: Esp8266Finding) -> list[Block]:
-    """The ``info`` blocks for one ESP8266 finding (after the caller's path line)."""
+def describe_esp8266(finding: Image) -> list[Block]:
+    """The ``info`` blocks for one ESP8266 file (after the caller's path line)."""
     blocks: list[Block] = []
-    img = finding.firmware
+    img = finding.firmware if isinstance(finding.firmware, Esp8266Image) else None
     if finding.kind == "image" and img is not None:
         what = f"ESP8266 {img.role} image ({img.format}"
         what += f", {img.variant}" if img.variant else ""
@@ -43,7 +45,8 @@ def describe_esp8266(finding: Esp8266Finding) -> list[Block]:
         blocks.append(what + ")")
     else:
         base = f", file byte 0 = flash {finding.base:#x}" if finding.kind == "flash" else ""
-        blocks.append(f"ESP8266 {_SHAPES.get(finding.shape, finding.shape)}{base}")
+        shape = finding.shape or "unknown"
+        blocks.append(f"ESP8266 {_SHAPES.get(shape, shape)}{base}")
     failed = [c for c in finding.checks if not c.valid]
     if finding.kind == "unknown":
         blocks.append(f"verdict: not recognised: {finding.reason}")
@@ -143,7 +146,7 @@ def flash_map_table(fmap: FlashMap) -> Table:
     return table
 
 
-def _details(finding: Esp8266Finding) -> list[Block]:
+def _details(finding: Image) -> list[Block]:
     blocks: list[Block] = []
     d = finding.details
     params = d.get("system_params")

@@ -21,12 +21,11 @@ from ..esp8266 import (
     FLASH_MAPS,
     Esp8266Image,
     FlashMap,
-    _link_base,
     esp8266_crc32,
-    identify_esp8266,
     parse_esp8266_flash_size,
 )
 from ..formats import esp8266 as fmt
+from ..recognise.esp8266 import _link_base, identify_esp8266
 from ..units import SECTOR, format_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
