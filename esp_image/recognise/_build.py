@@ -18,10 +18,10 @@ if TYPE_CHECKING:
     from ..image import ImageKind, RegionKind
 
 
-def prefixed(checks: Iterable[Check], label: str, rename: dict[str, str] | None = None
-             ) -> list[Check]:
-    """``checks`` with ``label: `` before each detail (once), names renamed by ``rename``."""
-    return [Check((rename or {}).get(c.name, c.name), c.valid, c.offset,
+def prefixed(checks: Iterable[Check], label: str) -> list[Check]:
+    """``checks`` with ``label: `` before each detail, once (a detail that already starts with
+    it is kept)."""
+    return [Check(c.name, c.valid, c.offset,
                   c.detail if c.detail.startswith(f"{label}:") else f"{label}: {c.detail}")
             for c in checks]
 
@@ -82,6 +82,7 @@ class Builder:
         """Add an image's region and its checks (prefixed with ``name``)."""
         self.checks.extend(prefixed(img.checks(offset), name))
         self.region(offset, img.end, "image", name, image_summary(img), model=model or img)
+        # ESP8266 images report oddities a bootloader tolerates; ESP32 images have none.
         for warning in getattr(img, "warnings", ()):
             self.issues.append(Issue("warning", "image", f"{name}: {warning}"))
 
