@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..checks import Check, Issue
 from ..image import Image
-from ..spans import Region, fill_gaps
+from ..spans import Region, fill_gaps, is_erased
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
@@ -55,6 +55,22 @@ def layout_check(issues: Iterable[Issue], offset: int, what: str) -> Check:
     if errors:
         return Check("layout", False, offset, "; ".join(errors))
     return Check("layout", True, offset, what)
+
+
+def single_image(view: memoryview, img: AppImage | Esp8266Image, chip: Chip | None,
+                 notes: list[str], issues: list[Issue], *, erased_tail: str, data_tail: str,
+                 **fields: Any) -> Image:
+    """The Image of one image at 0: ``notes`` follow the one on what comes after the image
+    (``erased_tail`` / ``data_tail`` say what that usually is for the family)."""
+    if img.trailing:
+        if is_erased(view[img.end:]):
+            notes.insert(0, f"{img.trailing:#x} bytes of erased flash (0xFF) follow the image"
+                         + erased_tail)
+        else:
+            notes.insert(0, f"{img.trailing:#x} bytes of non-erased data follow the image"
+                         + data_tail)
+    return Image(None, len(view), "image", chip=chip, firmware=img, checks=tuple(img.checks(0)),
+                 issues=tuple(issues), notes=tuple(notes), data=view, **fields)
 
 
 class Builder:

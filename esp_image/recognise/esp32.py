@@ -17,7 +17,7 @@ from ..otadata import AppSlots, AppStatus, BootSelection, OtaData, looks_like_ot
 from ..partition_table import PartitionTable
 from ..spans import is_erased
 from ..units import SECTOR, align_up, format_size
-from ._build import Builder, image_summary, layout_check, prefixed
+from ._build import Builder, image_summary, layout_check, prefixed, single_image
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
@@ -70,17 +70,8 @@ def esp32_at_zero(view: memoryview, chip: chips.Chip) -> Image:
 
 
 def _single(view: memoryview, image: AppImage) -> Image:
-    checks = image.checks()
     issues: list[Issue] = []
     notes: list[str] = []
-    if image.trailing:
-        tail = view[image.end:]
-        if is_erased(tail):
-            notes.append(f"{image.trailing:#x} bytes of erased flash (0xFF) follow the image "
-                         "(a partition read-out)")
-        else:
-            notes.append(f"{image.trailing:#x} bytes of non-erased data follow the image "
-                         "(a previous image, the next partition, or unrecognised data)")
     if image.chip is not None and image.flash_size is None:
         issues.append(Issue("warning", "flash-size-code",
                             f"flash size code {image.header.spi_size:#x} is invalid; the "
@@ -91,8 +82,9 @@ def _single(view: memoryview, image: AppImage) -> Image:
         page = mmu_page_size(image.segments, image.chip, image.app_desc, None)
         if page is not None and page != 0x10000:
             notes.append(f"flash-mapped segments are laid out for {page // 1024}KB MMU pages")
-    return Image(None, len(view), "image", chip=image.chip, firmware=image, checks=tuple(checks),
-                 issues=tuple(issues), notes=tuple(notes), data=view)
+    return single_image(view, image, image.chip, notes, issues,
+                        erased_tail=" (a partition read-out)",
+                        data_tail=" (a previous image, the next partition, or unrecognised data)")
 
 
 def bare_table(view: memoryview) -> Image | None:

@@ -21,7 +21,7 @@ from ..formats import esp8266 as fmt
 from ..image import Image, TableArea
 from ..spans import is_erased
 from ..units import SECTOR, format_size
-from ._build import Builder, image_summary, prefixed
+from ._build import Builder, image_summary, prefixed, single_image
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
@@ -75,16 +75,9 @@ def _plausible_v1(view: memoryview, off: int = 0) -> bool:
     return bool(plausible_addr and length < fmt.SEGMENT_MAX_LEN)
 
 
-def _single(view: memoryview, image: Esp8266Image, notes: list[str] | None = None
-            ) -> Image:
-    notes = list(notes or [])
+def _single(view: memoryview, image: Esp8266Image) -> Image:
+    notes: list[str] = []
     issues = [Issue("warning", "image", w) for w in image.warnings]
-    if image.trailing:
-        tail = view[image.end:]
-        if is_erased(tail):
-            notes.append(f"{image.trailing:#x} bytes of erased flash (0xFF) follow the image")
-        else:
-            notes.append(f"{image.trailing:#x} bytes of non-erased data follow the image")
     if image.crc32_status == "absent":
         notes.append("no CRC32 trailer (esptool < 2.4.0, esp-open-rtos): boot_v1.x and rBoot "
                      "boot it, but the SDK's OTA download check needs the trailer")
@@ -104,9 +97,8 @@ def _single(view: memoryview, image: Esp8266Image, notes: list[str] | None = Non
                      f"{image.flash_size_name} in the ESP8266 table but "
                      f"{format_size(esp32) if esp32 else '?'} in the ESP32 table the SDK's "
                      "esptool uses; take the flash size from the bootloader at 0x0")
-    return Image(None, len(view), "image", chip=CHIP, firmware=image,
-                 checks=tuple(image.checks(0)), issues=tuple(issues), notes=tuple(notes),
-                 shape="image", flash_map=image.flash_map, data=view)
+    return single_image(view, image, CHIP, notes, issues, erased_tail="", data_tail="",
+                        shape="image", flash_map=image.flash_map)
 
 
 def _e9_image(view: memoryview) -> Image | None:
