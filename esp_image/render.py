@@ -90,29 +90,42 @@ _KIND_TEXT = {
 def describe(image: Image) -> list[Block]:
     """The full human description used by ``esp-image info``."""
     if image.esp8266 is not None:
-        from .render_esp8266 import describe_esp8266
+        from .render_esp8266 import esp8266_blocks, esp8266_title
 
-        bar = flash_bar(image) if image.kind == "flash" else None
-        return [f"{image.path or '<bytes>'}: {image.size} bytes",
-                *describe_esp8266(image), *([bar] if bar else [])]
-    blocks: list[Block] = []
+        head = [f"{image.path or '<bytes>'}: {image.size} bytes", esp8266_title(image)]
+        body = esp8266_blocks(image)
+    else:
+        head = [f"{image.path or '<bytes>'}: {_what(image)}, {image.size} bytes"]
+        body = _esp32_blocks(image)
+    failed = [c for c in image.checks if not c.valid]
+    if image.kind == "unknown":
+        verdict = f"verdict: not recognised: {image.reason}"
+    else:
+        verdict = ("verdict: valid" if image.valid else
+                   f"verdict: INVALID ({len(failed)} failed check"
+                   f"{'s' if len(failed) != 1 else ''})")
+    blocks: list[Block] = [*head, verdict, *body]
+    if image.checks and image.kind != "unknown":
+        blocks.append(checks_table(image.checks))
+    blocks.extend(f"{i.severity}: {i.message}" for i in image.issues)
+    blocks.extend(f"note: {n}" for n in image.notes)
+    bar = flash_bar(image) if image.esp8266 is not None and image.kind == "flash" else None
+    return [*blocks, bar] if bar else blocks
+
+
+def _what(image: Image) -> str:
     chip = image.chip.title if image.chip else None
     what = _KIND_TEXT.get(image.kind, image.kind)
     if image.kind == "flash" and image.base is not None:
         shape = "flash dump from 0x0" if image.base == 0 else "merged firmware"
-        what = f"{chip} {what} ({shape}, file byte 0 = flash {image.base:#x})"
-    elif image.kind == "image" and image.firmware is not None:
-        what = f"{chip or 'unknown-chip'} {image.firmware.role} image"
-    elif chip:
-        what = f"{chip} {what}"
-    blocks.append(f"{image.path or '<bytes>'}: {what}, {image.size} bytes")
-    failed = [c for c in image.checks if not c.valid]
-    if image.kind == "unknown":
-        blocks.append(f"verdict: not recognised: {image.reason}")
-    else:
-        blocks.append("verdict: valid" if image.valid else
-                      f"verdict: INVALID ({len(failed)} failed check"
-                      f"{'s' if len(failed) != 1 else ''})")
+        return f"{chip} {what} ({shape}, file byte 0 = flash {image.base:#x})"
+    if image.kind == "image" and image.firmware is not None:
+        return f"{chip or 'unknown-chip'} {image.firmware.role} image"
+    return f"{chip} {what}" if chip else what
+
+
+def _esp32_blocks(image: Image) -> list[Block]:
+    blocks: list[Block] = []
     if image.kind == "image" and isinstance(image.firmware, AppImage):
         blocks.extend(_describe_app(image.firmware, "Image"))
     if image.kind == "flash":
@@ -125,12 +138,6 @@ def describe(image: Image) -> list[Block]:
         blocks.append(f"boot: {_boot_text(image)}")
     if image.filesystem is not None:
         blocks.append(f"filesystem: {fs_summary(image.filesystem)}")
-    if image.checks and image.kind != "unknown":
-        blocks.append(checks_table(image.checks))
-    for issue in image.issues:
-        blocks.append(f"{issue.severity}: {issue.message}")
-    for note in image.notes:
-        blocks.append(f"note: {note}")
     return blocks
 
 

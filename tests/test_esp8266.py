@@ -20,7 +20,7 @@ from esp_image.esp8266_parts import BootHdr, InitData, SystemParams, looks_like_
 from esp_image.formats import esp8266 as fmt
 from esp_image.recognise.esp8266 import identify_esp8266
 from esp_image.render import Table
-from esp_image.render_esp8266 import describe_esp8266
+from esp_image.render import describe as describe_esp8266
 
 from .conftest import corpus_path, corpus_rows
 
