@@ -12,12 +12,22 @@ from ..checks import Check, Issue
 from ..errors import EspImageError, FormatError
 from ..formats import esp32_image as esp32_fmt
 from ..formats import partition_table as partition_fmt
-from ..image import DEFAULT_TABLE_OFFSET, TABLE_AREA, Image, PartitionContent, TableArea
+from ..image import (
+    DEFAULT_TABLE_OFFSET,
+    TABLE_AREA,
+    Builder,
+    Image,
+    PartitionContent,
+    TableArea,
+    image_summary,
+    layout_check,
+    prefixed,
+    single_image,
+)
 from ..otadata import AppSlots, AppStatus, BootSelection, OtaData, looks_like_otadata
 from ..partition_table import PartitionTable
 from ..spans import is_erased
 from ..units import SECTOR, align_up, format_size
-from ._build import Builder, image_summary, layout_check, prefixed, single_image
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 

@@ -18,10 +18,9 @@ from ..errors import FormatError, TruncatedError
 from ..esp8266 import Esp8266Image, FlashMap
 from ..esp8266_parts import InitData, SystemParams, looks_like_init_data
 from ..formats import esp8266 as fmt
-from ..image import Image, TableArea
+from ..image import Builder, Image, TableArea, image_summary, prefixed, single_image
 from ..spans import is_erased
 from ..units import SECTOR, format_size
-from ._build import Builder, image_summary, prefixed, single_image
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
