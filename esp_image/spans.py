@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from collections.abc import Iterable
-    from typing import TypeVar
+    from typing import Any, TypeVar
+
+    from .image import RegionKind
 
     R = TypeVar("R", bound="Region")
 
@@ -20,17 +22,20 @@ class Region:
         offset: file offset.
         size: bytes of the file it covers.
         address: flash address of its first byte.
-        kind: ``image``, ``partition-table``, ``otadata``, ``data``, ``erased`` or ``gap``.
-        name: ``bootloader``, ``partition-table`` or the partition's name.
+        kind: what the bytes are (:data:`~esp_image.image.RegionKind`).
+        name: ``bootloader``, ``partition-table``, the partition's name, ``boot``, ``user1``,
+            ``irom0``...
         detail: one line for a person.
+        model: the parsed object that rebuilds this region (``to_bytes()``), if any.
     """
 
     offset: int
     size: int
     address: int
-    kind: str
+    kind: RegionKind
     name: str
     detail: str = ""
+    model: Any = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, object]:
         """JSON form (``flash.regions[]``)."""

@@ -9,21 +9,18 @@ import zlib
 import pytest
 
 from esp_image.cli.render import Table
-from esp_image.cli.render_esp8266 import describe_esp8266
+from esp_image.cli.render import describe as describe_esp8266
 from esp_image.errors import FormatError, TruncatedError
 from esp_image.esp8266 import (
     FLASH_MAPS,
-    BootHdr,
     Esp8266Image,
-    InitData,
-    SystemParams,
     esp8266_crc32,
     flash_map_for,
-    identify_esp8266,
-    looks_like_init_data,
     parse_esp8266_flash_size,
 )
+from esp_image.esp8266_parts import BootHdr, InitData, SystemParams, looks_like_init_data
 from esp_image.formats import esp8266 as fmt
+from esp_image.recognise.esp8266 import identify_esp8266
 
 from .conftest import corpus_path, corpus_rows, input_path
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from esp_image.errors import FormatError
-from esp_image.esp8266 import Esp8266Finding, Esp8266Image, identify_esp8266
+from esp_image.esp8266 import Esp8266Image
+from esp_image.recognise.esp8266 import identify_esp8266
 
 from .conftest import corpus_path, input_path
+
+if TYPE_CHECKING:
+    from esp_image.image import Image as Esp8266Finding
 
 IMAGES = [
     "nonos_boot_v1.2.bin", "nonos_boot_v1.7.bin", "mgwr_rboot_0x00000.bin",

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import struct
+from typing import TYPE_CHECKING
 
 import pytest
 
-from esp_image.esp8266 import Esp8266Finding, Esp8266Image, identify_esp8266
+from esp_image.esp8266 import Esp8266Image
 from esp_image.hashing import xor_bytes
+from esp_image.recognise.esp8266 import identify_esp8266
 
 from .conftest import corpus_path
+
+if TYPE_CHECKING:
+    from esp_image.image import Image as Esp8266Finding
 
 
 def _read(name: str) -> bytes:

@@ -18,7 +18,8 @@ from esp_image.errors import (
     TruncatedError,
     UsageError,
 )
-from esp_image.esp8266 import FLASH_MAPS, Esp8266Image, esp8266_crc32, identify_esp8266
+from esp_image.esp8266 import FLASH_MAPS, Esp8266Image, esp8266_crc32
+from esp_image.recognise.esp8266 import identify_esp8266
 from esp_image.transforms.esp8266 import (
     LayoutPlan,
     convert_v2,

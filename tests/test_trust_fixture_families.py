@@ -12,7 +12,8 @@ import sys
 import pytest
 
 from esp_image import Image
-from esp_image.esp8266 import Esp8266Image, SystemParams
+from esp_image.esp8266 import Esp8266Image
+from esp_image.esp8266_parts import SystemParams
 from esp_image.rboot import RbootConfig, is_rboot, rboot_version
 from esp_image.transforms.esp8266 import infer_irom_link
 from esp_image.yaota8266 import Boot8266Params, check_bundle, check_initial_image

@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..checks import Check, Issue
-    from ..esp8266 import Esp8266Finding
     from ..filesystems import FileSystemInfo
     from ..image import Image
     from ..partition_table import PartitionTable
@@ -105,7 +104,7 @@ _KIND_TEXT = {
 
 
 
-def verdict_line(model: Image | Esp8266Finding) -> str:
+def verdict_line(model: Image) -> str:
     """The ``verdict:`` line for an ``Image`` (any family): recognised, valid, or how many
     checks failed."""
     if model.kind == "unknown":
@@ -114,35 +113,24 @@ def verdict_line(model: Image | Esp8266Finding) -> str:
     return "verdict: valid" if model.valid else \
         f"verdict: INVALID ({failed} failed check{'s' if failed != 1 else ''})"
 
+
 def describe(image: Image) -> list[Block]:
     """The full human description used by ``esp-image info``."""
     if image.esp8266 is not None:
-        from .render_esp8266 import describe_esp8266
+        from .render_esp8266 import esp8266_blocks, esp8266_title
 
-        bar = flash_bar(image) if image.kind == "flash" else None
-        return [f"{image.path or '<bytes>'}: {image.size} bytes",
-                *describe_esp8266(image.esp8266), *([bar] if bar else [])]
-    blocks: list[Block] = [f"{image.path or '<bytes>'}: {_what(image)}, {image.size} bytes"]
-    blocks.append(verdict_line(image))
-    if image.kind == "image" and isinstance(image.firmware, AppImage):
-        blocks.extend(_describe_app(image.firmware, "Image"))
-    if image.kind == "flash":
-        blocks.extend(_describe_flash(image))
-    elif image.table is not None:
-        blocks.append(_partition_table(image))
-    if image.otadata is not None and image.kind in ("otadata", "flash"):
-        blocks.append(_otadata_table(image))
-    if image.boot is not None:
-        blocks.append(f"boot: {_boot_text(image)}")
-    if image.filesystem is not None:
-        blocks.append(f"filesystem: {fs_summary(image.filesystem)}")
+        head = [f"{image.path or '<bytes>'}: {image.size} bytes", esp8266_title(image)]
+        body = esp8266_blocks(image)
+    else:
+        head = [f"{image.path or '<bytes>'}: {_what(image)}, {image.size} bytes"]
+        body = _esp32_blocks(image)
+    blocks: list[Block] = [*head, verdict_line(image), *body]
     if image.checks and image.kind != "unknown":
         blocks.append(checks_table(image.checks))
-    for issue in image.issues:
-        blocks.append(f"{issue.severity}: {issue.message}")
-    for note in image.notes:
-        blocks.append(f"note: {note}")
-    return blocks
+    blocks.extend(f"{i.severity}: {i.message}" for i in image.issues)
+    blocks.extend(f"note: {n}" for n in image.notes)
+    bar = flash_bar(image) if image.esp8266 is not None and image.kind == "flash" else None
+    return [*blocks, bar] if bar else blocks
 
 
 def _what(image: Image) -> str:
@@ -155,6 +143,23 @@ def _what(image: Image) -> str:
     if image.kind == "image" and image.firmware is not None:
         return f"{chip or 'unknown-chip'} {image.firmware.role} image"
     return f"{chip} {what}" if chip else what
+
+
+def _esp32_blocks(image: Image) -> list[Block]:
+    blocks: list[Block] = []
+    if image.kind == "image" and isinstance(image.firmware, AppImage):
+        blocks.extend(_describe_app(image.firmware, "Image"))
+    if image.kind == "flash":
+        blocks.extend(_describe_flash(image))
+    elif image.table is not None:
+        blocks.append(_partition_table(image))
+    if image.otadata is not None and image.kind in ("otadata", "flash"):
+        blocks.append(_otadata_table(image))
+    if image.boot is not None:
+        blocks.append(f"boot: {_boot_text(image)}")
+    if image.filesystem is not None:
+        blocks.append(f"filesystem: {fs_summary(image.filesystem)}")
+    return blocks
 
 
 def _describe_app(app: AppImage, title: str) -> list[Block]:

@@ -1,17 +1,19 @@
-"""Human description of ESP8266 findings for ``esp-image info``: plain blocks and tables.
+"""The ESP8266 parts of ``esp-image info``: plain blocks and tables.
 
-:func:`describe_esp8266` returns data only (:class:`~esp_image.render.Table` and strings); the
-caller prints the path line before it, exactly as for ESP32-family files.
+:func:`esp_image.cli.render.describe` is the one description of a file; these are the blocks it
+takes from here for ESP8266 files (data only: :class:`~esp_image.cli.render.Table` and strings).
 """
 
 from __future__ import annotations
 
-from .render import Block, Table, checks_table, hex_size, verdict_line
+from ..esp8266 import Esp8266Image
+from .render import Block, Table, hex_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
-    from ..esp8266 import Esp8266Finding, Esp8266Image, FlashMap
+    from ..esp8266 import FlashMap
+    from ..image import Image
 
 _SHAPES = {
     "image": "image",
@@ -32,35 +34,34 @@ _SHAPES = {
 }
 
 
-def describe_esp8266(finding: Esp8266Finding) -> list[Block]:
-    """The ``info`` blocks for one ESP8266 finding (after the caller's path line)."""
-    blocks: list[Block] = []
-    img = finding.firmware
-    if finding.kind == "image" and img is not None:
+def esp8266_title(image: Image) -> str:
+    """The line naming an ESP8266 file's layout (after the path line)."""
+    img = image.firmware
+    if image.kind == "image" and isinstance(img, Esp8266Image):
         what = f"ESP8266 {img.role} image ({img.format}"
         what += f", {img.variant}" if img.variant else ""
         what += f", {img.bootloader_name}" if img.bootloader_name else ""
-        blocks.append(what + ")")
-    else:
-        base = f", file byte 0 = flash {finding.base:#x}" if finding.kind == "flash" else ""
-        blocks.append(f"ESP8266 {_SHAPES.get(finding.shape, finding.shape)}{base}")
-    blocks.append(verdict_line(finding))
-    if img is not None:
-        blocks.extend(describe_image(img))
-    if finding.flash_map is not None:
-        blocks.append(flash_map_table(finding.flash_map))
-    if finding.regions and finding.kind != "image":
+        return what + ")"
+    base = f", file byte 0 = flash {image.base:#x}" if image.kind == "flash" else ""
+    shape = image.shape or "unknown"
+    return f"ESP8266 {_SHAPES.get(shape, shape)}{base}"
+
+
+def esp8266_blocks(image: Image) -> list[Block]:
+    """The ESP8266 part of ``info``: the image, the flash map, the regions, the details."""
+    blocks: list[Block] = []
+    if isinstance(image.firmware, Esp8266Image):
+        blocks.extend(describe_image(image.firmware))
+    if image.flash_map is not None:
+        blocks.append(flash_map_table(image.flash_map))
+    if image.regions and image.kind != "image":
         regions = Table("Regions", ["Offset", "Address", "Size", "Kind", "Name", "Detail"],
                         align="rrrlll")
-        for r in finding.regions:
+        for r in image.regions:
             regions.rows.append([f"{r.offset:#x}", f"{r.address:#x}", hex_size(r.size), r.kind,
                                  r.name, r.detail])
         blocks.append(regions)
-    blocks.extend(_details(finding))
-    if finding.checks and finding.kind != "unknown":
-        blocks.append(checks_table(finding.checks))
-    blocks.extend(f"{i.severity}: {i.message}" for i in finding.issues)
-    blocks.extend(f"note: {n}" for n in finding.notes)
+    blocks.extend(_details(image))
     return blocks
 
 
@@ -145,7 +146,7 @@ def flash_map_table(fmap: FlashMap) -> Table:
     return table
 
 
-def _details(finding: Esp8266Finding) -> list[Block]:
+def _details(finding: Image) -> list[Block]:
     blocks: list[Block] = []
     d = finding.details
     params = d.get("system_params")
@@ -180,4 +181,4 @@ def _details(finding: Esp8266Finding) -> list[Block]:
     return blocks
 
 
-__all__ = ["describe_esp8266", "describe_image", "flash_map_table"]
+__all__ = ["describe_image", "esp8266_blocks", "esp8266_title", "flash_map_table"]

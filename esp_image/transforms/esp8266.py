@@ -18,9 +18,9 @@ from ..esp8266 import (
     Esp8266Image,
     FlashMap,
     esp8266_crc32,
-    identify_esp8266,
 )
 from ..formats.compiled import esp8266 as fmt
+from ..recognise.esp8266 import identify_esp8266
 from .esp8266_layout import (  # the layout names are re-exported: they were defined here
     _NONOS_LINKS,
     DEFAULT_FILES,

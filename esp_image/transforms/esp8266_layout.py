@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from ..checks import Issue
 from ..errors import FormatError, LayoutError
-from ..esp8266 import FLASH_MAPS, Esp8266Image, FlashMap, _link_base, identify_esp8266
+from ..esp8266 import FLASH_MAPS, Esp8266Image, FlashMap
 from ..formats.compiled import esp8266 as fmt
+from ..recognise.esp8266 import _link_base, identify_esp8266
 from ..units import SECTOR, format_size
 from .flash import esp8266_flash_map
 

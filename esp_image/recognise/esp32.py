@@ -1,0 +1,527 @@
+"""The ESP32-family recognisers: single images, merged and dumped flash files, bare tables
+and bare otadata, each as an :class:`~esp_image.image.Image`.
+
+Flash addresses are canonical: ``base`` is the flash address of file byte 0.
+"""
+
+from __future__ import annotations
+
+from .. import chips
+from ..app_image import AppImage
+from ..checks import Check, Issue
+from ..errors import EspImageError, FormatError
+from ..formats.compiled import esp32_image as esp32_fmt
+from ..formats.compiled import otadata as ota_fmt
+from ..formats.compiled import partition_table as table_fmt
+from ..image import (
+    DEFAULT_TABLE_OFFSET,
+    TABLE_AREA,
+    Builder,
+    Image,
+    PartitionContent,
+    TableArea,
+    flash_end,
+    image_summary,
+    layout_check,
+    prefixed,
+    read_partition,
+    readable_size,
+    single_image,
+)
+from ..otadata import AppSlots, AppStatus, BootSelection, OtaData, looks_like_otadata
+from ..partition_table import PartitionTable
+from ..spans import ErasedIndex, is_erased
+from ..units import SECTOR, align_up, format_size
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+
+if TYPE_CHECKING:
+    from ..filesystems import FileSystemInfo
+    from ..image import ContentState, RegionKind
+
+
+def plausible_esp32(view: memoryview, pos: int, forced: chips.Chip | None
+                     ) -> chips.Chip | None:
+    """The chip of a plausible ESP32-family header at ``pos``, else None.
+
+    The header's own chip id wins: a forced ESP32-family chip only fills in for a header too
+    short to hold one or with an unknown id (a disagreeing ``--chip`` is a failed ``chip``
+    check, see :func:`esp_image.recognise.chip_check`).
+    """
+    own = header_chip(view, pos)
+    if own is not None and view[pos + 23] in (0, 1):
+        return own
+    return forced if forced is not None and forced.chip_id is not None else None
+
+
+def header_chip(view: memoryview, pos: int) -> chips.Chip | None:
+    """The released chip an ESP32-family header at ``pos`` names, else None."""
+    if len(view) - pos < esp32_fmt.ImageHeader.SIZE:
+        return None
+    chip_id = int.from_bytes(view[pos + 12:pos + 14], "little")
+    return chips.chip_by_id(chip_id) if chips.is_known_chip_id(chip_id) else None
+
+
+
+
+def esp32_at_zero(view: memoryview, chip: chips.Chip) -> Image:
+    """0xE9 at file offset 0: a single image, or a merged file starting at the bootloader."""
+    base = chip.bootloader_offset
+    table_pos = DEFAULT_TABLE_OFFSET - base
+    if len(view) > table_pos + 32 and bytes(view[table_pos:table_pos + 2]) == table_fmt.MAGIC:
+        return flash(view, chip, base=base)
+    try:
+        image = AppImage.from_bytes(view, 0)
+    except FormatError as exc:
+        return Image(None, len(view), "image", chip=chip, data=view,
+                     checks=(Check("structure", False, 0, exc.reason),))
+    # A merged file whose table was relocated (large secure-boot bootloaders push it up).
+    if image.role == "bootloader" and image.trailing:
+        found = _scan_for_table(view, image.end, base)
+        if found is not None:
+            return flash(view, chip, base=base)
+    return _single(view, image)
+
+
+def _single(view: memoryview, image: AppImage) -> Image:
+    issues: list[Issue] = []
+    notes: list[str] = []
+    if image.chip is not None and image.flash_size is None:
+        issues.append(Issue("warning", "flash-size-code",
+                            f"flash size code {image.header.spi_size:#x} is invalid; the "
+                            "bootloader treats it as 2MB"))
+    if image.role == "app" and image.chip is not None:
+        from ..app_image import mmu_page_size
+
+        page = mmu_page_size(image.segments, image.chip, image.app_desc, None)
+        if page is not None and page != 0x10000:
+            notes.append(f"flash-mapped segments are laid out for {page // 1024}KB MMU pages")
+    return single_image(view, image, image.chip, notes, issues,
+                        erased_tail=" (a partition read-out)",
+                        data_tail=" (a previous image, the next partition, or unrecognised data)")
+
+
+def bare_table(view: memoryview) -> Image | None:
+    """A bare partition table (``AA 50`` at 0)."""
+    if bytes(view[:2]) != table_fmt.MAGIC:
+        return None
+    try:
+        table = PartitionTable.from_bytes(view[:TABLE_AREA])
+    except FormatError as exc:
+        return Image(None, len(view), "partition-table", data=view,
+                     checks=(Check("structure", False, exc.offset or 0, str(exc)),))
+    checks = [Check("structure", True, 0, f"{len(table.partitions)} partitions"),
+              *table.checks(0)]
+    issues = tuple(table.validate())
+    checks.insert(1, layout_check(issues, 0, "partition layout passes the bootloader's rules"))
+    notes: list[str] = []
+    if table.signature is not None:
+        notes.append(f"the table is signed (Secure Boot v1 signature at "
+                     f"{table_fmt.TABLE_MAX_LEN:#x}); editing it breaks the signature")
+    if len(view) > TABLE_AREA:
+        notes.append(f"{len(view) - TABLE_AREA:#x} bytes after the 4KB table sector")
+    return Image(None, len(view), "partition-table", table=table, checks=tuple(checks),
+                 issues=issues, notes=tuple(notes), data=view)
+
+
+def bare_otadata(view: memoryview) -> Image | None:
+    """Bare otadata: exactly 8 KiB shaped like two OTA selection records."""
+    if not looks_like_otadata(view):
+        return None
+    otadata = OtaData.from_bytes(view)
+    checks = [Check("structure", True, 0, "two OTA selection records"), *otadata.checks(0)]
+    # Without a table the slot count is unknown; report for the common two-slot layout.
+    boot = otadata.select(ota_slot_count=2, has_factory=False)
+    notes = ("boot slot assumes a table with two OTA slots and no factory app",)
+    return Image(None, len(view), "otadata", otadata=otadata, boot=boot, checks=tuple(checks),
+                 notes=notes, data=view)
+
+
+def _scan_for_table(view: memoryview, after: int, base: int) -> int | None:
+    """File offset of a partition table at a 4 KiB boundary after ``after``, if any.
+
+    A table whose MD5 record matches wins; failing that, the first one that parses (so that a
+    damaged relocated table is reported by its ``md5`` check instead of going unnoticed).
+    """
+    start = align_up(after, SECTOR)
+    stop = min(len(view), 0x100000 - base)
+    first: int | None = None
+    for pos in range(start, stop, SECTOR):
+        if bytes(view[pos:pos + 2]) != table_fmt.MAGIC:
+            continue
+        try:
+            table = PartitionTable.from_bytes(view[pos:pos + TABLE_AREA])
+        except FormatError:
+            continue
+        if table.md5 is None or table.md5 == table.computed_md5:
+            return pos
+        if first is None:
+            first = pos
+    return first
+
+
+# ---------------------------------------------------------------------- flash files
+def flash(view: memoryview, chip: chips.Chip, base: int) -> Image:
+    """A flash file whose byte 0 is flash ``base``: bootloader, table, partitions."""
+    b = Builder(view, base)
+    bootloader = _bootloader(b, chip)
+    flash_size = bootloader.flash_size if bootloader else None
+    boot_end = chip.bootloader_offset - base + (bootloader.end if bootloader else 0)
+    table_pos, table = _table(b, boot_end)
+    contents: list[PartitionContent] = []
+    otadata: OtaData | None = None
+    boot: BootSelection | None = None
+    table_address = table_pos + base if table_pos is not None else None
+    if table is not None and table_pos is not None:
+        contents, otadata, boot = _table_and_partitions(b, chip, bootloader, table, table_pos)
+    end_address = base + len(view)
+    if flash_size is not None and end_address > flash_size:
+        b.issues.append(Issue("warning", "file-past-flash-size",
+                              f"the file reaches flash {end_address:#x}, past the "
+                              f"{format_size(flash_size)} in the bootloader header"))
+    return b.finish("flash", chip, bootloader=bootloader, table=table,
+                    table_address=table_address, otadata=otadata, boot=boot,
+                    partitions=tuple(contents))
+
+
+def _bootloader(b: Builder, chip: chips.Chip) -> AppImage | None:
+    """The stretch before the bootloader and the bootloader itself."""
+    view = b.view
+    boot_pos = chip.bootloader_offset - b.base
+    if boot_pos > 0:
+        if is_erased(view[:boot_pos]):
+            b.region(0, boot_pos, "erased", "(before bootloader)")
+        elif chip.name == "esp32":
+            b.region(0, boot_pos, "data", "secure-boot-digest",
+                     "not erased: Secure Boot v1 IV + digest block (ESP32 reflashable mode)")
+        else:
+            b.region(0, boot_pos, "data", "(before bootloader)", "not erased")
+    try:
+        bootloader = AppImage.from_bytes(view, boot_pos, flash_offset=chip.bootloader_offset,
+                                         role_hint="bootloader")
+    except FormatError as exc:
+        b.checks.append(Check("structure", False, boot_pos, f"bootloader: {exc.reason}"))
+        return None
+    b.image(bootloader, boot_pos, "bootloader")
+    if bootloader.chip is not None and bootloader.chip != chip:
+        b.issues.append(Issue("error", "chip-mismatch",
+                              f"bootloader is for {bootloader.chip.title}, expected "
+                              f"{chip.title}"))
+    return bootloader
+
+
+def _table(b: Builder, boot_end: int) -> tuple[int | None, PartitionTable | None]:
+    """The partition table: at the default offset, else the first valid one after the
+    bootloader; its file offset (None when there is none) and the parsed table."""
+    view = b.view
+    default_pos = DEFAULT_TABLE_OFFSET - b.base
+    table_pos: int | None = None
+    if len(view) > default_pos + 32 and bytes(view[default_pos:default_pos + 2]) == table_fmt.MAGIC:
+        table_pos = default_pos
+    else:
+        table_pos = _scan_for_table(view, boot_end, b.base)
+        if table_pos is not None:
+            b.notes.append(f"partition table found at {table_pos + b.base:#x}, not at the "
+                           f"default {DEFAULT_TABLE_OFFSET:#x}")
+    if table_pos is None:
+        b.issues.append(Issue("warning", "no-table", "no partition table found in the file"))
+        return None, None
+    try:
+        return table_pos, PartitionTable.from_bytes(view[table_pos:table_pos + TABLE_AREA])
+    except FormatError as exc:
+        b.checks.append(Check("structure", False, table_pos, f"partition table: {exc}"))
+        return table_pos, None
+
+
+def _table_and_partitions(b: Builder, chip: chips.Chip, bootloader: AppImage | None,
+                          table: PartitionTable, table_pos: int
+                          ) -> tuple[list[PartitionContent], OtaData | None,
+                                     BootSelection | None]:
+    """The table's region and checks, every partition's contents, the boot answer."""
+    base = b.base
+    table_address = table_pos + base
+    flash_size = bootloader.flash_size if bootloader else None
+    b.region(table_pos, TABLE_AREA, "partition-table", "partition-table",
+             f"{len(table.partitions)} partitions",
+             model=TableArea(table, min(TABLE_AREA, len(b.view) - table_pos)))
+    b.checks.append(Check("structure", True, table_pos,
+                          f"partition table: {len(table.partitions)} partitions"))
+    b.checks.extend(prefixed(table.checks(table_pos), "partition table"))
+    if table.signature is not None:
+        b.notes.append(f"the partition table is signed (Secure Boot v1 signature at "
+                       f"{table_address + table_fmt.TABLE_MAX_LEN:#x}); editing it breaks the "
+                       "signature")
+    table_issues = list(table.validate(flash_size=flash_size, table_offset=table_address,
+                                       bootloader_offset=chip.bootloader_offset))
+    if bootloader is not None and chip.bootloader_offset + bootloader.end > table_address:
+        table_issues.append(Issue(
+            "error", "bootloader-overlaps-table",
+            f"bootloader ends at {chip.bootloader_offset + bootloader.end:#x}, past the "
+            f"partition table at {table_address:#x}"))
+    contents, otadata, more_checks, more_issues = _partitions(b.view, base, table, chip,
+                                                              flash_size)
+    b.checks.extend(more_checks)
+    table_issues.extend(more_issues)
+    b.checks.append(layout_check(table_issues, table_pos,
+                                 "partition layout passes the bootloader's rules"))
+    b.issues.extend(table_issues)
+    boot = _boot_selection(table, otadata, contents, b.notes, chip)
+    b.issues.extend(_boot_issues(boot))
+    for content in contents:
+        if content.covered:
+            _content_region(b, content, otadata)
+    if _looks_like_micropython(contents):
+        b.notes.append("no vfs/ffat partition: MicroPython >= 1.26 creates a vfs at run time "
+                       "from the end of the last partition to the physical end of flash")
+    return contents, otadata, boot
+
+
+def _content_region(b: Builder, content: PartitionContent, otadata: OtaData | None) -> None:
+    part = content.partition
+    kind: RegionKind = "image" if content.state == "image" else \
+        "erased" if content.state == "erased" else "data"
+    model: object = content.image
+    if part.is_otadata and otadata is not None:
+        kind = "otadata"
+        # The otadata model rebuilds its two sectors only where the file holds both.
+        model = otadata if content.covered >= ota_fmt.OTADATA_SIZE else None
+    b.region(part.offset - b.base, content.covered, kind, part.name, _content_summary(content),
+             model=model)
+
+
+def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.Chip,
+                flash_size: int | None
+                ) -> tuple[list[PartitionContent], OtaData | None, list[Check], list[Issue]]:
+    size = len(view)
+    contents: list[PartitionContent] = []
+    checks: list[Check] = []
+    issues: list[Issue] = []
+    otadata: OtaData | None = None
+    # Work is bounded by the file, not by the table's sizes: erasure is judged once per sector,
+    # an image is parsed once per span, and a partition overlapping an earlier one (already a
+    # layout error) is not examined for a filesystem, so at most the flash is examined once.
+    erased_index = ErasedIndex(view)
+    end = flash_end(flash_size, chip)
+    parsed: dict[tuple[int, int], AppImage | FormatError] = {}
+    overlapping = _overlapping(table)
+    for part in table.partitions:
+        start = part.offset - base
+        stop = min(part.end - base, size)
+        covered = max(0, stop - max(start, 0)) if start < size else 0
+        if start < 0 or covered == 0:
+            contents.append(PartitionContent(part, 0, "absent"))
+            continue
+        sub = view[:stop]
+        if part.is_app:
+            if sub[start] != esp32_fmt.MAGIC:
+                state: ContentState = "erased" if erased_index.erased(start, stop) \
+                    else "invalid"
+                contents.append(PartitionContent(part, covered, state))
+                if state == "invalid":
+                    issues.append(Issue("warning", "no-app-image",
+                                        f"app partition {part.name!r} at {part.offset:#x} does "
+                                        "not start with an image"))
+                continue
+            if (start, stop) not in parsed:
+                try:
+                    parsed[start, stop] = AppImage.from_bytes(sub, start, flash_offset=part.offset,
+                                                              role_hint="app")
+                except FormatError as exc:
+                    parsed[start, stop] = exc
+            image = parsed[start, stop]
+            if isinstance(image, FormatError):
+                checks.append(Check("structure", False, start, f"{part.name}: {image.reason}"))
+                contents.append(PartitionContent(part, covered, "invalid"))
+                continue
+            checks.extend(prefixed(image.checks(start), part.name))
+            contents.append(PartitionContent(part, covered, "image", image))
+            if image.end > part.size:
+                issues.append(Issue("error", "app-too-large",
+                                    f"app in {part.name!r} is {image.end:#x} bytes, larger than "
+                                    f"its partition ({part.size:#x})"))
+            elif image.truncated and covered == part.size:
+                issues.append(Issue("error", "app-too-large",
+                                    f"app in {part.name!r} runs past the end of its partition"))
+            if flash_size is not None and image.flash_size not in (None, flash_size):
+                issues.append(Issue(
+                    "warning", "app-flash-size",
+                    f"app in {part.name!r} says {image.flash_size_name} flash, the bootloader "
+                    f"{format_size(flash_size)}; the bootloader's value is used unless the app "
+                    "was built with CONFIG_SPI_FLASH_SIZE_OVERRIDE"))
+            if image.chip is not None and image.chip != chip:
+                issues.append(Issue("error", "chip-mismatch",
+                                    f"app in {part.name!r} is for {image.chip.title}, the "
+                                    f"bootloader for {chip.title}; the bootloader rejects it"))
+            continue
+        erased = erased_index.erased(start, stop)
+        if part.is_otadata and covered >= ota_fmt.OTADATA_SIZE and not erased:
+            try:
+                otadata = OtaData.from_bytes(view[start:start + ota_fmt.OTADATA_SIZE])
+            except FormatError as exc:
+                checks.append(Check("structure", False, start, f"{part.name}: {exc.reason}"))
+            else:
+                checks.extend(prefixed(otadata.checks(start), part.name))
+        elif part.is_otadata and covered >= ota_fmt.OTADATA_SIZE:
+            otadata = OtaData.erased()
+        found = None
+        if not erased and not part.is_otadata and part.subtype not in _NOT_FS \
+                and id(part) not in overlapping:
+            found = find_filesystem(read_partition(view, start, readable_size(part, end)))
+            if found is not None and not found.valid:
+                # the device cannot use it (MicroPython reformats or refuses it): damage
+                checks.append(Check("filesystem", False, start,
+                                    f"{part.name}: damaged {found.type} ({found.detail})"))
+        contents.append(PartitionContent(part, covered, "erased" if erased else "data",
+                                         filesystem=found))
+    return contents, otadata, checks, issues
+
+
+def _overlapping(table: PartitionTable) -> set[int]:
+    """ids of the partitions that start inside an earlier one (by offset, ties in table order;
+    ids because two identical entries are equal)."""
+    out: set[int] = set()
+    reach = -1
+    for part in sorted(table.partitions, key=lambda p: p.offset):
+        if part.offset < reach:
+            out.add(id(part))
+        reach = max(reach, part.end)
+    return out
+
+
+# Data subtypes that never hold a filesystem (phy, nvs, coredump, nvs_keys, efuse).
+_NOT_FS = frozenset(table_fmt.SUBTYPES[table_fmt.TYPE_DATA][name]
+                    for name in ("phy", "nvs", "coredump", "nvs_keys", "efuse"))
+_FS = frozenset({table_fmt.SUBTYPE_DATA_FAT, table_fmt.SUBTYPE_DATA_SPIFFS,
+                 table_fmt.SUBTYPE_DATA_LITTLEFS})
+
+
+def find_filesystem(data: bytes | memoryview) -> FileSystemInfo | None:
+    """The filesystem in a partition's bytes."""
+    from ..filesystems import detect
+
+    try:
+        found = detect(data)
+    except EspImageError:
+        return None
+    return found if found.type not in ("unknown", "erased") else None
+
+
+def _boot_selection(table: PartitionTable, otadata: OtaData | None,
+                    contents: list[PartitionContent], notes: list[str],
+                    chip: chips.Chip) -> BootSelection | None:
+    slots = table.ota_slots
+    apps = app_slots(contents, chip)
+    if table.otadata is None:
+        if not table.app_partitions:
+            return None
+        # No otadata partition: the loader starts at the factory index (§5.1).
+        return BootSelection(slot=None, copy=None, reason="no otadata partition",
+                             factory_fallback=table.factory is not None).loaded_from(apps)
+    if otadata is None:
+        notes.append("otadata is not in the file; on a freshly erased flash the bootloader "
+                     "boots " + ("the factory app" if table.factory else "ota_0"))
+        otadata = OtaData.erased()
+    return otadata.select(ota_slot_count=len(slots), has_factory=table.factory is not None,
+                          apps=apps)
+
+
+_TEST_SUBTYPE = table_fmt.SUBTYPES[table_fmt.TYPE_APP]["test"]
+
+
+def app_slots(contents: list[PartitionContent], chip: chips.Chip) -> AppSlots:
+    """The bootloader's partition scan (``bootloader_utility_load_partition_table``).
+
+    A later partition of the same role replaces an earlier one, as in ``bs->ota[]``; every
+    OTA partition counts towards ``app_count``, so a gap in the ota_N numbers is a slot
+    without a partition.
+    """
+    slots: dict[int, AppStatus] = {}
+    factory: AppStatus | None = None
+    test: AppStatus | None = None
+    count = 0
+    for content in contents:
+        part = content.partition
+        if not part.is_app:
+            continue
+        status = _app_status(content, chip) if part.size else None
+        if part.is_factory:
+            factory = status
+        elif part.subtype == _TEST_SUBTYPE:
+            test = status
+        elif part.ota_index is not None:
+            count += 1
+            if status is None:
+                slots.pop(part.ota_index, None)
+            else:
+                slots[part.ota_index] = status
+    return AppSlots(count, slots, factory, test)
+
+
+def _app_status(content: PartitionContent, chip: chips.Chip) -> AppStatus:
+    """Whether ``bootloader_load_image`` accepts this partition's app, as far as the file shows."""
+    part = content.partition
+    if content.state == "absent":
+        return AppStatus("unknown", f"not in the file (flash {part.offset:#x})")
+    if content.state == "erased":
+        return AppStatus("invalid", "erased")
+    image = content.image
+    if image is None:
+        return AppStatus("invalid", "no app image")
+    if image.truncated and content.covered < part.size:
+        return AppStatus("unknown", "the file ends inside its app image")
+    if image.problems:
+        return AppStatus("invalid", "; ".join(image.problems))
+    if image.end > part.size:
+        return AppStatus("invalid", f"its {image.end:#x}-byte app is larger than the partition")
+    # The checks below are the ones CONFIG_BOOTLOADER_SKIP_VALIDATE_* turns off.
+    failed = []
+    if image.chip is not None and image.chip != chip:
+        failed.append(f"built for {image.chip.title}")
+    if not image.checksum_valid:
+        failed.append("bad checksum")
+    if image.digest_valid is False:
+        failed.append("bad SHA-256")
+    if failed:
+        return AppStatus("invalid", ", ".join(failed), validation_only=True)
+    return AppStatus("valid")
+
+
+def _boot_issues(boot: BootSelection | None) -> list[Issue]:
+    """Warn when the bootloader passes over apps: the selected one does not start."""
+    if boot is None or not boot.apps_checked:
+        return []
+    found = []
+    if boot.skipped:
+        passed = ", ".join(f"{target} ({why})" for target, why in boot.skipped)
+        outcome = ("no app boots: the bootloader resets" if boot.target == "none"
+                   else f"{boot.target} boots")
+        found.append(Issue("warning", "boot-fallback",
+                           f"{boot.selected_target} is selected but the bootloader skips "
+                           f"{passed}; {outcome}"))
+    elif boot.target == "none" and not boot.depends:
+        found.append(Issue("warning", "boot-fallback",
+                           "no app partition the bootloader can load: it resets"))
+    return found
+
+
+def _looks_like_micropython(contents: list[PartitionContent]) -> bool:
+    """A MicroPython table without an explicit filesystem (v1.26 and later).
+
+    MicroPython builds leave the app descriptor's project name and version empty.
+    """
+    if any(c.partition.name in ("vfs", "ffat") or c.partition.subtype in _FS
+           for c in contents if not c.partition.is_app):
+        return False
+    apps = [c.image for c in contents if c.image is not None and c.image.app_desc is not None]
+    return bool(apps) and all(a.app_desc is not None and not a.app_desc.project_name
+                              and not a.app_desc.version for a in apps)
+
+
+
+
+def _content_summary(content: PartitionContent) -> str:
+    if content.image is not None:
+        return f"{image_summary(content.image)}, fills {content.fill:.1%}"
+    if content.covered < content.partition.size:
+        return f"{content.state}, file covers {content.covered:#x} of {content.partition.size:#x}"
+    return content.state
