@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EspImageError, FormatError, InputError, LayoutError, TruncatedError
-from . import wl
+from . import Entry, wl
 
 if TYPE_CHECKING:
     from .wl import WlInfo
@@ -52,33 +52,6 @@ MAX_FAT12 = 0xFF5  # FatFs: up to 4085 clusters is FAT12
 MAX_FAT16 = 0xFFF5  # FatFs: up to 65525 clusters is FAT16
 _INVALID_LFN_CHARS = set('"*/:<>?\\|\x7f')
 _INVALID_SFN_CHARS = set('"*+,./:;<=>?[\\]|\x7f')
-
-
-@dataclass(frozen=True)
-class Entry:
-    """A file or directory (compatible with ``esp_image.filesystems.Entry``)."""
-
-    name: str
-    path: str
-    is_dir: bool
-    size: int
-
-
-def _entry_type() -> Any:
-    """The shared ``Entry`` of :mod:`esp_image.filesystems` when it exists, else ours."""
-    import importlib
-
-    try:
-        package = importlib.import_module(__package__ or "esp_image.filesystems")
-    except ImportError:  # pragma: no cover
-        return Entry
-    return getattr(package, "Entry", Entry)
-
-
-def _new_entry(name: str, path: str, is_dir: bool, size: int) -> Entry:
-    cls = _entry_type()
-    entry: Entry = cls(name=name, path=path, is_dir=is_dir, size=size)
-    return entry
 
 
 # --------------------------------------------------------------------------- boot sector
@@ -556,7 +529,8 @@ class FatVolume:
         name = repr(child)
         path = (parent_path.rstrip("/") + "/" + name) if parent_path != "/" else "/" + name
         is_dir = bool(child.is_directory())
-        return _new_entry(name, path, is_dir, 0 if is_dir else int(child.filesize))
+        return Entry(name=name, path=path, is_dir=is_dir,
+                     size=0 if is_dir else int(child.filesize))
 
     # -- Volume protocol -------------------------------------------------------------------
 
