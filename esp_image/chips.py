@@ -3,7 +3,7 @@
 Sources: ESP-IDF ``esp_app_format.h`` (``esp_chip_id_t``), esptool 5.6 ``targets/*.py``
 (``IMAGE_CHIP_ID``, ``BOOTLOADER_FLASH_OFFSET``, ``FLASH_FREQUENCY``), ESP-IDF
 ``Kconfig.soc_caps.in`` (``ESP_ROM_BOOTLOADER_OFFSET_FLASH``). See
-``shared/docs/formats/esp32-image.md`` §6-§7. ``tests/test_chips.py`` holds this table against
+``shared/docs/formats/esp32-image.md`` §6-§7. ``tests/image/test_chips.py`` holds this table against
 esptool's target classes. There are deliberately no defaults: an unknown chip id is an error.
 """
 
@@ -131,8 +131,8 @@ def chip_by_name(name: str) -> Chip:
 # Memory regions a segment can load into, per chip (start, end, name): the subset of esptool
 # 5.6's ``MEMORY_MAP`` that image segments use. IROM/DROM are the flash-mapped (cache) windows.
 # On ESP32, esptool also labels the mask ROM 0x40000000-0x40070000 "IROM"; it is named
-# IROM_MASK here so that "IROM" always means flash-mapped code. tests/test_chips.py holds these
-# against esptool.
+# IROM_MASK here so that "IROM" always means flash-mapped code. tests/image/test_chips.py
+# holds these against esptool.
 _M = tuple[tuple[int, int, str], ...]
 _RISCV_MAP: _M = ((0x42000000, 0x43000000, "DROM"), (0x42000000, 0x43000000, "IROM"),
                   (0x40800000, 0x40880000, "DRAM"), (0x40800000, 0x40880000, "IRAM"),
