@@ -113,7 +113,9 @@ class SecureCert:
         entries: the TLVs in partition order.
         trailing: the bytes after the last TLV (erased flash in a partition read-out).
         checks: a ``crc32`` check per TLV, a ``sha256`` check for the last INTEGRITY TLV, and a
-            failed ``structure`` check when a TLV runs past the end of the data.
+            failed ``structure`` check when a TLV runs past the end of the data or data other
+            than erased flash (0xFF, or 0x00 from generators that pad with zeros) follows the
+            chain.
     """
 
     def __init__(self, entries: list[TlvEntry], trailing: bytes, truncated: bool = False):
@@ -168,6 +170,12 @@ class SecureCert:
             checks.append(Check("structure", False, self.end,
                                 f"TLV header at {self.end:#x} runs past the end of the data "
                                 f"({self.size:#x} bytes)"))
+        elif not self.trailing_erased and self.trailing.count(0) != len(self.trailing):
+            # The reader stops at the first header without the magic, so a damaged header
+            # hides every TLV after it; what follows a healthy chain is erased flash.
+            checks.append(Check("structure", False, self.end,
+                                f"the TLV chain ends at {self.end:#x} but the "
+                                f"{len(self.trailing)} bytes after it are not erased"))
         return sorted(checks, key=lambda c: c.offset)
 
     def integrity_check(self) -> Check | None:
