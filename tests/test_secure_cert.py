@@ -150,7 +150,7 @@ def test_make_tlv_matches_the_generator_layout() -> None:
 def test_every_flipped_byte_of_the_chain_is_damage() -> None:
     data = CERT.read_bytes()
     end = SecureCert.from_bytes(data).end
-    for at in range(0, end):
+    for at in range(end):
         mutated = bytearray(data)
         mutated[at] ^= 0x01
         if at < 4:
