@@ -162,7 +162,7 @@ def _kind_samples() -> list[tuple[str, bytes]]:
     from esp_image.coredump import CoreDump
     from esp_image.secure_cert import SecureCert
 
-    files = sorted((FIXTURES / "kinds").glob("*.bin"))
+    files = sorted((FIXTURES / "kinds").glob("*.img"))
     files += sorted(CORPUS2.glob("escm_tlv*.bin")) + sorted(CORPUS2.glob("cdump_*.bin"))
     out: list[tuple[str, bytes]] = []
     for path in files:

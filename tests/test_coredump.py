@@ -18,8 +18,8 @@ from .test_secure_cert import CORPUS2, corpus2_file, corpus2_rows
 from .test_trust_json_doc import assert_matches
 
 KINDS = FIXTURES / "kinds"
-ELF = KINDS / "coredump-esp32c6-elf-sha256.bin"
-BIN = KINDS / "coredump-esp32-bin-crc32.bin"
+ELF = KINDS / "coredump-esp32c6-elf-sha256.img"
+BIN = KINDS / "coredump-esp32-bin-crc32.img"
 ROWS = {r["local_file"]: r for r in corpus2_rows("cdump_")}
 _LOADER = re.compile(r"target=(\w+) ver=0x([0-9a-f]+)\((\w+)\) tot_len=(\d+); checksum=(\w+)")
 
@@ -73,8 +73,8 @@ def test_bin_fixture() -> None:
     assert_matches("Core dump document", dump.to_dict())
 
 
-@pytest.mark.parametrize("name", ["coredump-esp32c6-elf-sha256-damaged.bin",
-                                  "coredump-esp32-bin-crc32-damaged.bin"])
+@pytest.mark.parametrize("name", ["coredump-esp32c6-elf-sha256-damaged.img",
+                                  "coredump-esp32-bin-crc32-damaged.img"])
 def test_damaged_fixtures(name: str) -> None:
     data = (KINDS / name).read_bytes()
     dump = CoreDump.from_bytes(data)
@@ -84,7 +84,7 @@ def test_damaged_fixtures(name: str) -> None:
 
 
 def _oracle_paths() -> list[Path]:
-    return sorted(KINDS.glob("coredump-*.bin")) + [CORPUS2 / n for n in sorted(ROWS)
+    return sorted(KINDS.glob("coredump-*.img")) + [CORPUS2 / n for n in sorted(ROWS)
                                                    if (CORPUS2 / n).is_file()]
 
 

@@ -19,8 +19,8 @@ from .conftest import CORPUS, FIXTURES
 from .test_trust_json_doc import assert_matches
 
 CORPUS2 = CORPUS.parent / "corpus-2"
-CERT = FIXTURES / "kinds" / "esp-secure-cert.bin"
-DAMAGED = FIXTURES / "kinds" / "esp-secure-cert-damaged.bin"
+CERT = FIXTURES / "kinds" / "esp-secure-cert.img"
+DAMAGED = FIXTURES / "kinds" / "esp-secure-cert-damaged.img"
 _ORACLE_ENTRY = re.compile(r"@0x([0-9a-f]+) (\w+)\(type=(\d+)\)/(\d+) flags=0x([0-9a-f]+) "
                            r"len=(\d+) crc=(\w+)")
 
