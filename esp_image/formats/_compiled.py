@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from .compiled import (
     app_desc,
+    coredump,
     esp32_image,
     esp8266,
     nvs,
     otadata,
     partition_table,
     rboot,
+    secure_cert,
     yaota8266,
 )
 
@@ -54,4 +56,15 @@ RECORDS: dict[str, type[Record]] = {
     'nvs.BlobIndexData': nvs.BlobIndexData,
     'nvs.Page': nvs.Page,
     'nvs.SecurityConfig': nvs.SecurityConfig,
+    'secure_cert.TlvHeader': secure_cert.TlvHeader,
+    'secure_cert.TlvFooter': secure_cert.TlvFooter,
+    'coredump.HeaderV1': coredump.HeaderV1,
+    'coredump.HeaderV2': coredump.HeaderV2,
+    'coredump.HeaderV2_1': coredump.HeaderV2_1,
+    'coredump.HeaderV2_2': coredump.HeaderV2_2,
+    'coredump.TaskHeader': coredump.TaskHeader,
+    'coredump.MemSegmentHeader': coredump.MemSegmentHeader,
+    'coredump.ElfHeader': coredump.ElfHeader,
+    'coredump.ProgramHeader': coredump.ProgramHeader,
+    'coredump.NoteHeader': coredump.NoteHeader,
 }

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from esp_image.errors import FormatError, TruncatedError
 from esp_image.formats import _compile, _compiled
 
-from ..conftest import CORPUS, corpus_path
+from ..conftest import CORPUS, FIXTURES, corpus_path
 
 if TYPE_CHECKING:
     from esp_image.formats._records import Record
@@ -123,7 +123,7 @@ def _samples() -> list[tuple[str, bytes]]:
     out.append(("yaota8266.Boot8266Param", boot8266[0xF00:0xF08]))
     main_app = corpus_path("uartremote_micropython_v1.15-ota.bin").read_bytes()
     out.append(("yaota8266.SizeWord", main_app[0x8FFC:0x9000]))
-    return out + _nvs_samples()
+    return out + _nvs_samples() + _kind_samples()
 
 
 CORPUS2 = CORPUS.parent / "corpus-2"
@@ -156,6 +156,36 @@ def _nvs_samples() -> list[tuple[str, bytes]]:
     return out
 
 
+def _kind_samples() -> list[tuple[str, bytes]]:
+    """esp_secure_cert TLV headers and footers and core dump headers, task records, ELF headers,
+    program headers and notes: of the kinds/ fixtures, and of ../shared/corpus-2 when present."""
+    from esp_image.coredump import CoreDump
+    from esp_image.secure_cert import SecureCert
+
+    files = sorted((FIXTURES / "kinds").glob("*.img"))
+    files += sorted(CORPUS2.glob("escm_tlv*.bin")) + sorted(CORPUS2.glob("cdump_*.bin"))
+    out: list[tuple[str, bytes]] = []
+    for path in files:
+        data = path.read_bytes()
+        if path.name.startswith(("esp-secure-cert", "escm_")):
+            for e in SecureCert.from_bytes(data).entries:
+                out += [("secure_cert.TlvHeader", data[e.offset:e.offset + 12]),
+                        ("secure_cert.TlvFooter", data[e.offset + e.size - 4:e.offset + e.size])]
+            continue
+        dump = CoreDump.from_bytes(data)
+        out.append((f"coredump.Header{dump.layout.upper()}",
+                    data[:dump.header_size]))
+        out += [("coredump.TaskHeader", data[t.offset:t.offset + 12]) for t in dump.tasks]
+        out += [("coredump.NoteHeader", data[n.offset:n.offset + 12]) for n in dump.notes]
+        if dump.format == "elf":
+            elf = data[dump.header_size:]
+            phoff, phnum = int.from_bytes(elf[28:32], "little"), elf[44]
+            out.append(("coredump.ElfHeader", elf[:52]))
+            out += [("coredump.ProgramHeader", elf[phoff + 32 * i:phoff + 32 * (i + 1)])
+                    for i in range(phnum)]
+    return out
+
+
 def _nvs_page_samples(data: bytes) -> list[tuple[str, bytes]]:
     """Each used page, its header, and its written entries: items, and the ``data`` field of
     strings, blobs and blob indexes (datatype byte 1: 0x21, 0x41, 0x42 and 0x48)."""
@@ -180,7 +210,8 @@ def _nvs_page_samples(data: bytes) -> list[tuple[str, bytes]]:
 
 NO_REAL_SAMPLE = {"esp8266.SysParam", "esp8266.BootHdr", "rboot.ConfigHeader",
                   "rboot.rboot_config", "rboot.rboot_config_chksum", "rboot.rboot_rtc_data",
-                  "yaota8266.DatagramHeader", "yaota8266.RecordLength"}
+                  "yaota8266.DatagramHeader", "yaota8266.RecordLength",
+                  "coredump.HeaderV1", "coredump.HeaderV2", "coredump.MemSegmentHeader"}
 """Not in ../shared/corpus (flash-dump sectors, RTC memory, .ota files): random data only."""
 
 
