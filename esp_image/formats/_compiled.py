@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from .compiled import (
     app_desc,
+    arduino_signed,
+    encrypted_img,
     esp32_image,
     esp8266,
+    gzip,
+    length_prefix,
+    matter_ota,
     nvs,
     otadata,
     partition_table,
@@ -54,4 +59,12 @@ RECORDS: dict[str, type[Record]] = {
     'nvs.BlobIndexData': nvs.BlobIndexData,
     'nvs.Page': nvs.Page,
     'nvs.SecurityConfig': nvs.SecurityConfig,
+    'gzip.MemberHeader': gzip.MemberHeader,
+    'gzip.MemberTrailer': gzip.MemberTrailer,
+    'gzip.ExtraLength': gzip.ExtraLength,
+    'arduino_signed.SignatureLength': arduino_signed.SignatureLength,
+    'length_prefix.LengthWord': length_prefix.LengthWord,
+    'matter_ota.FixedHeader': matter_ota.FixedHeader,
+    'encrypted_img.PreEncHeader': encrypted_img.PreEncHeader,
+    'encrypted_img.EciesKeyBlock': encrypted_img.EciesKeyBlock,
 }
