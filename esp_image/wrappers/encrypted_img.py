@@ -119,9 +119,11 @@ def decrypt(data: bytes | memoryview, key: bytes) -> tuple[bytes | None, Check]:
     try:
         plain = AESGCM(gcm_key).decrypt(h.iv, ciphertext + h.auth, None)
     except InvalidTag:
-        return None, Check("gcm-tag", False, tag_at,
-                           "AES-GCM tag does not match: the header or ciphertext was altered "
-                           "(the key opened the image key)")
+        # RSA: the key decrypted a 32-byte image key, so the data (or that block) changed;
+        # ECIES: any device key derives some AES key, so a wrong key looks the same
+        cause = ("the header or ciphertext was altered" if scheme == "rsa-3072"
+                 else "not this image's device key, or the header or ciphertext was altered")
+        return None, Check("gcm-tag", False, tag_at, f"AES-GCM tag does not match: {cause}")
     return plain, Check("gcm-tag", True, tag_at,
                         f"AES-256-GCM tag {h.auth.hex()} matches; {len(plain)} bytes decrypted")
 

@@ -100,9 +100,10 @@ def inflate(view: memoryview, start: int, limit: int = MAX_INFLATED) -> tuple[by
             piece = d.decompress(chunk, limit + 1 - produced)
             produced += len(piece)
             if produced > limit:
-                raise DecompressionLimit(
-                    f"gzip: inflates past {format_size(limit)}, more than any ESP flash holds; "
-                    "not inflated further")
+                why = ("more than any ESP flash holds" if limit == MAX_INFLATED
+                       else "the limit")
+                raise DecompressionLimit(f"gzip: inflates past {format_size(limit)} ({why}); "
+                                         "not inflated further")
             out.append(piece)
     except zlib.error as exc:
         raise FormatError(f"corrupt deflate data: {exc}", start, STRUCTURE) from None
