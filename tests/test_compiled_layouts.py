@@ -186,8 +186,8 @@ def _wrapper_samples() -> list[tuple[str, bytes]]:
         return (path if path.is_file() else FIXTURES / "wrappers" / fixture).read_bytes()
 
     gz = real("tasmaht10_tasmota.bin.gz", "esp32-app.bin.gz")
-    matter = real("hexh_matter_light-ota.bin", "esp32-app-matter-ota.bin")
-    encrypted = real("hmalp_pre_encrypted_ota.bin", "esp32-app-pre-encrypted-rsa.bin")
+    matter = real("hexh_matter_light-ota.bin", "esp32-app-matter.ota")
+    encrypted = real("hmalp_pre_encrypted_ota.bin", "esp32-app-rsa.enc")
     return [("gzip.MemberHeader", gz[:10]), ("gzip.MemberTrailer", gz[-8:]),
             ("matter_ota.FixedHeader", matter[:16]),
             ("encrypted_img.PreEncHeader", encrypted[:512])]

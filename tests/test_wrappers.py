@@ -179,13 +179,13 @@ def test_corpus_arduino_builds_signed_with_the_fixture_key(name: str) -> None:
 @pytest.mark.parametrize(("name", "kinds", "key", "inner"), [
     ("esp8266-v1.bin.gz", ["gzip"], None, V1),
     ("esp32-app.bin.gz", ["gzip"], None, APP),
-    ("esp8266-v1-signed.bin", ["arduino-signed"], "arduino-signing-public.pem", V1),
+    ("esp8266-v1.bin.signed", ["arduino-signed"], "arduino-signing-public.pem", V1),
     ("esp8266-v1.bin.gz.signed", ["arduino-signed", "gzip"], "arduino-signing-key.pem", V1),
-    ("esp32-app-matter-ota.bin", ["matter-ota"], None, APP),
-    ("esp32-app-length-prefixed.bin", ["length-prefixed"], None, APP),
-    ("esp32-app-pre-encrypted-rsa.bin", ["esp-encrypted-img"], "pre-encrypted-rsa3072-key.pem",
+    ("esp32-app-matter.ota", ["matter-ota"], None, APP),
+    ("esp32-app-length-prefixed.dat", ["length-prefixed"], None, APP),
+    ("esp32-app-rsa.enc", ["esp-encrypted-img"], "pre-encrypted-rsa3072-key.pem",
      APP),
-    ("esp32-app-pre-encrypted-ecc.bin", ["esp-encrypted-img"], "pre-encrypted-ecc-hmac-key.bin",
+    ("esp32-app-ecc.enc", ["esp-encrypted-img"], "pre-encrypted-ecc-hmac.key",
      APP),
 ])
 def test_fixture_unwraps_to_its_image(name: str, kinds: list[str], key: str | None,
@@ -261,7 +261,7 @@ def test_gzip_inflation_is_capped() -> None:
 
 
 def test_matter_mutations_fail_their_checks() -> None:
-    data = fixture("esp32-app-matter-ota.bin")
+    data = fixture("esp32-app-matter.ota")
     start = unwrap(data).inner_offset  # type: ignore[union-attr]
     assert failed(matter_ota.open(flip(data, start + 1000))) == {"sha256"}
     assert failed(matter_ota.open(data + b"\0")) == {"size"}
@@ -341,7 +341,7 @@ def _sign(data: bytes, legacy: bool = False) -> bytes:
 
 
 def test_signed_without_key_reports_length_and_hash() -> None:
-    data = fixture("esp8266-v1-signed.bin")
+    data = fixture("esp8266-v1.bin.signed")
     layer = arduino_signed.open(data)
     assert layer.checks == () and layer.valid
     assert layer.outer["signed_length"] == len(V1) and layer.outer["signature_length"] == 256
@@ -355,7 +355,7 @@ def test_signed_mutations_and_wrong_keys() -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-    data = fixture("esp8266-v1-signed.bin")
+    data = fixture("esp8266-v1.bin.signed")
     public = fixture("arduino-signing-public.pem")
     # a flipped byte in the signature (the image still parses, so the file is still claimed)
     assert failed(arduino_signed.open(flip(data, len(V1) + 10), public)) == {"signature"}
@@ -383,7 +383,7 @@ def test_signed_legacy_form_is_recognised_but_not_accepted() -> None:
 
 
 def test_signed_trailer_needs_a_whole_image_or_gzip_before_it() -> None:
-    good = fixture("esp8266-v1-signed.bin")
+    good = fixture("esp8266-v1.bin.signed")
     assert not arduino_signed.looks_like(good[:100] + good[-260:])
     assert not arduino_signed.looks_like(V1 + b"\0" * 256 + struct.pack("<L", 200))
     # the image must end where the signature starts: one byte more and the claim is off
@@ -395,8 +395,8 @@ def test_signed_trailer_needs_a_whole_image_or_gzip_before_it() -> None:
 
 @needs_crypto
 def test_encrypted_mutations_fail_the_tag() -> None:
-    for name, key in (("esp32-app-pre-encrypted-rsa.bin", "pre-encrypted-rsa3072-key.pem"),
-                      ("esp32-app-pre-encrypted-ecc.bin", "pre-encrypted-ecc-hmac-key.bin")):
+    for name, key in (("esp32-app-rsa.enc", "pre-encrypted-rsa3072-key.pem"),
+                      ("esp32-app-ecc.enc", "pre-encrypted-ecc-hmac.key")):
         data, k = fixture(name), fixture(key)
         for offset in (600, len(data) - 1, 4 + 384 + 16 + 4 + 3, 4 + 384 + 2):
             layer = encrypted_img.open(flip(data, offset), k)
@@ -408,11 +408,11 @@ def test_encrypted_ecc_scheme_keys() -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    data = fixture("esp32-app-pre-encrypted-ecc.bin")
+    data = fixture("esp32-app-ecc.enc")
     layer = encrypted_img.open(data)
     assert layer.outer["scheme"] == "ecies-p256" and len(str(layer.outer["server_public_key"])) \
         == 128
-    hmac_key = fixture("pre-encrypted-ecc-hmac-key.bin")
+    hmac_key = fixture("pre-encrypted-ecc-hmac.key")
     scalar = int.from_bytes(hashlib.pbkdf2_hmac(
         "sha256", hmac_key, encrypted_img.fmt.PBKDF2_SALT, 2048), "big")
     pem = ec.derive_private_key(scalar, ec.SECP256R1()).private_bytes(
@@ -427,7 +427,7 @@ def test_encrypted_ecc_scheme_keys() -> None:
 
 @needs_crypto
 def test_encrypted_rsa_scheme_wrong_keys() -> None:
-    data = fixture("esp32-app-pre-encrypted-rsa.bin")
+    data = fixture("esp32-app-rsa.enc")
     with pytest.raises(KeyMismatch, match="RSA private key"):
         encrypted_img.open(data, fixture("arduino-signing-public.pem"))
     with pytest.raises(KeyMismatch, match="RSA-2048"):
@@ -447,7 +447,7 @@ def _ec_pem() -> bytes:
 
 @needs_crypto
 def test_encrypted_size_mismatch() -> None:
-    data = fixture("esp32-app-pre-encrypted-rsa.bin")
+    data = fixture("esp32-app-rsa.enc")
     key = fixture("pre-encrypted-rsa3072-key.pem")
     short = encrypted_img.open(data[:-100], key)
     assert failed(short) == {"size"} and short.inner is None
@@ -459,7 +459,7 @@ def test_encrypted_size_mismatch() -> None:
 
 
 def test_length_prefix_claims_only_an_exact_image() -> None:
-    data = fixture("esp32-app-length-prefixed.bin")
+    data = fixture("esp32-app-length-prefixed.dat")
     assert length_prefix.open(data).outer["length"] == len(APP)
     assert not length_prefix.looks_like(data + b"\0")
     assert not length_prefix.looks_like(data[:-1])
@@ -491,7 +491,7 @@ def test_order_and_nesting() -> None:
 
 
 def test_unwrapped_is_immutable_and_json_ready() -> None:
-    layer = unwrap(fixture("esp32-app-matter-ota.bin"))
+    layer = unwrap(fixture("esp32-app-matter.ota"))
     assert layer is not None
     with pytest.raises(AttributeError):
         layer.inner = b""  # type: ignore[misc]
@@ -509,7 +509,7 @@ def test_missing_cryptography_is_an_input_error(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(InputError, match="cryptography"):
         require_cryptography()
     with pytest.raises(InputError, match="cryptography"):
-        arduino_signed.open(fixture("esp8266-v1-signed.bin"), b"key")
+        arduino_signed.open(fixture("esp8266-v1.bin.signed"), b"key")
 
 
 def test_erased_otadata_says_what_boots() -> None:
@@ -525,8 +525,8 @@ def test_erased_otadata_says_what_boots() -> None:
 
 # ============================================================================ hostile input
 SEEDS = {name: fixture(name)[:2048] for name in (
-    "esp8266-v1.bin.gz", "esp32-app-matter-ota.bin", "esp32-app-pre-encrypted-rsa.bin",
-    "esp32-app-length-prefixed.bin")}
+    "esp8266-v1.bin.gz", "esp32-app-matter.ota", "esp32-app-rsa.enc",
+    "esp32-app-length-prefixed.dat")}
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
