@@ -66,7 +66,8 @@ def _gzip_end(view: memoryview) -> int | None:
         opened = gzip.open(view)
     except EspImageError:
         return None
-    return int(str(opened.outer["member_size"]))
+    size = opened.outer["member_size"]
+    return size if isinstance(size, int) else None
 
 
 def _signed_content(signed: memoryview) -> str | None:

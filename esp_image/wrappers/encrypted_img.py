@@ -16,6 +16,8 @@ from . import Unwrapped, load_pem_key, require_cryptography
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
+
     from . import Kind
 
 KIND: Kind = "esp-encrypted-img"
@@ -56,7 +58,7 @@ def _rsa_gcm_key(key_block: bytes, key: bytes) -> bytes:
     return gcm_key
 
 
-def _device_ec_key(key: bytes) -> object:
+def _device_ec_key(key: bytes) -> EllipticCurvePrivateKey:
     import hashlib
 
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -82,7 +84,6 @@ def _ecies_gcm_key(key_block: bytes, key: bytes) -> bytes:
 
     block = fmt.EciesKeyBlock.parse(key_block, 0, STRUCTURE)
     private = _device_ec_key(key)
-    assert isinstance(private, ec.EllipticCurvePrivateKey)
     try:
         server = ec.EllipticCurvePublicKey.from_encoded_point(
             ec.SECP256R1(), b"\x04" + block.server_point)
