@@ -52,6 +52,16 @@ class LayoutError(EspImageError):
     """A partition layout breaks a rule the generator or the bootloader enforces."""
 
 
+class DecompressionLimit(InputError):
+    """Compressed input inflates past the size esp_image accepts (a decompression bomb, or not
+    firmware at all); nothing beyond the limit is inflated."""
+
+
+class KeyMismatch(InputError):
+    """A key file that cannot serve the file it was given for: the wrong kind of key (public
+    where a private one is needed, EC where RSA is), unreadable, or one that does not open it."""
+
+
 class UsageError(EspImageError):
     """The request itself cannot be carried out: an unknown option value, an impossible size,
     a missing or contradictory option. Nothing about the input is wrong (the CLI exits 2, not

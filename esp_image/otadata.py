@@ -689,3 +689,22 @@ def looks_like_otadata(data: bytes | memoryview) -> bool:
         if crc != fmt.ota_crc(seq) and state not in fmt.STATE_NAMES:
             return False
     return any_written
+
+
+def erased_otadata_note(data: bytes | memoryview) -> str | None:
+    """What an erased otadata file (ESP-IDF's ``ota_data_initial.bin``) makes the bootloader do,
+    or None unless ``data`` is exactly 0x2000 bytes of 0xFF.
+
+    An all-0xFF file of any other size is just erased flash; this size is what
+    ``idf.py build`` writes for the otadata partition and what ``esp_ota_set_boot_partition``
+    (factory) leaves (otadata.md §5, §6).
+    """
+    if len(data) != fmt.OTADATA_SIZE:
+        return None
+    otadata = OtaData.from_bytes(data)
+    if not otadata.is_erased:
+        return None
+    factory = otadata.select(ota_slot_count=2, has_factory=True).target
+    no_factory = otadata.select(ota_slot_count=2, has_factory=False).target
+    return (f"erased otadata (ESP-IDF's ota_data_initial.bin): the bootloader boots the "
+            f"{factory} app, or {no_factory} when the partition table has no factory app")

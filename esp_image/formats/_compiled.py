@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from .compiled import (
     app_desc,
+    arduino_signed,
     coredump,
+    encrypted_img,
     esp32_image,
     esp8266,
+    gzip,
+    length_prefix,
+    matter_ota,
     nvs,
     otadata,
     partition_table,
@@ -67,4 +72,12 @@ RECORDS: dict[str, type[Record]] = {
     'coredump.ElfHeader': coredump.ElfHeader,
     'coredump.ProgramHeader': coredump.ProgramHeader,
     'coredump.NoteHeader': coredump.NoteHeader,
+    'gzip.MemberHeader': gzip.MemberHeader,
+    'gzip.MemberTrailer': gzip.MemberTrailer,
+    'gzip.ExtraLength': gzip.ExtraLength,
+    'arduino_signed.SignatureLength': arduino_signed.SignatureLength,
+    'length_prefix.LengthWord': length_prefix.LengthWord,
+    'matter_ota.FixedHeader': matter_ota.FixedHeader,
+    'encrypted_img.PreEncHeader': encrypted_img.PreEncHeader,
+    'encrypted_img.EciesKeyBlock': encrypted_img.EciesKeyBlock,
 }

@@ -123,7 +123,7 @@ def _samples() -> list[tuple[str, bytes]]:
     out.append(("yaota8266.Boot8266Param", boot8266[0xF00:0xF08]))
     main_app = corpus_path("uartremote_micropython_v1.15-ota.bin").read_bytes()
     out.append(("yaota8266.SizeWord", main_app[0x8FFC:0x9000]))
-    return out + _nvs_samples() + _kind_samples()
+    return out + _nvs_samples() + _kind_samples() + _wrapper_samples()
 
 
 CORPUS2 = CORPUS.parent / "corpus-2"
@@ -208,7 +208,24 @@ def _nvs_page_samples(data: bytes) -> list[tuple[str, bytes]]:
     return out
 
 
-NO_REAL_SAMPLE = {"esp8266.SysParam", "esp8266.BootHdr", "rboot.ConfigHeader",
+def _wrapper_samples() -> list[tuple[str, bytes]]:
+    """The wrappers of ../shared/corpus-2 (a .bin.gz, a Matter OTA and a pre-encrypted OTA),
+    or the project's own when it is absent."""
+    def real(name: str, fixture: str) -> bytes:
+        path = CORPUS2 / name
+        return (path if path.is_file() else FIXTURES / "wrappers" / fixture).read_bytes()
+
+    gz = real("tasmaht10_tasmota.bin.gz", "esp32-app.bin.gz")
+    matter = real("hexh_matter_light-ota.bin", "esp32-app-matter.ota")
+    encrypted = real("hmalp_pre_encrypted_ota.bin", "esp32-app-rsa.enc")
+    return [("gzip.MemberHeader", gz[:10]), ("gzip.MemberTrailer", gz[-8:]),
+            ("matter_ota.FixedHeader", matter[:16]),
+            ("encrypted_img.PreEncHeader", encrypted[:512])]
+
+
+NO_REAL_SAMPLE = {"gzip.ExtraLength", "arduino_signed.SignatureLength",
+                  "length_prefix.LengthWord", "encrypted_img.EciesKeyBlock",
+                  "esp8266.SysParam", "esp8266.BootHdr", "rboot.ConfigHeader",
                   "rboot.rboot_config", "rboot.rboot_config_chksum", "rboot.rboot_rtc_data",
                   "yaota8266.DatagramHeader", "yaota8266.RecordLength",
                   "coredump.HeaderV1", "coredump.HeaderV2", "coredump.MemSegmentHeader"}
