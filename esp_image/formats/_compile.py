@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 MODULES = ("esp32_image", "app_desc", "partition_table", "otadata", "esp8266", "rboot",
-           "yaota8266", "nvs")
+           "yaota8266", "nvs", "spiffs")
 """The format modules, in the order their records may refer to each other's."""
 
 FUNCTIONS: dict[str, tuple[str, ...]] = {
@@ -40,6 +40,7 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
     "rboot": ("config_size",),
     "yaota8266": ("body_size",),
     "nvs": ("nvs_crc", "item_crc", "header_crc"),
+    "spiffs": ("spiffs_magic", "lookup_pages"),
 }
 """Pure helpers (no construct) that run-time code calls, copied with the constants."""
 

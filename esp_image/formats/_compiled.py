@@ -14,6 +14,7 @@ from .compiled import (
     otadata,
     partition_table,
     rboot,
+    spiffs,
     yaota8266,
 )
 
@@ -54,4 +55,7 @@ RECORDS: dict[str, type[Record]] = {
     'nvs.BlobIndexData': nvs.BlobIndexData,
     'nvs.Page': nvs.Page,
     'nvs.SecurityConfig': nvs.SecurityConfig,
+    'spiffs.PageHeader': spiffs.PageHeader,
+    'spiffs.IndexHeader': spiffs.IndexHeader,
+    'spiffs.LegacyIndexHeader': spiffs.LegacyIndexHeader,
 }
