@@ -134,8 +134,11 @@ def _candidates(size: int, page_size: int | None, block_size: int | None
 
 
 def _magic_geometry(raw: bytes, candidates: list[tuple[int, int]]) -> Geometry | None:
-    """The candidate whose blocks carry SPIFFS's magic most consistently (at least half and
-    two of them); the first of equals, so a 4096-byte block image read as 8192 loses."""
+    """The candidate with the most blocks carrying SPIFFS's magic (at least half and two of
+    them), then the highest share. Without the length, a magic repeats at the same offset for
+    any multiple of the block size: read as 16 KiB, an 8 KiB-block image shows the magic in
+    every block, but only in half as many as read as 8 KiB, whereas read as 4 KiB it shows
+    as many hits in twice as many blocks."""
     best: Geometry | None = None
     for block_size, page_size in candidates:
         blocks = len(raw) // block_size
@@ -147,7 +150,8 @@ def _magic_geometry(raw: bytes, candidates: list[tuple[int, int]]) -> Geometry |
                                                  else 0) for bix, value in enumerate(stored))
             if hits < 2 or hits * 2 < blocks:
                 continue
-            if best is None or hits * best.blocks > best.magic_hits * blocks:
+            if best is None or (hits, hits * best.blocks) > \
+                    (best.magic_hits, best.magic_hits * blocks):
                 best = Geometry(block_size, page_size, blocks, kind, hits)
     return best
 
