@@ -135,6 +135,41 @@ def test_build_options_are_inferred(options: dict[str, Any]) -> None:
     assert contents(volume) == FILES
 
 
+@pytest.mark.parametrize("block", [4096, 8192])
+def test_a_freshly_formatted_spiffs_is_empty(block: int) -> None:
+    """What the device leaves after formatting: every block's magic, no objects."""
+    data = writer.spiffs_image(16 * block, {}, block=block)
+    info = detect(data)
+    assert (info.type, info.valid, info.block_size) == ("spiffs", True, block)
+    assert info.detail.startswith("0 files")
+    volume = open_volume(data)
+    assert volume.listdir("/") == []
+    assert volume.df()[0] == 0
+
+
+def test_the_start_of_a_longer_spiffs_is_read() -> None:
+    """A partial read: the magic with length still names the geometry (and the full size)."""
+    data = writer.spiffs_image(0x40000, FILES)[:0x20000]
+    info = detect(data)
+    assert (info.type, info.block_size) == ("spiffs", 4096)
+    assert "magic with length" in info.detail
+    assert "the magic says 64 blocks: the image holds only the first 32" in info.detail
+    assert contents(spiffs(open_volume(data))) == FILES
+    # a damaged magic in block 0 does not hide the others
+    whole = bytearray(writer.spiffs_image(0x40000, FILES))
+    struct.pack_into("<H", whole, 252, 0x7777)
+    info = detect(bytes(whole))
+    assert "magic with length" in info.detail and "one block lacks the magic" in info.detail
+
+
+def test_nameless_objects_are_not_the_root() -> None:
+    data = writer.spiffs_image(0x10000, {"": b"nameless", "/a.txt": b"a"})
+    volume = open_volume(data)
+    assert [e.path for e in volume.walk()] == ["/a.txt"]
+    with pytest.raises(InputError):
+        volume.read("/")
+
+
 def test_overrides_pick_the_geometry() -> None:
     # 16 KiB blocks of 512-byte pages without magic: not among the geometries tried first
     data = writer.spiffs_image(0x40000, FILES, page=512, block=16384, magic=None,

@@ -44,6 +44,8 @@ class Geometry:
     magic: str
     """``"length"`` (SPIFFS_USE_MAGIC_LENGTH), ``"plain"`` or ``"none"``."""
     magic_hits: int = 0
+    fs_blocks: int = 0
+    """The filesystem's block count as the magic states it (0: not stated)."""
 
     @property
     def pages_per_block(self) -> int:
@@ -145,14 +147,19 @@ def _magic_geometry(raw: bytes, candidates: list[tuple[int, int]]) -> Geometry |
         at = fmt.lookup_pages(block_size, page_size) * page_size - 4
         stored = [struct.unpack_from("<H", raw, bix * block_size + at)[0]
                   for bix in range(blocks)]
-        for kind in ("length", "plain"):
-            hits = sum(value == fmt.spiffs_magic(page_size, blocks - bix if kind == "length"
-                                                 else 0) for bix, value in enumerate(stored))
+        # With the length, block 0's magic names the filesystem's block count: more than the
+        # data holds when the image is the start of a longer partition (a partial read).
+        total = stored[0] ^ fmt.spiffs_magic(page_size)
+        counts = [("length", blocks), ("plain", 0)] + ([("length", total)] if total > blocks
+                                                        else [])
+        for kind, count in counts:
+            hits = sum(value == fmt.spiffs_magic(page_size, count - bix if count else 0)
+                       for bix, value in enumerate(stored))
             if hits < 2 or hits * 2 < blocks:
                 continue
             if best is None or (hits, hits * best.blocks) > \
                     (best.magic_hits, best.magic_hits * blocks):
-                best = Geometry(block_size, page_size, blocks, kind, hits)
+                best = Geometry(block_size, page_size, blocks, kind, hits, count or blocks)
     return best
 
 
@@ -285,7 +292,8 @@ class SpiffsVolume:
             name = raw_name.decode("utf-8", "replace")
             size = 0 if header.size == fmt.UNDEFINED_LEN else header.size
             path = "/" + "/".join(p for p in name.split("/") if p and p != ".")
-            files.setdefault(path, SpiffsFile(obj_id, name, size, pix))
+            if path != "/":  # an empty name cannot be opened by path on the device either
+                files.setdefault(path, SpiffsFile(obj_id, name, size, pix))
         return files
 
     # reading
@@ -409,6 +417,9 @@ class SpiffsVolume:
                   f"{', aligned index tables' if layout.aligned else ''}"
                   f"{', spiffs before 0.3.3' if layout.legacy else ''}")
         valid = True
+        if geo.fs_blocks > geo.blocks:
+            detail += (f"; the magic says {geo.fs_blocks} blocks: the image holds only the "
+                       f"first {geo.blocks}")
         missing = geo.blocks - geo.magic_hits if geo.magic != "none" else 0
         if missing == 1:
             detail += "; one block lacks the magic (an erase was interrupted: spiffs erases " \
