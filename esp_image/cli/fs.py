@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from .options import Debug, DryRun, Force, InPlace, Json, Quiet, output_option
+from .options import BlockSize, Debug, DryRun, Force, InPlace, Json, PageSize, Quiet, output_option
 from .runner import choose_output, emit_write, error_line, run_guarded
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class _FsGroup(TyperGroup):
 fs_app = typer.Typer(
     cls=_FsGroup,
     help="Files inside firmware images: littlefs, FAT and wear-levelled FAT (ls, cat, get, "
-         "put, rm, mkdir, df, mkfs).",
+         "put, rm, mkdir, df, mkfs); SPIFFS read-only (ls, cat, get, df).",
     no_args_is_help=True,
     invoke_without_command=True,  # so a missing COMMAND gets a message listing the commands
     # The issue's syntax puts options after FILE: esp-image fs FILE --partition vfs ls /
@@ -60,6 +60,8 @@ class _Options:
     as_json: bool
     quiet: bool
     debug: bool
+    page_size: str | None = None
+    block_size: str | None = None
 
 
 @fs_app.callback()
@@ -74,6 +76,7 @@ def fs_main(
                                                 "FILE-fs.bin).")] = None,
     in_place: InPlace = False, dry_run: DryRun = False, force: Force = False,
     json: Json = False, quiet: Quiet = False, debug: Debug = False,
+    page_size: PageSize = None, block_size: BlockSize = None,
 ) -> None:
     """Work with the files inside a firmware image, without flashing it.
 
@@ -84,7 +87,8 @@ def fs_main(
         error_line(f"fs needs a COMMAND after FILE: one of {names} (see "
                             "'esp-image fs --help')")
         raise typer.Exit(2)
-    ctx.obj = _Options(file, partition, output, in_place, dry_run, force, json, quiet, debug)
+    ctx.obj = _Options(file, partition, output, in_place, dry_run, force, json, quiet, debug,
+                       page_size, block_size)
 
 
 def _opts(ctx: typer.Context) -> _Options:
@@ -107,9 +111,12 @@ def _read_only(ctx: typer.Context, body: Callable[[_Options, Any], int]) -> None
 
     def run() -> int:
         from ..filesystems import open_volume
+        from ..units import parse_size_option
 
+        page = parse_size_option(opts.page_size, "--page-size")
+        block = parse_size_option(opts.block_size, "--block-size")
         _, _, data = _open(opts)
-        return body(opts, open_volume(data))
+        return body(opts, open_volume(data, page_size=page, block_size=block))
     raise typer.Exit(run_guarded(run, debug=opts.debug, as_json=opts.as_json, path=opts.file))
 
 
@@ -128,7 +135,7 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
         output = choose_output(opts.file, opts.output, opts.in_place, "fs",
                                force=opts.force, inputs=sources or [])
         image, target, data = _open(opts)
-        volume, made = _volume(target, data, fresh)
+        volume, made = _volume(target, data, fresh, what)
         try:
             actions = made + change(volume)
         except FormatError as exc:
@@ -150,7 +157,7 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
     raise typer.Exit(run_guarded(run, debug=opts.debug, as_json=opts.as_json, path=opts.file))
 
 
-def _volume(target: FsTarget, data: bytes, fresh: Callable[[int], Any] | None
+def _volume(target: FsTarget, data: bytes, fresh: Callable[[int], Any] | None, what: str
             ) -> tuple[Any, list[str]]:
     """The volume to change (``fresh``, or the one in ``data``) and what making it did."""
     from ..errors import LayoutError
@@ -159,6 +166,10 @@ def _volume(target: FsTarget, data: bytes, fresh: Callable[[int], Any] | None
     if fresh is not None:
         return fresh(target.size), []
     found = detect(data)
+    if found.type == "spiffs":
+        from ..filesystems.spiffs import read_only
+
+        raise read_only(what)
     if found is not None and found.type == "erased":
         # What the device does on first boot: MicroPython makes littlefs in an erased
         # vfs, Arduino's FFat a wear-levelled FAT.

@@ -63,6 +63,12 @@ Port = Annotated[str, typer.Option("--port", metavar="PORT",
                                    help="Serial port for the printed esptool command.")]
 Files = Annotated[list[str], argument("Firmware files, tables, otadata or dumps.", "FILE...")]
 File = Annotated[str, argument("The firmware file.", "FILE")]
+PageSize = Annotated[str | None, typer.Option(
+    "--page-size", metavar="SIZE", help="SPIFFS logical page size, e.g. 256 (default: inferred "
+                                        "from the image).")]
+BlockSize = Annotated[str | None, typer.Option(
+    "--block-size", metavar="SIZE", help="SPIFFS logical block size, e.g. 4096 or 8192 "
+                                         "(default: inferred from the image).")]
 
 
 def declared(func: Callable[..., object]) -> dict[str, Any]:

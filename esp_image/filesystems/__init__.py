@@ -6,7 +6,7 @@ Four kinds are recognised in a partition's bytes (or a bare partition image):
 * ``fat`` — a FAT volume starting at the partition's first byte, as MicroPython's
   ``VfsFat`` makes it (esp8266, older esp32 builds);
 * ``fat-wl`` — FAT behind ESP-IDF's wear-levelling layer (ESP-IDF FATFS, Arduino FFat);
-* ``spiffs`` — identified and reported only.
+* ``spiffs`` — SPIFFS as ESP-IDF and mkspiffs make it, read-only (see :mod:`.spiffs`).
 
 An all-0xFF partition is ``erased``; anything else is ``unknown``. :func:`detect` is cheap and
 never raises anything but :class:`~esp_image.errors.EspImageError` (in practice it returns a
@@ -152,8 +152,9 @@ def detect(data: bytes | bytearray | memoryview) -> FileSystemInfo:
     """Identify the filesystem in a partition's bytes (see the module docstring).
 
     Order: erased, littlefs (its superblock in block 0 or 1), ESP-IDF wear levelling (its
-    config sector at the end), a FAT boot sector at offset 0, SPIFFS (its per-block magic),
-    else unknown. A recognised but damaged filesystem comes back with ``valid=False``.
+    config sector at the end), a FAT boot sector at offset 0, SPIFFS (its per-block magic, or
+    lookup pages that agree with their pages), else unknown. A recognised but damaged
+    filesystem comes back with ``valid=False``.
     """
     try:
         raw = bytes(data)
@@ -184,7 +185,9 @@ def _detect(raw: bytes) -> FileSystemInfo:
     bpb = parse_fat_boot_sector(raw)
     if bpb is not None:
         return _fat_report(raw, "fat", _basic_fat_report(raw, bpb))
-    spiffs = _detect_spiffs(raw)
+    from .spiffs import detect_spiffs
+
+    spiffs = detect_spiffs(raw)
     if spiffs is not None:
         return spiffs
     return FileSystemInfo("unknown", detail="no littlefs, FAT, wear-levelling or SPIFFS "
@@ -377,74 +380,21 @@ def _fat_report(raw: bytes, kind: str, basic: FileSystemInfo) -> FileSystemInfo:
                           detail, bool(info.get("valid", True)))
 
 
-# SPIFFS ------------------------------------------------------------------------------------
-
-SPIFFS_MAGIC_SEED = 0x20140529
-SPIFFS_GEOMETRIES = ((4096, 256), (8192, 256), (4096, 512), (8192, 512), (16384, 256),
-                     (4096, 128), (65536, 256))
-"""(logical block size, page size) pairs tried: ESP-IDF's 4096/256 first, then Arduino
-ESP8266's 8192/256 and less common ones."""
-
-
-def spiffs_magic(page_size: int, blocks_left: int = 0) -> int:
-    """SPIFFS_MAGIC for a block: ``blocks_left`` is block_count - block index with
-    SPIFFS_USE_MAGIC_LENGTH, 0 without."""
-    return (SPIFFS_MAGIC_SEED ^ page_size ^ blocks_left) & 0xFFFF
-
-
-def _detect_spiffs(raw: bytes) -> FileSystemInfo | None:
-    """SPIFFS with SPIFFS_USE_MAGIC (ESP-IDF's default): a 16-bit magic in the last-but-one
-    object-id slot of each block's lookup pages, 0x20140529 ^ page_size, xor (block_count -
-    block index) with SPIFFS_USE_MAGIC_LENGTH (also ESP-IDF's default)."""
-    for block_size, page_size in SPIFFS_GEOMETRIES:
-        blocks = len(raw) // block_size
-        if blocks < 2:
-            continue
-        pages_per_block = block_size // page_size
-        lu_pages = max(1, -(-pages_per_block * 2 // page_size))
-        magic_at = lu_pages * page_size - 4
-        stored = [struct.unpack_from("<H", raw, bix * block_size + magic_at)[0]
-                  for bix in range(blocks)]
-        for with_length in (True, False):
-            hits = sum(value == spiffs_magic(page_size, blocks - bix if with_length else 0)
-                       for bix, value in enumerate(stored))
-            if hits >= max(2, blocks // 2):
-                return _spiffs_report(raw, block_size=block_size, page_size=page_size,
-                                      lu_pages=lu_pages, blocks=blocks, hits=hits,
-                                      with_length=with_length)
-    return None
-
-
-def _spiffs_report(raw: bytes, *, block_size: int, page_size: int, lu_pages: int, blocks: int,
-                   hits: int, with_length: bool) -> FileSystemInfo:
-    usable = block_size // page_size - lu_pages
-    used_pages = 0
-    for bix in range(blocks):
-        base = bix * block_size
-        ids = struct.unpack_from(f"<{usable}H", raw, base)
-        used_pages += sum(1 for i in ids if i not in (0xFFFF, 0x0000))
-    total = usable * max(0, blocks - 2) * page_size  # SPIFFS keeps two blocks for its GC
-    used = used_pages * page_size
-    detail = (f"{blocks} blocks of {block_size} bytes, {page_size}-byte pages, magic in "
-              f"{hits}/{blocks} blocks{'' if with_length else ' (without length)'}")
-    valid = hits == blocks
-    if not valid:
-        detail += f"; {blocks - hits} blocks lack the magic (damaged or being erased)"
-    return FileSystemInfo("spiffs", block_size=block_size, block_count=blocks, used=used,
-                          free=max(0, total - used), version="SPIFFS", detail=detail,
-                          valid=valid)
-
-
 # --- volumes --------------------------------------------------------------------------------
 
 
-def open_volume(data: bytes | bytearray | memoryview, *, kind: str | None = None) -> Volume:
+def open_volume(data: bytes | bytearray | memoryview, *, kind: str | None = None,
+                page_size: int | None = None, block_size: int | None = None) -> Volume:
     """The filesystem in ``data`` as a :class:`Volume` (``kind`` skips detection).
 
-    FormatError for an erased or unknown partition ("no filesystem: use mkfs"), for SPIFFS
-    (identified only) and for a damaged filesystem.
+    ``page_size`` and ``block_size`` are SPIFFS's (inferred when None; giving either means
+    SPIFFS). A SPIFFS volume is read-only: its changing methods raise UsageError.
+    FormatError for an erased or unknown partition ("no filesystem: use mkfs") and for a
+    damaged filesystem.
     """
     raw = bytes(data)
+    if kind is None and (page_size or block_size):
+        kind = "spiffs"
     if kind is None:
         info = detect(raw)
         kind = info.type
@@ -459,9 +409,10 @@ def open_volume(data: bytes | bytearray | memoryview, *, kind: str | None = None
         open_fat = _fat_function("open_fat")
         return _guard(lambda: open_fat(raw, kind=kind))
     if kind == "spiffs":
-        raise FormatError("SPIFFS is identified but cannot be edited; use mkfs to replace it",
-                          structure="filesystem")
-    raise InputError(f"unknown filesystem kind {kind!r} (one of littlefs, fat, fat-wl)")
+        from .spiffs import SpiffsVolume
+
+        return SpiffsVolume(raw, page_size=page_size, block_size=block_size)
+    raise InputError(f"unknown filesystem kind {kind!r} (one of littlefs, fat, fat-wl, spiffs)")
 
 
 def mkfs(size: int, *, kind: str = "littlefs", block_size: int = 4096) -> Volume:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 MODULES = ("esp32_image", "app_desc", "partition_table", "otadata", "esp8266", "rboot",
            "yaota8266", "nvs", "secure_cert", "coredump", "gzip", "arduino_signed",
-           "length_prefix", "matter_ota", "encrypted_img")
+           "length_prefix", "matter_ota", "encrypted_img", "spiffs")
 """The format modules, in the order their records may refer to each other's."""
 
 FUNCTIONS: dict[str, tuple[str, ...]] = {
@@ -43,6 +43,7 @@ FUNCTIONS: dict[str, tuple[str, ...]] = {
     "nvs": ("nvs_crc", "item_crc", "header_crc"),
     "secure_cert": ("padding_length", "tlv_size"),
     "coredump": ("align4",),
+    "spiffs": ("spiffs_magic", "lookup_pages"),
 }
 """Pure helpers (no construct) that run-time code calls, copied with the constants."""
 

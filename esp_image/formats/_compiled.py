@@ -21,6 +21,7 @@ from .compiled import (
     partition_table,
     rboot,
     secure_cert,
+    spiffs,
     yaota8266,
 )
 
@@ -80,4 +81,7 @@ RECORDS: dict[str, type[Record]] = {
     'matter_ota.FixedHeader': matter_ota.FixedHeader,
     'encrypted_img.PreEncHeader': encrypted_img.PreEncHeader,
     'encrypted_img.EciesKeyBlock': encrypted_img.EciesKeyBlock,
+    'spiffs.PageHeader': spiffs.PageHeader,
+    'spiffs.IndexHeader': spiffs.IndexHeader,
+    'spiffs.LegacyIndexHeader': spiffs.LegacyIndexHeader,
 }

@@ -123,7 +123,7 @@ def _samples() -> list[tuple[str, bytes]]:
     out.append(("yaota8266.Boot8266Param", boot8266[0xF00:0xF08]))
     main_app = corpus_path("uartremote_micropython_v1.15-ota.bin").read_bytes()
     out.append(("yaota8266.SizeWord", main_app[0x8FFC:0x9000]))
-    return out + _nvs_samples() + _kind_samples() + _wrapper_samples()
+    return out + _nvs_samples() + _kind_samples() + _wrapper_samples() + _spiffs_samples()
 
 
 CORPUS2 = CORPUS.parent / "corpus-2"
@@ -186,6 +186,25 @@ def _kind_samples() -> list[tuple[str, bytes]]:
     return out
 
 
+def _spiffs_samples() -> list[tuple[str, bytes]]:
+    """SPIFFS page headers and index headers: the project's fixture (spiffs 0.3.7 layout) and
+    the mkspiffs images of ../shared/corpus-2 when it is there (the first block's pages)."""
+    images = [FIXTURES / "spiffs-64K.bin"] + [
+        CORPUS2 / name for name in ("jackoske_esp8266_spiffs.bin", "bschulten_esp32_spiffs.bin")
+        if (CORPUS2 / name).is_file()]
+    out: list[tuple[str, bytes]] = []
+    for path in images:
+        data = path.read_bytes()
+        for pix in range(1, 16):  # block 0: lookup page 0, then 15 pages
+            page = data[pix * 256:(pix + 1) * 256]
+            if page[:2] == b"\xff\xff":
+                continue
+            out.append(("spiffs.PageHeader", page[:5]))
+            if page[1] & 0x80 and page[2:4] == b"\0\0":  # index page, span 0: a header
+                out.append(("spiffs.IndexHeader", page[:13]))
+    return out
+
+
 def _nvs_page_samples(data: bytes) -> list[tuple[str, bytes]]:
     """Each used page, its header, and its written entries: items, and the ``data`` field of
     strings, blobs and blob indexes (datatype byte 1: 0x21, 0x41, 0x42 and 0x48)."""
@@ -228,8 +247,10 @@ NO_REAL_SAMPLE = {"gzip.ExtraLength", "arduino_signed.SignatureLength",
                   "esp8266.SysParam", "esp8266.BootHdr", "rboot.ConfigHeader",
                   "rboot.rboot_config", "rboot.rboot_config_chksum", "rboot.rboot_rtc_data",
                   "yaota8266.DatagramHeader", "yaota8266.RecordLength",
-                  "coredump.HeaderV1", "coredump.HeaderV2", "coredump.MemSegmentHeader"}
-"""Not in ../shared/corpus (flash-dump sectors, RTC memory, .ota files): random data only."""
+                  "coredump.HeaderV1", "coredump.HeaderV2", "coredump.MemSegmentHeader",
+                  "spiffs.LegacyIndexHeader"}
+"""Not in ../shared/corpus (flash-dump sectors, RTC memory, .ota files, spiffs
+before 0.3.3): random data only."""
 
 
 @pytest.mark.corpus
