@@ -119,6 +119,8 @@ def parse_value(type_name: str, text: str) -> tuple[str, val.Value]:
         return "blob", text.encode("utf-8", "surrogateescape")
     kind, encoding = ("file", "binary") if type_name == "file" else ("data", type_name)
     try:
+        if type_name == "base64":  # a typo must not store a silently shorter blob
+            base64.b64decode(text, validate=True)
         return _decode(kind, encoding, text, None)
     except (ValueError, binascii.Error) as exc:
         raise NvsError(f"{type_name} value {text!r}: {exc}") from None
