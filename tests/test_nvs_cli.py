@@ -13,8 +13,10 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,12 +50,16 @@ class Result:
     out: str
     err: str
 
-    def json(self) -> object:
+    def json(self) -> Any:
         return json.loads(self.out)
 
 
+Cli = Callable[..., Result]
+
+
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+        ) -> Cli:
     """``cli("nvs", FILE, ...)``: run esp-image in ``tmp_path``, as the console script does."""
     monkeypatch.chdir(tmp_path)
 
@@ -120,7 +126,7 @@ def assert_only_nvs_changed(target: Target, out: Path, tmp_path: Path) -> NvsPar
 
 # ------------------------------------------------------------------------------- reading
 
-def test_ls_fixture_lists_what_the_generator_wrote(cli) -> None:  # type: ignore[no-untyped-def]
+def test_ls_fixture_lists_what_the_generator_wrote(cli: Cli) -> None:
     result = cli("nvs", FIXTURE, "ls", "--json")
     assert result.code == 0, result.err
     doc = result.json()
@@ -141,7 +147,7 @@ def test_ls_fixture_lists_what_the_generator_wrote(cli) -> None:  # type: ignore
         assert_matches("NVS entry", entry)
 
 
-def test_ls_text_shortens_long_strings_and_blobs(cli) -> None:  # type: ignore[no-untyped-def]
+def test_ls_text_shortens_long_strings_and_blobs(cli: Cli) -> None:
     result = cli("nvs", FIXTURE, "ls")
     assert result.code == 0 and result.err == ""
     assert "nvs (0x9000): 9 key(s) in 2 namespace(s)" in result.out
@@ -154,7 +160,7 @@ def test_ls_text_shortens_long_strings_and_blobs(cli) -> None:  # type: ignore[n
     assert "wifi" in only.out and " app " not in only.out
 
 
-def test_ls_and_get_on_every_target(cli, target: Target, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_ls_and_get_on_every_target(cli: Cli, target: Target, tmp_path: Path) -> None:
     result = cli("nvs", target.path, *target.args, "ls", "--json")
     assert result.code == 0, result.err
     listed = result.json()
@@ -170,7 +176,7 @@ def test_ls_and_get_on_every_target(cli, target: Target, tmp_path: Path) -> None
         assert text.out == expected + "\n"
 
 
-def test_get_writes_a_multi_page_blob_whole(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_get_writes_a_multi_page_blob_whole(cli: Cli, tmp_path: Path) -> None:
     result = cli("nvs", FIXTURE, "get", "app", "cal", "-o", "cal.bin")
     assert result.code == 0 and result.out == "wrote cal.bin (5000 bytes)\n"
     stored = NvsPartition.from_bytes(FIXTURE.read_bytes()[NVS_AT:NVS_AT + NVS_SIZE])
@@ -185,7 +191,7 @@ def test_get_writes_a_multi_page_blob_whole(cli, tmp_path: Path) -> None:  # typ
 
 # ------------------------------------------------------------------------------- writing
 
-def test_set_then_get_on_every_target(cli, target: Target, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_set_then_get_on_every_target(cli: Cli, target: Target, tmp_path: Path) -> None:
     (tmp_path / "payload.bin").write_bytes(bytes(range(256)) * 20)
     values = [("u16", "0x1234", 0x1234), ("i32", "-5", -5), ("u64", "18446744073709551615",
                                                                2**64 - 1),
@@ -215,7 +221,7 @@ def test_set_then_get_on_every_target(cli, target: Target, tmp_path: Path) -> No
                       ).nvs.get("esp_image_test", "k_u16").value == 7
 
 
-def test_set_changes_only_the_pages_nvs_flash_writes(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_set_changes_only_the_pages_nvs_flash_writes(cli: Cli, tmp_path: Path) -> None:
     shutil.copy(FIXTURE, tmp_path / "fw.bin")
     result = cli("nvs", "fw.bin", "set", "wifi", "ssid", "office")
     assert result.code == 0
@@ -224,23 +230,23 @@ def test_set_changes_only_the_pages_nvs_flash_writes(cli, tmp_path: Path) -> Non
     before = FIXTURE.read_bytes()
     after = (tmp_path / "fw-nvs.bin").read_bytes()
     pages = {(i - NVS_AT) // 0x1000 for i in range(len(before)) if before[i] != after[i]}
-    # the old value's entry-state bit, and the active page that gets the new value
-    active = [p["index"] for p in NvsPartition.from_bytes(
-        before[NVS_AT:NVS_AT + NVS_SIZE]).to_dict()["pages"]  # type: ignore[union-attr]
-              if p["state"] == "active"]
-    assert pages <= {0, *active} and len(pages) >= 1
+    # the old value's page (its entry-state bits) and the active page that gets the new value
+    old = NvsPartition.from_bytes(before[NVS_AT:NVS_AT + NVS_SIZE])
+    active = [p.index for p in old.pages if p.state_name == "active"]
+    assert pages == {old.get("wifi", "ssid").offset // 0x1000, *active}
     again = cli("nvs", "fw-nvs.bin", "-o", "same.bin", "set", "wifi", "ssid", "office")
     assert again.code == 0 and again.out.startswith("nothing to change")
     assert not (tmp_path / "same.bin").exists()
 
 
-def test_set_negative_number_is_a_value(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_set_negative_number_is_a_value(cli: Cli, tmp_path: Path) -> None:
     shutil.copy(FIXTURE, tmp_path / "fw.bin")
     assert cli("nvs", "fw.bin", "--in-place", "set", "wifi", "rssi_min", "-80").code == 0
     assert cli("nvs", "fw.bin", "get", "wifi", "rssi_min").out == "-80\n"
 
 
-def test_rm_key_and_namespace_on_every_target(cli, target: Target, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_rm_key_and_namespace_on_every_target(cli: Cli, target: Target, tmp_path: Path
+                                              ) -> None:
     part = NvsPartition.from_bytes(target.nvs())
     first = part.entries()[0]
     out = tmp_path / "rm1.bin"
@@ -258,7 +264,8 @@ def test_rm_key_and_namespace_on_every_target(cli, target: Target, tmp_path: Pat
     assert [e for e in gone.entries() if e.namespace == first.namespace] == []
 
 
-def test_export_import_round_trip_on_every_target(cli, target: Target, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_export_import_round_trip_on_every_target(cli: Cli, target: Target, tmp_path: Path
+                                                  ) -> None:
     result = cli("nvs", target.path, *target.args, "export", "-o", "nvs.csv")
     assert result.code == 0, result.err
     csv_text = (tmp_path / "nvs.csv").read_text()
@@ -279,7 +286,8 @@ def test_export_import_round_trip_on_every_target(cli, target: Target, tmp_path:
         (e.namespace, e.key, e.value) for e in before.entries()}
 
 
-def test_import_merges_and_matches_the_generator_byte_for_byte(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_import_merges_and_matches_the_generator_byte_for_byte(cli: Cli, tmp_path: Path
+                                                               ) -> None:
     (tmp_path / "blob.bin").write_bytes(bytes(range(200)) * 30)
     (tmp_path / "new.csv").write_text(
         "key,type,encoding,value\nwifi,namespace,,\nssid,data,string,imported\n"
@@ -296,9 +304,10 @@ def test_import_merges_and_matches_the_generator_byte_for_byte(cli, tmp_path: Pa
         tmp_path / "new.csv", tmp_path / "gen.bin", 0x5000)
 
 
-def test_mkfs_new_file_and_inside_a_firmware(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_mkfs_new_file_and_inside_a_firmware(cli: Cli, tmp_path: Path) -> None:
     result = cli("nvs", "empty.bin", "mkfs", "--size", "12K", "--json")
     assert result.code == 0 and result.json()["size"] == 0x3000
+    assert_matches("Write document", result.json())
     problems, dump = nvs_tool((tmp_path / "empty.bin").read_bytes(), tmp_path)
     assert problems == [] and dump == []
     assert cli("nvs", "default.bin", "mkfs").code == 0
@@ -313,7 +322,7 @@ def test_mkfs_new_file_and_inside_a_firmware(cli, tmp_path: Path) -> None:  # ty
 
 # ------------------------------------------------------------------------------- encrypted
 
-def test_encrypted_nvs_without_and_with_keys(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_encrypted_nvs_without_and_with_keys(cli: Cli, tmp_path: Path) -> None:
     data = need(CORPUS2 / "ntls_nvs_encrypted.bin")
     keys = need(CORPUS2 / "ntls_nvs_keys.bin")
     locked = cli("nvs", data, "ls")
@@ -399,7 +408,7 @@ BAD = [
 
 
 @pytest.mark.parametrize(("line", "code", "says"), BAD, ids=[b[0][:50] for b in BAD])
-def test_bad_input_one_line_and_exit_code(cli, tmp_path: Path, line: str, code: int,  # type: ignore[no-untyped-def]
+def test_bad_input_one_line_and_exit_code(cli: Cli, tmp_path: Path, line: str, code: int,
                                           says: str) -> None:
     _files(tmp_path)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
@@ -411,15 +420,15 @@ def test_bad_input_one_line_and_exit_code(cli, tmp_path: Path, line: str, code: 
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # nothing written
 
 
-def test_json_errors_are_one_document(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_json_errors_are_one_document(cli: Cli, tmp_path: Path) -> None:
     _files(tmp_path)
     result = cli("nvs", "two.bin", "ls", "--json")
     assert result.code == 2
     assert_matches("Error document", result.json())
 
 
-def test_damaged_partition_is_listed_with_its_damage_and_written_with_force(cli, tmp_path: Path  # type: ignore[no-untyped-def]
-                                                                            ) -> None:
+def test_damaged_nvs_is_listed_with_its_damage_and_written_with_force(cli: Cli, tmp_path: Path
+                                                                     ) -> None:
     _files(tmp_path)
     listed = cli("nvs", "damaged.bin", "ls")
     assert listed.code == 1
@@ -436,7 +445,7 @@ def test_damaged_partition_is_listed_with_its_damage_and_written_with_force(cli,
     assert cli("nvs", "fixed.bin", "ls").code == 0
 
 
-def test_several_partitions_by_name(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_several_partitions_by_name(cli: Cli, tmp_path: Path) -> None:
     _files(tmp_path)
     assert cli("nvs", "two.bin", "--partition", "nvs2", "-o", "out.bin", "set", "n", "k",
                "v").code == 0
