@@ -316,6 +316,8 @@ def test_mkfs_new_file_and_inside_a_firmware(cli: Cli, tmp_path: Path) -> None:
     assert cli("nvs", FIXTURE, "-o", "wiped.bin", "mkfs").code == 0
     wiped = assert_only_nvs_changed(target, tmp_path / "wiped.bin", tmp_path)
     assert wiped.entries() == []
+    missing = cli("nvs", "missing.bin", "-o", "x.bin", "mkfs")  # -o: FILE is read
+    assert missing.code == 2 and "missing.bin" in missing.err
     bad = cli("nvs", FIXTURE, "-o", "x.bin", "mkfs", "--size", "0x3000")
     assert bad.code == 2 and "0x3000 bytes; nvs is 0x6000" in bad.err
 

@@ -384,18 +384,18 @@ def nvs_mkfs(ctx: typer.Context, size: Annotated[str | None, option(
         "--size", metavar="SIZE",
         help="Partition size (default: the partition's own, or 0x6000 for a new file).")] = None
              ) -> None:
-    """An empty NVS partition: FILE's NVS emptied, or a new partition image if FILE does not
-    exist. Example: [bold]esp-image nvs nvs.bin mkfs --size 24K[/bold]
+    """An empty NVS partition: FILE's NVS emptied, or, when FILE does not exist and no -o is
+    given, a new partition image FILE. Example: [bold]esp-image nvs nvs.bin mkfs --size 24K[/bold]
     """
     opts = _opts(ctx)
-    if os.path.lexists(opts.file):
+    if os.path.lexists(opts.file) or opts.output is not None:
         def change(part: NvsPartition) -> tuple[NvsPartition, list[str]]:
             return _empty(parse_size(size, "--size") or part.size, part.keys)
         _change(ctx, change, readable=False)
 
     def run() -> int:
         new, actions = _empty(parse_size(size, "--size") or DEFAULT_SIZE, _keys(opts))
-        return emit_write(source=None, output=opts.output or opts.file, data=new.to_bytes(),
+        return emit_write(source=None, output=opts.file, data=new.to_bytes(),
                           actions=actions, dry_run=opts.dry_run, as_json=opts.as_json,
                           quiet=opts.quiet, verify=_written_check(None, new))
     _guarded(opts, run)
