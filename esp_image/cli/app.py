@@ -2,8 +2,9 @@
 
 The command functions live in typer-free modules (:mod:`.inspect`, :mod:`.rewrite`,
 :mod:`.parts`, :mod:`.yaota`) and return their exit code; their string annotations name the
-declarations in :mod:`.options`, evaluated here by :func:`~.options.declared`. ``fs`` is a
-typer group of its own (:mod:`.fs`): its options come before the subcommand.
+declarations in :mod:`.options`, evaluated here by :func:`~.options.declared`. ``fs`` and
+``nvs`` are typer groups of their own (:mod:`.fs`, :mod:`.nvs`): their options come before the
+subcommand.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import typer
 from .. import __version__
 from . import inspect, parts, rewrite, yaota
 from .fs import fs_app
+from .nvs import nvs_app
 from .options import declared
 
 
@@ -124,3 +126,4 @@ app.add_typer(yaota_app, name="yaota")
 for _name, _func in _YAOTA:
     add_command(yaota_app, _func, _name)
 app.add_typer(fs_app, name="fs")
+app.add_typer(nvs_app, name="nvs")

@@ -6,15 +6,16 @@
 empty one and :mod:`esp_image.nvs.csv_io` reads and writes the CSV of ESP-IDF's generator.
 
 In whole files (merged firmware, flash dumps, bare NVS images): ``find_nvs(image)`` lists the
-NVS partitions, ``replace_nvs(image, name, new_bytes)`` puts a changed one back, and
+NVS partitions, ``select_nvs(image, name)`` parses the one a command works on,
+``replace_nvs(image, name, new_bytes)`` puts a changed one back, and
 ``carry_nvs(old_image, new_table)`` gives the contents of those a new table moves or resizes.
 """
 
 from __future__ import annotations
 
 from .keys import NvsKeys
-from .locate import FoundNvs, NvsCarry, carry_nvs, find_nvs, replace_nvs
+from .locate import FoundNvs, NvsCarry, carry_nvs, find_nvs, replace_nvs, select_nvs
 from .partition import NvsEntry, NvsNamespace, NvsPartition
 
 __all__ = ["FoundNvs", "NvsCarry", "NvsEntry", "NvsKeys", "NvsNamespace", "NvsPartition",
-           "carry_nvs", "find_nvs", "replace_nvs"]
+           "carry_nvs", "find_nvs", "replace_nvs", "select_nvs"]

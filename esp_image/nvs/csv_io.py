@@ -14,11 +14,14 @@ import csv
 import io
 from pathlib import Path
 
-from ..errors import NvsError
+from ..errors import NvsError, NvsNotFound
 from . import values as val
 from .partition import NvsPartition
 
 HEADER = ("key", "type", "encoding", "value")
+#: How a value is given as text (``esp-image nvs set --type``): the stored types, and the
+#: generator's encodings (``hex2bin``, ``base64``; ``file``: a file's bytes) for blobs.
+VALUE_TYPES: tuple[str, ...] = (*val.TYPE_NAMES, "hex2bin", "base64", "file")
 
 
 def export_csv(part: NvsPartition, blob_dir: Path | None = None) -> str:
@@ -100,6 +103,48 @@ def _decode(kind: str, encoding: str, value: str, base_dir: Path | None
     if encoding == "binary" and raw is not None:
         return "blob", raw
     raise ValueError(f"encoding {encoding!r} is not supported for {kind}")
+
+
+def parse_value(type_name: str, text: str) -> tuple[str, val.Value]:
+    """``(stored type, value)`` of a value given as text: integers in decimal or ``0x`` hex,
+    a ``string`` as it is, a ``blob`` as the text's UTF-8 bytes, ``hex2bin`` and ``base64``
+    decoded as the generator decodes them, ``file`` the bytes of the file it names.
+
+    Raises:
+        NvsError: an unknown type, or a value that does not decode (one line).
+    """
+    if type_name not in VALUE_TYPES:
+        raise NvsError(f"unknown NVS value type {type_name!r} (one of {', '.join(VALUE_TYPES)})")
+    if type_name == "blob":
+        return "blob", text.encode("utf-8", "surrogateescape")
+    kind, encoding = ("file", "binary") if type_name == "file" else ("data", type_name)
+    try:
+        if type_name == "base64":  # a typo must not store a silently shorter blob
+            base64.b64decode(text, validate=True)
+        return _decode(kind, encoding, text, None)
+    except (ValueError, binascii.Error) as exc:
+        raise NvsError(f"{type_name} value {text!r}: {exc}") from None
+    except OSError as exc:
+        raise NvsError(f"cannot read {text!r}: {exc.strerror or exc}") from None
+
+
+def set_from_text(part: NvsPartition, namespace: str, key: str, text: str, *,
+                  type_name: str | None = None, force: bool = False
+                  ) -> tuple[str, val.Value, bool]:
+    """Store a value given as text (see :func:`parse_value`) as ``type_name``, else as the
+    existing key's type, else as a string; returns the stored type, the value and whether
+    anything changed.
+
+    Raises:
+        NvsError: as :func:`parse_value` and :meth:`NvsPartition.set` raise.
+    """
+    if type_name is None:
+        try:
+            type_name = part.get(namespace, key).type
+        except NvsNotFound:
+            type_name = "string"
+    stored, value = parse_value(type_name, text)
+    return stored, value, part.set(namespace, key, value, stored, force=force)
 
 
 def import_csv(part: NvsPartition, text: str, replace: bool = False,

@@ -63,7 +63,11 @@ class EntryCipher:
     """
 
     def __init__(self, keys: NvsKeys) -> None:
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+        try:
+            from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+        except ImportError:
+            raise InputError("encrypted NVS needs the 'cryptography' package: install "
+                             "esp-image[yaota]") from None
 
         self._data = Cipher(algorithms.AES(keys.eky), modes.ECB())
         self._tweak = Cipher(algorithms.AES(keys.tky), modes.ECB())

@@ -118,6 +118,47 @@ def find_nvs(image: Image | bytes, keys: NvsKeys | None = None) -> list[FoundNvs
     return found
 
 
+def _chosen(img: Image, regions: list[tuple[Partition | None, int, int]], name: str | None
+            ) -> tuple[Partition | None, int, int]:
+    """The region named ``name``, or the only one when ``name`` is None."""
+    where = img.path or "input"
+    names = ", ".join(p.name for p, _, _ in regions if p is not None) or "none"
+    if not regions:
+        raise InputError(f"{where}: 0 NVS partitions: no data/nvs entry in a partition table, "
+                         "and not a bare NVS partition image")
+    if name is None:
+        if len(regions) != 1:
+            raise InputError(f"{where}: {len(regions)} NVS partitions ({names}); name one "
+                             "with --partition NAME")
+        return regions[0]
+    match = [r for r in regions if r[0] is not None and r[0].name == name]
+    if not match:
+        if regions[0][0] is None:
+            raise InputError(f"{where} is a bare NVS partition image; --partition does not "
+                             "apply")
+        raise InputError(f"{where}: no NVS partition {name!r} (NVS partitions: {names})")
+    return match[0]
+
+
+def select_nvs(image: Image | bytes, name: str | None = None, keys: NvsKeys | None = None
+               ) -> FoundNvs:
+    """The NVS partition ``name`` of a file (None: the only one, or a bare image), parsed.
+
+    Raises:
+        InputError: no such NVS partition, or several and no name (the message lists them).
+        NvsError: ``keys`` do not decrypt it.
+    """
+    from ..image import read_partition
+
+    img = _as_image(image)
+    part, start, size = _chosen(img, _regions(img), name)
+    if size < fmt.PAGE_SIZE:
+        raise InputError(f"{img.path or 'input'}: NVS partition {name} has less than one "
+                         "4 KiB page inside the file's flash")
+    return FoundNvs(part, start, NvsPartition.from_bytes(
+        read_partition(img.data, start, size), keys))
+
+
 def replace_nvs(image: Image | bytes, name: str | None, new_bytes: bytes) -> bytes:
     """The whole file with NVS partition ``name`` (None: the only one, or a bare image)
     replaced by ``new_bytes``; every other byte as it was. A file that ends before the
@@ -130,19 +171,7 @@ def replace_nvs(image: Image | bytes, name: str | None, new_bytes: bytes) -> byt
     from ..transforms.fs import FsTarget, put_back
 
     img = _as_image(image)
-    regions = _regions(img)
-    where = img.path or "input"
-    names = ", ".join(p.name for p, _, _ in regions if p is not None) or "none"
-    if name is None:
-        if len(regions) != 1:
-            raise InputError(f"{where}: {len(regions)} NVS partitions ({names}); name one")
-        chosen = regions[0]
-    else:
-        match = [r for r in regions if r[0] is not None and r[0].name == name]
-        if not match:
-            raise InputError(f"{where}: no NVS partition {name!r} (NVS partitions: {names})")
-        chosen = match[0]
-    part, start, size = chosen
+    part, start, size = _chosen(img, _regions(img), name)
     if len(new_bytes) != size:
         raise InputError(f"the new NVS data is {len(new_bytes):#x} bytes; "
                          f"{name or 'the partition'} is {size:#x}")

@@ -235,7 +235,8 @@ class NvsPartition:
         if self.damage and not force:
             first = self.damage[0]
             raise NvsError(f"NVS is damaged ({len(self.damage)} finding(s), first at "
-                           f"{first.offset:#x}: {first.detail}); use force to write anyway")
+                           f"{first.offset:#x}: {first.name}, {first.detail}); write with "
+                           "--force to drop the damaged items as nvs_flash does at mount")
         store = Store(self._plain, self.pages)
         if self.damage:
             self._drop_damaged(store)

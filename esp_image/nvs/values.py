@@ -94,3 +94,19 @@ def decode_string(payload: bytes) -> str:
     if payload.endswith(b"\0"):
         payload = payload[:-1]
     return payload.decode("utf-8", "surrogateescape")
+
+
+def as_text(value: Value) -> str:
+    """A value written out whole: integers in decimal, strings as they are, blobs in hex (as
+    the generator's ``hex2bin`` encoding reads them back)."""
+    return value.hex() if isinstance(value, bytes) else str(value)
+
+
+def as_bytes(value: Value) -> bytes:
+    """A value as the bytes of a file: a blob as stored, a string's bytes without its NUL,
+    an integer in decimal with a newline."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    return f"{value}\n".encode("ascii")

@@ -33,6 +33,8 @@ UNKNOWN_OPTION = [
     "diff --bogus fw.bin fw.bin",
     "fs fw.bin --bogus ls",
     "fs fw.bin ls --bogus",
+    "nvs fw.bin --bogus ls",
+    "nvs fw.bin ls --bogus",
     "yaota keygen --bogus",
     "yaota mkapp --bogus a b",
     "yaota sign --bogus --key k fw.bin",
@@ -70,6 +72,11 @@ BAD_VALUE = [
     "layout esp8266 --map 32m-c2",
     "yaota mkapp --offset zz fw.bin fw.bin",
     "fs fw.bin mkfs --type bogus",
+    "nvs fw.bin set ns k 1 --type bogus",
+    "nvs fw.bin set ns k 256 --type u8",
+    "nvs fw.bin set ns sixteen_chars_ke 1",
+    "nvs fw.bin mkfs --size zz",
+    "nvs fw.bin get ns nosuch",
 ]
 
 MISSING_ARGUMENT = [
@@ -90,6 +97,10 @@ MISSING_ARGUMENT = [
     "fs fw.bin",
     "fs fw.bin get /x",
     "fs fw.bin put x",
+    "nvs fw.bin",
+    "nvs fw.bin get ns",
+    "nvs fw.bin set ns k",
+    "nvs fw.bin export",
     "yaota sign fw.bin",
     "yaota mkapp fw.bin",
     "yaota verify",
@@ -107,6 +118,8 @@ WRONG_KIND_FILE = [
     "convert --to esptool photo.jpg",
     "layout esp8266 --map 1MB --boot photo.jpg",
     "fs photo.jpg ls",
+    "nvs photo.jpg ls",
+    "nvs fw.bin --keys photo.jpg ls",
     "yaota verify photo.jpg",
     "yaota sign --key photo.jpg fw.bin",
     "yaota bundle photo.jpg photo.jpg",
@@ -123,6 +136,7 @@ CONTRADICTORY = [
     "convert --to esptool -o x.bin --in-place fw.bin",
     "yaota verify --key k --modulus 00 fw.bin",
     "fs fw.bin -o x.bin --in-place mkdir /a",
+    "nvs fw.bin -o x.bin --in-place rm ns",
 ]
 
 KINDS = [(kind, line)

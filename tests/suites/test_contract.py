@@ -153,6 +153,13 @@ COMMANDS: dict[str, Command] = {
     "fs rm": lambda f, out: ["fs", f, "-o", out, "rm", "/main.py"],
     "fs mkdir": lambda f, out: ["fs", f, "-o", out, "mkdir", "/lib"],
     "fs mkfs": lambda f, out: ["fs", f, "-o", out, "mkfs"],
+    "nvs ls": lambda f, out: ["nvs", f, "ls"],
+    "nvs get": lambda f, out: ["nvs", f, "get", "wifi", "ssid", "-o", out],
+    "nvs export": lambda f, out: ["nvs", f, "export", "-o", out],
+    "nvs set": lambda f, out: ["nvs", f, "-o", out, "set", "wifi", "ssid", "x"],
+    "nvs rm": lambda f, out: ["nvs", f, "-o", out, "rm", "wifi"],
+    "nvs import": lambda f, out: ["nvs", f, "-o", out, "import", f],
+    "nvs mkfs": lambda f, out: ["nvs", f, "-o", out, "mkfs"],
 }
 NO_INPUT = ["yaota keygen"]
 """Commands that read no file: their output path is tested instead."""
@@ -179,6 +186,9 @@ WRONG_KIND = {
     "fs ls": "esp32-app.bin",
     "fs put": "esp32-bootloader.bin",
     "fs mkfs": "otadata-ota0.bin",
+    "nvs ls": "esp32-app.bin",
+    "nvs set": "partitions-4MiB.bin",
+    "nvs mkfs": "otadata-ota0.bin",
 }
 
 

@@ -23,6 +23,7 @@ FAMILIES: dict[str, tuple[str, str | None, int | None, dict[str, Any]]] = {
     "otadata-ota0.bin": ("otadata", None, None, {"boot": "ota_0"}),
     "firmware-esp32-4MB.bin": ("flash", "esp32", 0x1000, {"boot": "factory"}),
     "firmware-esp32-lfs.bin": ("flash", "esp32", 0x1000, {"filesystem": "littlefs"}),
+    "firmware-esp32-nvs.bin": ("flash", "esp32", 0x1000, {"boot": "factory"}),
     "firmware-esp32s2.bin": ("flash", "esp32s2", 0x1000, {"boot": "factory"}),
     "firmware-esp32s3.bin": ("flash", "esp32s3", 0x0, {"boot": "factory"}),
     "firmware-esp32c3.bin": ("flash", "esp32c3", 0x0, {"boot": "factory"}),

@@ -222,7 +222,7 @@ def test_writes_refuse_damage_unless_forced() -> None:
     data = sample().to_bytes()
     u8_off = 64 + 32
     part = NvsPartition.from_bytes(corrupt(data, u8_off + 24))
-    with pytest.raises(NvsError, match=r"damaged .* use force"):
+    with pytest.raises(NvsError, match=r"damaged .* --force"):
         part.set("storage", "new", 1, "u8")
     part.set("storage", "new", 1, "u8", force=True)
     back = NvsPartition.from_bytes(part.to_bytes())
