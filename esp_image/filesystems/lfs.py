@@ -26,16 +26,15 @@ version it has (littlefs would otherwise upgrade a 2.0 filesystem to 2.1 on its 
 
 from __future__ import annotations
 
-import os
 import struct
-import sys
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EspImageError, FormatError, InputError, LayoutError
 from . import Entry, FileSystemInfo, find_littlefs_superblock, normalize_path
+from .lfs_isolation import _attempt, _rebuild, isolated
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -441,22 +440,6 @@ def _read(fs: Any, where: str) -> bytes:
     return data
 
 
-def _attempt(call: Callable[..., bytes], *args: Any) -> bytes | tuple[str, str]:
-    """``call(*args)``, or the EspImageError it raised as (class name, message)."""
-    try:
-        return call(*args)
-    except FormatError as exc:
-        return ("FormatError", exc.reason)
-    except EspImageError as exc:
-        return (type(exc).__name__, str(exc))
-
-
-def _rebuild(error: tuple[str, ...]) -> EspImageError:
-    """The EspImageError :func:`_attempt` described."""
-    kind = {"InputError": InputError, "LayoutError": LayoutError}.get(error[0])
-    return kind(error[1]) if kind is not None else FormatError(error[1], structure="littlefs")
-
-
 def _kind(fs: Any, where: str) -> str | None:
     """"dir", "file" or None (missing)."""
     if where == "/":
@@ -513,117 +496,11 @@ def _mount(buffer: bytearray, block_size: int, block_count: int, disk_version: i
     return fs, ctx
 
 
-# --- isolation ------------------------------------------------------------------------------
-
-ISOLATION_TIMEOUT = 10.0
-"""Seconds one littlefs call on untrusted data may take before its child process is killed."""
-_ISOLATION_MEMORY = 512 << 20
-"""Address space a child may add to what it inherits (littlefs itself needs little)."""
-
-
 def _isolated(job: Callable[[], Any]) -> Any:
-    """``job()`` in a forked child: its result (marshal-able), or the EspImageError it raised.
-
-    A child killed by a signal (littlefs's ``assert`` aborts), or one that does not finish in
-    :data:`ISOLATION_TIMEOUT` seconds, becomes a FormatError here; the child's stderr is
-    discarded (littlefs-python reports exceptions in its callbacks there). Where there is no
-    ``fork`` (Windows) ``job`` runs in this process.
-    """
-    if not hasattr(os, "fork"):
-        return job()
-    import marshal
-    import select
-    import signal
-    import warnings
-
+    """``job()`` in a forked child (see :func:`.lfs_isolation.isolated`), with Entry and
+    _Survey results carried across the pipe."""
     _littlefs()  # import in the parent: a child must not take the import lock
-    read_end, write_end = os.pipe()
-    with warnings.catch_warnings():
-        # Python 3.12 warns about fork() in a threaded process; the child only runs littlefs
-        # on its own copy of the buffer and never returns to the caller's code.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child; its exit status is checked by the parent
-        code = 0
-        try:
-            os.close(read_end)
-            quiet = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(quiet, 1)
-            os.dup2(quiet, 2)
-            if "faulthandler" in sys.modules:  # it writes a crash report to its own fd
-                sys.modules["faulthandler"].disable()
-            _limit_child()
-            try:
-                reply: tuple[Any, ...] = ("ok", job())
-            except FormatError as exc:
-                reply = ("error", "FormatError", exc.reason)
-            except EspImageError as exc:
-                reply = ("error", type(exc).__name__, str(exc))
-            except BaseException as exc:
-                reply = ("error", "FormatError", f"{type(exc).__name__}: {exc}")
-            payload = marshal.dumps(_to_wire(reply))
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(write_end, view):]
-        except BaseException:
-            code = 3
-        finally:
-            os._exit(code)
-    os.close(write_end)
-    chunks: list[bytes] = []
-    timed_out = False
-    try:
-        import time
-
-        deadline = time.monotonic() + ISOLATION_TIMEOUT
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([read_end], [], [], left)[0]:
-                timed_out = True
-                os.kill(pid, signal.SIGKILL)
-                break
-            chunk = os.read(read_end, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    except BaseException:
-        os.kill(pid, signal.SIGKILL)
-        raise
-    finally:
-        os.close(read_end)
-        status = os.waitpid(pid, 0)[1]
-    if timed_out:
-        raise FormatError(f"littlefs did not finish within {ISOLATION_TIMEOUT:g} s (damaged "
-                          "metadata makes it loop)", structure="littlefs")
-    if os.WIFSIGNALED(status) or not chunks:
-        why = (f"signal {signal.Signals(os.WTERMSIG(status)).name}"
-               if os.WIFSIGNALED(status) else f"exit status {os.WEXITSTATUS(status)}")
-        raise FormatError(f"littlefs crashed on this filesystem ({why}): its metadata is "
-                          "damaged", structure="littlefs")
-    reply = _from_wire(marshal.loads(b"".join(chunks)))
-    if reply[0] == "ok":
-        return reply[1]
-    raise _rebuild(reply[1:])
-
-
-def _limit_child() -> None:  # pragma: no cover - runs in the child
-    """Cap the child's address space (a damaged length must not exhaust the machine) and
-    its CPU time (a backstop behind the parent's timeout)."""
-    import resource
-
-    try:
-        with open("/proc/self/statm", "rb") as fh:
-            inherited = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        cap = inherited + _ISOLATION_MEMORY
-        if hard != resource.RLIM_INFINITY:
-            cap = min(cap, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
-    except (OSError, ValueError):
-        pass  # no /proc (macOS): the timeout still bounds the child
-    with suppress(OSError, ValueError):
-        resource.setrlimit(resource.RLIMIT_CPU, (int(ISOLATION_TIMEOUT) + 2,
-                                                 resource.getrlimit(resource.RLIMIT_CPU)[1]))
+    return _from_wire(isolated(lambda: _to_wire(job())))
 
 
 def _to_wire(value: Any) -> Any:

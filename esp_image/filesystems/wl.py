@@ -391,26 +391,7 @@ def unwrap(partition: bytes) -> tuple[bytes, WlInfo]:
             geo.state1_offset,
             "wear-levelling state",
         )
-    if s1.crc_ok:
-        _check_state(s1, geo, "state 1")
-    if s2.crc_ok:
-        _check_state(s2, geo, "state 2")
-    if s1.crc_ok:
-        state = s1
-        if s2.crc_ok:
-            pos, used = _recover_pos(partition, s1, geo)
-            if (s1.move_count, s1.pos, s1.device_id) != (s2.move_count, s2.pos, s2.device_id):
-                notes.append("state copies differ; the device keeps copy 1")
-        else:
-            pos, used = s1.pos, _recover_pos(partition, s1, geo)[1]
-            notes.append("state copy 2 is damaged; the device restores it from copy 1")
-    else:
-        state = s2
-        pos, used = s2.max_pos - 1, _recover_pos(partition, s2, geo)[1]
-        notes.append(
-            "state copy 1 is damaged; the device restores it from copy 2 and assumes the "
-            "dummy page is at the last position"
-        )
+    state, pos, used = _choose_state(partition, geo, s1, s2, notes)
     if state.version != CURRENT_VERSION:
         notes.append(f"version {state.version} state: the device upgrades it on mount")
     if not pos < state.max_pos:
@@ -419,13 +400,7 @@ def unwrap(partition: bytes) -> tuple[bytes, WlInfo]:
             state.offset,
             "wear-levelling state",
         )
-    config_valid = cfg.crc_ok and cfg.full_mem_size == geo.partition_size
-    if cfg.crc_ok and cfg.full_mem_size != geo.partition_size:
-        notes.append(
-            f"config says the partition is {cfg.full_mem_size} bytes, not {geo.partition_size}"
-        )
-    elif not cfg.crc_ok:
-        notes.append("config sector crc fails (the device rewrites it; harmless)")
+    config_valid = _config_valid(cfg, geo, notes)
     info = WlInfo(
         version=state.version,
         sector_size=geo.sector_size,
@@ -456,6 +431,42 @@ def unwrap(partition: bytes) -> tuple[bytes, WlInfo]:
         phys = physical_offset(info, i * page)
         out += partition[phys : phys + page]
     return bytes(out), info
+
+
+def _choose_state(
+    partition: bytes, geo: WlGeometry, s1: WlState, s2: WlState, notes: list[str]
+) -> tuple[WlState, int, int]:
+    """The state copy ``WL_Flash::init`` keeps, with the dummy position and records used;
+    at least one copy passes its crc."""
+    if s1.crc_ok:
+        _check_state(s1, geo, "state 1")
+    if s2.crc_ok:
+        _check_state(s2, geo, "state 2")
+    if s1.crc_ok:
+        if s2.crc_ok:
+            pos, used = _recover_pos(partition, s1, geo)
+            if (s1.move_count, s1.pos, s1.device_id) != (s2.move_count, s2.pos, s2.device_id):
+                notes.append("state copies differ; the device keeps copy 1")
+        else:
+            pos, used = s1.pos, _recover_pos(partition, s1, geo)[1]
+            notes.append("state copy 2 is damaged; the device restores it from copy 1")
+        return s1, pos, used
+    notes.append(
+        "state copy 1 is damaged; the device restores it from copy 2 and assumes the "
+        "dummy page is at the last position"
+    )
+    return s2, s2.max_pos - 1, _recover_pos(partition, s2, geo)[1]
+
+
+def _config_valid(cfg: WlConfig, geo: WlGeometry, notes: list[str]) -> bool:
+    """Whether the config sector passes its crc and describes this partition."""
+    if cfg.crc_ok and cfg.full_mem_size != geo.partition_size:
+        notes.append(
+            f"config says the partition is {cfg.full_mem_size} bytes, not {geo.partition_size}"
+        )
+    elif not cfg.crc_ok:
+        notes.append("config sector crc fails (the device rewrites it; harmless)")
+    return cfg.crc_ok and cfg.full_mem_size == geo.partition_size
 
 
 def physical_offset(info: WlInfo, logical_address: int) -> int:
