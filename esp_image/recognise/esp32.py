@@ -13,6 +13,7 @@ from ..errors import EspImageError, FormatError
 from ..formats.compiled import esp32_image as esp32_fmt
 from ..formats.compiled import otadata as ota_fmt
 from ..formats.compiled import partition_table as table_fmt
+from ..idf_versions import enforces
 from ..image import (
     DEFAULT_TABLE_OFFSET,
     TABLE_AREA,
@@ -90,6 +91,12 @@ def _single(view: memoryview, image: AppImage) -> Image:
         issues.append(Issue("warning", "flash-size-code",
                             f"flash size code {image.header.spi_size:#x} is invalid; the "
                             "bootloader treats it as 2MB"))
+    if image.role_from_memory_map:
+        notes.append("no bootloader descriptor (ESP-IDF < 5.2 or another build system): role "
+                     "from the memory map, as every segment loads into internal RAM and the "
+                     "entry point is there, which is what the boot ROM runs as the second-stage "
+                     "bootloader (a RAM-only app flashed at the bootloader offset looks the same)")
+    issues.extend(version_rule_issues(image, None, "the image"))
     if image.role == "app" and image.chip is not None:
         from ..app_image import mmu_page_size
 
@@ -99,6 +106,40 @@ def _single(view: memoryview, image: AppImage) -> Image:
     return single_image(view, image, image.chip, notes, issues,
                         erased_tail=" (a partition read-out)",
                         data_tail=" (a previous image, the next partition, or unrecognised data)")
+
+
+def version_rule_issues(image: AppImage, bootloader: AppImage | None, name: str
+                        ) -> list[Issue]:
+    """Warnings for the rules only newer bootloaders enforce that ``image`` breaks (errors are
+    :func:`version_rule_checks`, for a file whose own bootloader enforces them)."""
+    idf = _bootloader_idf(bootloader)
+    return [Issue("warning", rule.code,
+                  f"{name}: {message}; only bootloaders from {rule.since_text} reject it"
+                  + ("" if bootloader is None else
+                     f" (this file's bootloader is {idf or 'older than ESP-IDF 5.2'})"))
+            for rule, message in image.version_rules if not enforces(idf, rule)]
+
+
+def version_rule_checks(image: AppImage, bootloader: AppImage | None, offset: int, name: str
+                        ) -> list[Check]:
+    """Failed checks for the rules ``image`` breaks that the file's own bootloader enforces."""
+    idf = _bootloader_idf(bootloader)
+    if bootloader is None:
+        return []
+    return [Check("structure", False, offset,
+                  f"{name}: {message}; the bootloader in this file ({idf}) rejects it "
+                  f"(enforced from {rule.since_text})")
+            for rule, message in image.version_rules if enforces(idf, rule)]
+
+
+def _bootloader_idf(bootloader: AppImage | None) -> str | None:
+    """The ESP-IDF version a bootloader states (descriptor, or an app descriptor some custom
+    bootloaders carry); None for one without (ESP-IDF < 5.2)."""
+    if bootloader is None:
+        return None
+    if bootloader.bootloader_desc is not None:
+        return bootloader.bootloader_desc.idf_ver
+    return bootloader.app_desc.idf_ver if bootloader.app_desc is not None else None
 
 
 def bare_table(view: memoryview) -> Image | None:
@@ -259,13 +300,13 @@ def _table_and_partitions(b: Builder, chip: chips.Chip, bootloader: AppImage | N
             f"bootloader ends at {chip.bootloader_offset + bootloader.end:#x}, past the "
             f"partition table at {table_address:#x}"))
     contents, otadata, more_checks, more_issues = _partitions(b.view, base, table, chip,
-                                                              flash_size)
+                                                              bootloader)
     b.checks.extend(more_checks)
     table_issues.extend(more_issues)
     b.checks.append(layout_check(table_issues, table_pos,
                                  "partition layout passes the bootloader's rules"))
     b.issues.extend(table_issues)
-    boot = _boot_selection(table, otadata, contents, b.notes, chip)
+    boot = _boot_selection(table, otadata, contents, b.notes, chip, bootloader=bootloader)
     b.issues.extend(_boot_issues(boot))
     for content in contents:
         if content.covered:
@@ -290,8 +331,9 @@ def _content_region(b: Builder, content: PartitionContent, otadata: OtaData | No
 
 
 def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.Chip,
-                flash_size: int | None
+                bootloader: AppImage | None
                 ) -> tuple[list[PartitionContent], OtaData | None, list[Check], list[Issue]]:
+    flash_size = bootloader.flash_size if bootloader else None
     size = len(view)
     contents: list[PartitionContent] = []
     checks: list[Check] = []
@@ -334,6 +376,8 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
                 contents.append(PartitionContent(part, covered, "invalid"))
                 continue
             checks.extend(prefixed(image.checks(start), part.name))
+            checks.extend(version_rule_checks(image, bootloader, start, part.name))
+            issues.extend(version_rule_issues(image, bootloader, f"app in {part.name!r}"))
             contents.append(PartitionContent(part, covered, "image", image))
             if image.end > part.size:
                 issues.append(Issue("error", "app-too-large",
@@ -408,9 +452,9 @@ def find_filesystem(data: bytes | memoryview) -> FileSystemInfo | None:
 
 def _boot_selection(table: PartitionTable, otadata: OtaData | None,
                     contents: list[PartitionContent], notes: list[str],
-                    chip: chips.Chip) -> BootSelection | None:
+                    chip: chips.Chip, *, bootloader: AppImage | None) -> BootSelection | None:
     slots = table.ota_slots
-    apps = app_slots(contents, chip)
+    apps = app_slots(contents, chip, _bootloader_idf(bootloader))
     if table.otadata is None:
         if not table.app_partitions:
             return None
@@ -428,8 +472,10 @@ def _boot_selection(table: PartitionTable, otadata: OtaData | None,
 _TEST_SUBTYPE = table_fmt.SUBTYPES[table_fmt.TYPE_APP]["test"]
 
 
-def app_slots(contents: list[PartitionContent], chip: chips.Chip) -> AppSlots:
-    """The bootloader's partition scan (``bootloader_utility_load_partition_table``).
+def app_slots(contents: list[PartitionContent], chip: chips.Chip,
+              bootloader_idf: str | None = None) -> AppSlots:
+    """The bootloader's partition scan (``bootloader_utility_load_partition_table``), by a
+    bootloader of ESP-IDF ``bootloader_idf`` (None: one older than 5.2).
 
     A later partition of the same role replaces an earlier one, as in ``bs->ota[]``; every
     OTA partition counts towards ``app_count``, so a gap in the ota_N numbers is a slot
@@ -443,7 +489,7 @@ def app_slots(contents: list[PartitionContent], chip: chips.Chip) -> AppSlots:
         part = content.partition
         if not part.is_app:
             continue
-        status = _app_status(content, chip) if part.size else None
+        status = _app_status(content, chip, bootloader_idf) if part.size else None
         if part.is_factory:
             factory = status
         elif part.subtype == _TEST_SUBTYPE:
@@ -457,7 +503,8 @@ def app_slots(contents: list[PartitionContent], chip: chips.Chip) -> AppSlots:
     return AppSlots(count, slots, factory, test)
 
 
-def _app_status(content: PartitionContent, chip: chips.Chip) -> AppStatus:
+def _app_status(content: PartitionContent, chip: chips.Chip, bootloader_idf: str | None
+                ) -> AppStatus:
     """Whether ``bootloader_load_image`` accepts this partition's app, as far as the file shows."""
     part = content.partition
     if content.state == "absent":
@@ -473,6 +520,10 @@ def _app_status(content: PartitionContent, chip: chips.Chip) -> AppStatus:
         return AppStatus("invalid", "; ".join(image.problems))
     if image.end > part.size:
         return AppStatus("invalid", f"its {image.end:#x}-byte app is larger than the partition")
+    enforced = [message for rule, message in image.version_rules
+                if enforces(bootloader_idf, rule)]
+    if enforced:
+        return AppStatus("invalid", "; ".join(enforced))
     # The checks below are the ones CONFIG_BOOTLOADER_SKIP_VALIDATE_* turns off.
     failed = []
     if image.chip is not None and image.chip != chip:
