@@ -42,8 +42,7 @@ class VersionRule:
 # ("fix(esp_image_format): verify length of segment #0 for app description", 2026-06-15) on
 # master, i.e. v6.1-dev-5820; not in any release tag up to v6.0.2 / v6.1-beta1.
 APP_DESC_SEGMENT = VersionRule("app-desc-segment", (6, 1, 5820),
-                               "ESP-IDF master from v6.1-dev-5820 (commit d06a91db188, no release "
-                               "yet)")
+                               "v6.1-dev-5820 on (master commit d06a91db188, in no release yet)")
 
 RULES = (APP_DESC_SEGMENT,)
 

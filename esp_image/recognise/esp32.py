@@ -96,7 +96,7 @@ def _single(view: memoryview, image: AppImage) -> Image:
                      "from the memory map, as every segment loads into internal RAM and the "
                      "entry point is there, which is what the boot ROM runs as the second-stage "
                      "bootloader (a RAM-only app flashed at the bootloader offset looks the same)")
-    issues.extend(version_rule_issues(image, None, "the image"))
+    issues.extend(version_rule_issues(image, None, image.role))
     if image.role == "app" and image.chip is not None:
         from ..app_image import mmu_page_size
 
@@ -114,7 +114,7 @@ def version_rule_issues(image: AppImage, bootloader: AppImage | None, name: str
     :func:`version_rule_checks`, for a file whose own bootloader enforces them)."""
     idf = _bootloader_idf(bootloader)
     return [Issue("warning", rule.code,
-                  f"{name}: {message}; only bootloaders from {rule.since_text} reject it"
+                  f"{name}: {message}; only ESP-IDF bootloaders from {rule.since_text} reject it"
                   + ("" if bootloader is None else
                      f" (this file's bootloader is {idf or 'older than ESP-IDF 5.2'})"))
             for rule, message in image.version_rules if not enforces(idf, rule)]
@@ -127,8 +127,8 @@ def version_rule_checks(image: AppImage, bootloader: AppImage | None, offset: in
     if bootloader is None:
         return []
     return [Check("structure", False, offset,
-                  f"{name}: {message}; the bootloader in this file ({idf}) rejects it "
-                  f"(enforced from {rule.since_text})")
+                  f"{name}: {message}; the bootloader in this file (ESP-IDF {idf}) rejects it "
+                  f"(ESP-IDF bootloaders from {rule.since_text} do)")
             for rule, message in image.version_rules if enforces(idf, rule)]
 
 
@@ -140,6 +140,44 @@ def _bootloader_idf(bootloader: AppImage | None) -> str | None:
     if bootloader.bootloader_desc is not None:
         return bootloader.bootloader_desc.idf_ver
     return bootloader.app_desc.idf_ver if bootloader.app_desc is not None else None
+
+
+DIRECT_BOOT_MAGIC = bytes.fromhex("1d04dbae") * 2
+_FLASH_CODE = 0x42000000  # where the ROM maps flash for direct boot, code side
+_C3_DROM = 0x3C000000  # the ESP32-C2/C3 read-only data window (chips.MEMORY_MAPS)
+
+
+def direct_boot(view: memoryview, forced: chips.Chip | None) -> Image | None:
+    """A direct-boot image: the ROM finds no 0xE9 image but 0xAEDB041D twice at flash 0, maps
+    flash at 0x42000000 (and the C3's DROM window) and jumps to offset 8 (Espressif's
+    esp32c3-direct-boot-example). The file names no chip; its data pointers can."""
+    if bytes(view[:8]) != DIRECT_BOOT_MAGIC:
+        return None
+    sample = view[:min(len(view), 0x10000) & ~3]
+    words = memoryview(bytes(sample)).cast("I")
+    span = len(view)
+    drom = sum(1 for w in words if _C3_DROM <= w < _C3_DROM + span)
+    code = sum(1 for w in words if _FLASH_CODE <= w < _FLASH_CODE + span)
+    chip = forced if forced is not None and forced.chip_id is not None else None
+    if drom >= 2:
+        evidence = (f"{drom} words point into 0x3C000000 (where the ESP32-C2/C3 ROM maps flash "
+                    "for read-only data)")
+        chip = chip or chips.chip_by_name("esp32c3")
+        guess = "ESP32-C3 (an ESP32-C2 build looks the same: pass --chip esp32c2)"
+    else:
+        evidence = f"{code} words point into 0x42000000 and none into a separate data window"
+        guess = ("a chip whose code and data share the 0x42000000 window, such as the ESP32-H2 "
+                 "(pass --chip)")
+    notes = ("direct boot (no second-stage bootloader): the ROM runs it only when flash 0 holds "
+             "no valid 0xE9 image, secure boot is off and eFuse DIS_DIRECT_BOOT is not set; it "
+             "maps flash at 0x42000000 and jumps to 0x42000008",
+             f"the file does not name its chip; {evidence}: {guess}")
+    detail = {"format": "direct-boot", "role": "app", "entry": _FLASH_CODE + 8,
+              "segments": [], "length": len(view)}
+    return Image(None, len(view), "image", chip=chip, data=view, notes=notes,
+                 checks=(Check("structure", True, 0, "direct-boot magic 0xaedb041d twice; "
+                                                     "the format has no checksum"),),
+                 details={"image": detail})
 
 
 def bare_table(view: memoryview) -> Image | None:
@@ -166,7 +204,10 @@ def bare_table(view: memoryview) -> Image | None:
 
 
 def bare_otadata(view: memoryview) -> Image | None:
-    """Bare otadata: exactly 8 KiB shaped like two OTA selection records."""
+    """Bare otadata: exactly 8 KiB shaped like two OTA selection records, or all erased (ESP-IDF's
+    ``ota_data_initial.bin``, which ``idf.py flash`` writes to a fresh otadata partition)."""
+    if len(view) == ota_fmt.OTADATA_SIZE and is_erased(view):
+        return _erased_otadata(view)
     if not looks_like_otadata(view):
         return None
     otadata = OtaData.from_bytes(view)
@@ -174,6 +215,20 @@ def bare_otadata(view: memoryview) -> Image | None:
     # Without a table the slot count is unknown; report for the common two-slot layout.
     boot = otadata.select(ota_slot_count=2, has_factory=False)
     notes = ("boot slot assumes a table with two OTA slots and no factory app",)
+    return Image(None, len(view), "otadata", otadata=otadata, boot=boot, checks=tuple(checks),
+                 notes=notes, data=view)
+
+
+def _erased_otadata(view: memoryview) -> Image:
+    otadata = OtaData.erased()
+    checks = [Check("structure", True, 0, "two erased OTA selection records"),
+              *otadata.checks(0)]
+    # bootloader_utility_get_selected_boot_partition: both copies blank -> FACTORY_INDEX;
+    # bootloader_utility_load_boot_image then falls back to test, then ota_0, ota_1 ...
+    notes = ("erased otadata (both copies all 0xFF, as ESP-IDF's ota_data_initial.bin): the "
+             "bootloader boots the factory app, or ota_0 when the table has no factory app; "
+             "8 KiB of erased flash reads the same",)
+    boot = otadata.select(ota_slot_count=2, has_factory=False)
     return Image(None, len(view), "otadata", otadata=otadata, boot=boot, checks=tuple(checks),
                  notes=notes, data=view)
 
