@@ -18,6 +18,7 @@ from .container import Segment, walk
 from .errors import FormatError, TruncatedError
 from .formats.compiled import app_desc as desc_fmt
 from .formats.compiled import esp32_image as fmt
+from .idf_versions import APP_DESC_SEGMENT, VersionRule
 from .units import align_up, format_size
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -132,6 +133,10 @@ class AppImage:
         role: ``app``, ``bootloader`` or ``unknown``.
         problems: structural problems (truncation, broken verifier rules); empty when sound.
         trailing: bytes after the image (and signature) in the buffer it was parsed from.
+        version_rules: rules only some bootloaders enforce that the image breaks, as
+            (rule, message) (see :mod:`esp_image.idf_versions`); not in ``problems``.
+        role_from_memory_map: the role was inferred from where the segments load (no
+            descriptor, no position in a flash file said it).
     """
 
     header: ImageHeader
@@ -151,6 +156,8 @@ class AppImage:
     trailing: int
     flash_offset: int | None = None
     data: memoryview = field(repr=False, compare=False, default=memoryview(b""))
+    version_rules: tuple[tuple[VersionRule, str], ...] = ()
+    role_from_memory_map: bool = False
 
     # ------------------------------------------------------------------ parsing
     @classmethod
@@ -205,11 +212,17 @@ class AppImage:
         signature = None if truncated else _find_signature(view, length)
         end = signature.offset + signature.size if signature else length
         role = _role(app_desc, boot_desc, segments, chip, role_hint)
+        from_map = False
+        version_rules: tuple[tuple[VersionRule, str], ...] = ()
+        if role == "unknown" and rom_loadable(chip, segments, header.entry_addr):
+            role, from_map = "bootloader", True
         if chip is not None:
             problems.extend(_segment_rules(segments, chip, role, app_desc, flash_offset))
+            version_rules = _version_rules(segments, role)
         return cls(header, chip, segments, length, walked.padding, walked.stored_checksum,
                    walked.computed_checksum, stored_digest, computed_digest, signature, app_desc,
-                   boot_desc, role, tuple(problems), size - end, flash_offset, view[:end])
+                   boot_desc, role, tuple(problems), size - end, flash_offset, view[:end],
+                   version_rules, from_map)
 
     # ------------------------------------------------------------------ derived facts
     @property
@@ -389,10 +402,37 @@ def _role(app_desc: AppDescriptor | None, boot_desc: BootloaderDescriptor | None
         return "app"
     # ESP32 bootloaders before ESP-IDF 5.2 carry no descriptor but always load their
     # iram_loader_seg into the APP CPU cache region 0x40078000-0x40080000, which apps never use.
-    if chip is not None and chip.name == "esp32" and any(
-            0x40078000 <= s.load_addr < 0x40080000 for s in segments):
+    if _esp32_loader_seg(chip, segments):
         return "bootloader"
     return "unknown"
+
+
+def _esp32_loader_seg(chip: chips.Chip | None, segments: tuple[Segment, ...]) -> bool:
+    return chip is not None and chip.name == "esp32" and any(
+        0x40078000 <= s.load_addr < 0x40080000 for s in segments)
+
+
+def rom_loadable(chip: chips.Chip | None, segments: tuple[Segment, ...], entry: int) -> bool:
+    """Whether the boot ROM can run the image as a second-stage bootloader: by the chip's memory
+    map, every loaded segment goes to internal RAM (none to the flash-mapped IROM/DROM windows,
+    which the ROM does not map) and the entry point is internal code RAM. Segments below
+    0x10000000 are not loaded (padding, ESP-IDF ``should_load``)."""
+    if chip is None or not segments:
+        return False
+    loaded = [s for s in segments if s.load_addr >= 0x10000000]
+    return bool(loaded) and all(
+        chips.is_internal_ram(chip.name, s.load_addr, s.data_len) for s in loaded) and \
+        chips.is_internal_code(chip.name, entry)
+
+
+def _version_rules(segments: tuple[Segment, ...], role: str
+                   ) -> tuple[tuple[VersionRule, str], ...]:
+    """The rules of :mod:`esp_image.idf_versions` the image breaks."""
+    if role == "app" and segments and segments[0].data_len < desc_fmt.AppDesc.SIZE:
+        return ((APP_DESC_SEGMENT,
+                 f"segment 0 holds {segments[0].data_len:#x} bytes, too short for the 256-byte "
+                 "esp_app_desc_t"),)
+    return ()
 
 
 def _segment_rules(segments: tuple[Segment, ...], chip: chips.Chip, role: str,
@@ -404,9 +444,6 @@ def _segment_rules(segments: tuple[Segment, ...], chip: chips.Chip, role: str,
             problems.append(f"segment {i} length {seg.data_len:#x} is not a multiple of 4")
         if seg.data_len >= fmt.SEGMENT_MAX_LEN:
             problems.append(f"segment {i} length {seg.data_len:#x} is not below 16 MiB")
-    if role == "app" and segments and segments[0].data_len < desc_fmt.AppDesc.SIZE:
-        problems.append(f"segment 0 holds {segments[0].data_len:#x} bytes; an app's first "
-                        f"segment must hold the 256-byte esp_app_desc_t")
     if role != "bootloader":
         mapped = [(i, s) for i, s in enumerate(segments) if _is_flash_mapped(chip, s.load_addr)]
         if mapped and mmu_page_size(segments, chip, app_desc, flash_offset) is None:

@@ -184,6 +184,30 @@ MEMORY_MAPS: dict[str, _M] = {
 }
 
 FLASH_MAPPED = frozenset({"IROM", "DROM"})
+# Internal SRAM, which the boot ROM loads a second-stage bootloader into (the ESP32's
+# bootloader also uses the APP CPU's cache RAM, CACHE_APP), and the parts of it that execute.
+INTERNAL_RAM = frozenset({"IRAM", "DRAM", "RTC_IRAM", "RTC_DRAM", "RTC_DATA", "CACHE_APP",
+                          "CACHE_PRO"})
+INTERNAL_CODE = frozenset({"IRAM", "RTC_IRAM", "CACHE_APP", "CACHE_PRO"})
+
+
+def _inside(chip: str, start: int, end: int, names: frozenset[str]) -> bool:
+    return any(lo <= start and end <= hi and n in names
+               for lo, hi, n in MEMORY_MAPS.get(chip, ()))
+
+
+def is_internal_ram(chip: str, addr: int, size: int = 0) -> bool:
+    """Whether ``[addr, addr + size)`` lies in one internal-RAM region of ``chip`` and in no
+    flash-mapped window (on RISC-V chips IROM and DROM share addresses with nothing internal)."""
+    end = addr + max(size, 1)
+    return _inside(chip, addr, end, INTERNAL_RAM) and not _inside(chip, addr, addr + 1,
+                                                                   FLASH_MAPPED)
+
+
+def is_internal_code(chip: str, addr: int) -> bool:
+    """Whether ``addr`` is in internal RAM that ``chip`` executes from (an entry point)."""
+    return _inside(chip, addr, addr + 1, INTERNAL_CODE) and not _inside(chip, addr, addr + 1,
+                                                                        FLASH_MAPPED)
 
 
 def memory_regions(chip: str, addr: int) -> tuple[str, ...]:

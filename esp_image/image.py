@@ -7,10 +7,12 @@ This module holds the model (:class:`Image`, :class:`PartitionContent`, the regi
 ordered recognisers of :mod:`esp_image.recognise`; the first that answers wins (ESP8266 and
 ESP32 share the 0xE9 magic, so the order matters):
 
-1. empty → error; all 0xFF → ``erased``;
+1. empty → error; exactly 8 KiB shaped like two OTA records, or 8 KiB of 0xFF (ESP-IDF's
+   ``ota_data_initial.bin``) → bare ``otadata``; other all-0xFF data → ``erased``;
 2. ``AA 50`` at 0 → bare partition table;
-3. exactly 8 KiB shaped like two OTA records → bare ``otadata``;
-4. ``yaota8266`` at 0 → a yaota8266 ``.ota`` update file;
+3. (otadata: see 1);
+4. ``yaota8266`` at 0 → a yaota8266 ``.ota`` update file; ``1d 04 db ae`` twice → a direct-boot
+   image;
 5. with ``--chip esp8266``, an ESP8266 layout (ESP8266 images carry no chip id);
 6. 0xE9 at 0 with a plausible ESP32-family header (known chip id, ``hash_appended`` 0/1):
    a merged firmware if a partition table sits where that chip's layout puts it (base =
@@ -309,6 +311,8 @@ class Image:
                               if self.flash_map else None, **self.details}
         if self.kind == "image" and self.firmware is not None:
             out["image"] = self.firmware.to_dict()
+        elif self.kind == "image" and self.shape is None and "image" in self.details:
+            out["image"] = self.details["image"]  # a format without a model (direct boot)
         if self.kind == "flash" or self.regions:
             out["flash"] = self._flash_dict()
         if self.table is not None and self.table.signature is not None:

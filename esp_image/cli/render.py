@@ -142,6 +142,8 @@ def _what(image: Image) -> str:
         return f"{chip} {what} ({shape}, file byte 0 = flash {image.base:#x})"
     if image.kind == "image" and image.firmware is not None:
         return f"{chip or 'unknown-chip'} {image.firmware.role} image"
+    if image.kind == "image" and "image" in image.details:  # a format without a model: direct boot
+        return f"{chip or 'unknown-chip'} {image.details['image']['format']} image"  # type: ignore[index]
     return f"{chip} {what}" if chip else what
 
 

@@ -22,6 +22,7 @@ from ..units import format_size
 from .esp32 import (
     bare_otadata,
     bare_table,
+    direct_boot,
     esp32_at_zero,
     find_filesystem,
     flash,
@@ -139,7 +140,7 @@ def _bare_filesystem(view: memoryview, forced: Chip | None) -> Image | None:
 
 # The detection order of esp_image.image's docstring; _unknown is the fallback.
 RECOGNISERS: tuple[Callable[[memoryview, Chip | None], Image | None], ...] = (
-    _erased, _bare_table, _bare_otadata, _yaota_ota, _esp8266_forced, _e9_at_zero,
+    _bare_otadata, _erased, _bare_table, _yaota_ota, direct_boot, _esp8266_forced, _e9_at_zero,
     _esp32_dump, _esp8266_any, _bare_filesystem)
 
 
@@ -166,7 +167,7 @@ def chip_check(image: Image, forced: Chip) -> Image:
     if (image.shape is not None and image.kind != "unknown") or image.ota_file is not None:
         stated, offset = chip_by_name("esp8266"), 0
         how = "an ESP8266 format, which carries no chip id"
-    elif image.kind in ("image", "flash"):
+    elif image.kind == "flash" or (image.kind == "image" and image.firmware is not None):
         offset = image.bootloader_file_offset if image.kind == "flash" else 0
         header = header_chip(image.data, offset)
         if header is None:
@@ -200,16 +201,37 @@ def _entropy(view: memoryview) -> float:
     return -sum(c / n * math.log2(c / n) for c in counts if c)
 
 
+_CHECKED = ("no ESP image (0xE9) at offset 0, 0x1000 or 0x2000, no direct-boot magic, partition "
+            "table (AA 50), otadata or filesystem")
+_NOT_IROM = (", and not ESP8266 irom0 code (too few Xtensa function prologues and flash "
+             "pointers)")
+
+
+def _incompressible(view: memoryview) -> bool:
+    import zlib
+
+    sample = bytes(view[:0x10000])
+    return len(zlib.compress(sample, 1)) > 0.98 * len(sample)
+
+
 def _unknown_reason(view: memoryview) -> str:
+    """Why nothing recognised the data: what was checked, and what it looks like only where the
+    bytes show it (near-random bytes, text)."""
     if not any(view[:0x10000]):
         return "all zeros: not firmware (erased flash reads as 0xFF, not 0x00)"
+    first = f"first bytes {bytes(view[:8]).hex(' ')}"
+    checked = _CHECKED + (_NOT_IROM if len(view) >= 1024 else "")  # the irom test's minimum
     entropy = _entropy(view)
-    if entropy > 7.9 and len(view) >= 4096:
-        return (f"no ESP image, partition table or otadata found; byte entropy {entropy:.2f} "
-                "bits/byte: looks like encrypted flash contents or compressed data")
-    return (f"no ESP image (0xE9), partition table (AA 50) or otadata found at offset 0, "
-            f"0x1000 or 0x2000 (first bytes {bytes(view[:8]).hex(' ')}); if this is a raw "
-            "ESP8266 irom0 blob, it belongs at 0x10000 or 0x40000 next to its 0x00000.bin")
+    if entropy > 7.9 and len(view) >= 4096 and _incompressible(view):
+        # uniform and incompressible bytes are what ciphertext and compressed data have in
+        # common (a counter or a pattern is uniform too, but compresses); nothing says which
+        return (f"{checked} ({first}); byte entropy {entropy:.2f} bits/byte, near random: "
+                "consistent with encrypted flash contents or compressed data")
+    sample = bytes(view[:0x10000])
+    printable = sum(1 for b in sample if 32 <= b < 127 or b in (9, 10, 13)) / len(sample)
+    if printable > 0.95:
+        return f"{checked}; {printable:.0%} of the bytes are printable text ({first})"
+    return f"{checked} ({first}, byte entropy {entropy:.2f} bits/byte)"
 
 
 def _esp8266_reason(view: memoryview) -> str:

@@ -13,6 +13,7 @@ from ..errors import EspImageError, FormatError
 from ..formats.compiled import esp32_image as esp32_fmt
 from ..formats.compiled import otadata as ota_fmt
 from ..formats.compiled import partition_table as table_fmt
+from ..idf_versions import enforces
 from ..image import (
     DEFAULT_TABLE_OFFSET,
     TABLE_AREA,
@@ -28,7 +29,14 @@ from ..image import (
     readable_size,
     single_image,
 )
-from ..otadata import AppSlots, AppStatus, BootSelection, OtaData, looks_like_otadata
+from ..otadata import (
+    AppSlots,
+    AppStatus,
+    BootSelection,
+    OtaData,
+    erased_otadata_note,
+    looks_like_otadata,
+)
 from ..partition_table import PartitionTable
 from ..spans import ErasedIndex, is_erased
 from ..units import SECTOR, align_up, format_size
@@ -90,6 +98,12 @@ def _single(view: memoryview, image: AppImage) -> Image:
         issues.append(Issue("warning", "flash-size-code",
                             f"flash size code {image.header.spi_size:#x} is invalid; the "
                             "bootloader treats it as 2MB"))
+    if image.role_from_memory_map:
+        notes.append("no bootloader descriptor (ESP-IDF < 5.2 or another build system): role "
+                     "from the memory map, as every segment loads into internal RAM and the "
+                     "entry point is there, which is what the boot ROM runs as the second-stage "
+                     "bootloader (a RAM-only app flashed at the bootloader offset looks the same)")
+    issues.extend(version_rule_issues(image, None, image.role))
     if image.role == "app" and image.chip is not None:
         from ..app_image import mmu_page_size
 
@@ -99,6 +113,78 @@ def _single(view: memoryview, image: AppImage) -> Image:
     return single_image(view, image, image.chip, notes, issues,
                         erased_tail=" (a partition read-out)",
                         data_tail=" (a previous image, the next partition, or unrecognised data)")
+
+
+def version_rule_issues(image: AppImage, bootloader: AppImage | None, name: str
+                        ) -> list[Issue]:
+    """Warnings for the rules only newer bootloaders enforce that ``image`` breaks (errors are
+    :func:`version_rule_checks`, for a file whose own bootloader enforces them)."""
+    idf = _bootloader_idf(bootloader)
+    return [Issue("warning", rule.code,
+                  f"{name}: {message}; only ESP-IDF bootloaders from {rule.since_text} reject it"
+                  + ("" if bootloader is None else
+                     f" (this file's bootloader is {idf or 'older than ESP-IDF 5.2'})"))
+            for rule, message in image.version_rules if not enforces(idf, rule)]
+
+
+def version_rule_checks(image: AppImage, bootloader: AppImage | None, offset: int, name: str
+                        ) -> list[Check]:
+    """Failed checks for the rules ``image`` breaks that the file's own bootloader enforces."""
+    idf = _bootloader_idf(bootloader)
+    if bootloader is None:
+        return []
+    return [Check("structure", False, offset,
+                  f"{name}: {message}; the bootloader in this file (ESP-IDF {idf}) rejects it "
+                  f"(ESP-IDF bootloaders from {rule.since_text} do)")
+            for rule, message in image.version_rules if enforces(idf, rule)]
+
+
+def _bootloader_idf(bootloader: AppImage | None) -> str | None:
+    """The ESP-IDF version a bootloader states (descriptor, or an app descriptor some custom
+    bootloaders carry); None for one without (ESP-IDF < 5.2)."""
+    if bootloader is None:
+        return None
+    if bootloader.bootloader_desc is not None:
+        return bootloader.bootloader_desc.idf_ver
+    return bootloader.app_desc.idf_ver if bootloader.app_desc is not None else None
+
+
+DIRECT_BOOT_MAGIC = bytes.fromhex("1d04dbae") * 2
+_FLASH_CODE = 0x42000000  # where the ROM maps flash for direct boot, code side
+_C3_DROM = 0x3C000000  # the ESP32-C2/C3 read-only data window (chips.MEMORY_MAPS)
+
+
+def direct_boot(view: memoryview, forced: chips.Chip | None) -> Image | None:
+    """A direct-boot image: the ROM finds no 0xE9 image but 0xAEDB041D twice at flash 0, maps
+    flash at 0x42000000 (and the C3's DROM window) and jumps to offset 8 (Espressif's
+    esp32c3-direct-boot-example). The file names no chip; its data pointers can."""
+    if bytes(view[:8]) != DIRECT_BOOT_MAGIC:
+        return None
+    sample = view[:min(len(view), 0x10000) & ~3]
+    words = memoryview(bytes(sample)).cast("I")
+    span = len(view)
+    drom = sum(1 for w in words if _C3_DROM <= w < _C3_DROM + span)
+    code = sum(1 for w in words if _FLASH_CODE <= w < _FLASH_CODE + span)
+    chip = forced if forced is not None and forced.chip_id is not None else None
+    if drom >= 2:
+        evidence = (f"{drom} words point into 0x3C000000 (where the ESP32-C2/C3 ROM maps flash "
+                    "for read-only data)")
+        chip = chip or chips.chip_by_name("esp32c3")
+        guess = "ESP32-C3 (an ESP32-C2 build looks the same: pass --chip esp32c2)"
+    else:
+        evidence = f"{code} words point into 0x42000000 and none into a separate data window"
+        guess = ("a chip whose code and data share the 0x42000000 window, such as the ESP32-H2 "
+                 "(pass --chip)")
+    notes = ("direct boot (no second-stage bootloader): the ROM runs it only when flash 0 holds "
+             "no valid 0xE9 image, secure boot is off and eFuse DIS_DIRECT_BOOT is not set; it "
+             "maps flash at 0x42000000 and jumps to 0x42000008",
+             f"the file does not name its chip; {evidence}: {guess}")
+    detail = {"format": "direct-boot", "role": "app", "entry": _FLASH_CODE + 8,
+              "segments": [], "length": len(view)}
+    return Image(None, len(view), "image", chip=chip, data=view, notes=notes,
+                 checks=(Check("structure", True, 0, "direct-boot magic 0xaedb041d twice; "
+                                                     "the format has no checksum"),),
+                 details={"image": detail})
 
 
 def bare_table(view: memoryview) -> Image | None:
@@ -125,7 +211,10 @@ def bare_table(view: memoryview) -> Image | None:
 
 
 def bare_otadata(view: memoryview) -> Image | None:
-    """Bare otadata: exactly 8 KiB shaped like two OTA selection records."""
+    """Bare otadata: exactly 8 KiB shaped like two OTA selection records, or all erased (ESP-IDF's
+    ``ota_data_initial.bin``, which ``idf.py flash`` writes to a fresh otadata partition)."""
+    if len(view) == ota_fmt.OTADATA_SIZE and is_erased(view):
+        return _erased_otadata(view)
     if not looks_like_otadata(view):
         return None
     otadata = OtaData.from_bytes(view)
@@ -133,6 +222,18 @@ def bare_otadata(view: memoryview) -> Image | None:
     # Without a table the slot count is unknown; report for the common two-slot layout.
     boot = otadata.select(ota_slot_count=2, has_factory=False)
     notes = ("boot slot assumes a table with two OTA slots and no factory app",)
+    return Image(None, len(view), "otadata", otadata=otadata, boot=boot, checks=tuple(checks),
+                 notes=notes, data=view)
+
+
+def _erased_otadata(view: memoryview) -> Image:
+    otadata = OtaData.erased()
+    checks = [Check("structure", True, 0, "two erased OTA selection records"),
+              *otadata.checks(0)]
+    # bootloader_utility_get_selected_boot_partition: both copies blank -> FACTORY_INDEX;
+    # bootloader_utility_load_boot_image then falls back to test, then ota_0, ota_1 ...
+    notes = (f"{erased_otadata_note(view)}; 8 KiB of erased flash reads the same",)
+    boot = otadata.select(ota_slot_count=2, has_factory=False)
     return Image(None, len(view), "otadata", otadata=otadata, boot=boot, checks=tuple(checks),
                  notes=notes, data=view)
 
@@ -259,13 +360,13 @@ def _table_and_partitions(b: Builder, chip: chips.Chip, bootloader: AppImage | N
             f"bootloader ends at {chip.bootloader_offset + bootloader.end:#x}, past the "
             f"partition table at {table_address:#x}"))
     contents, otadata, more_checks, more_issues = _partitions(b.view, base, table, chip,
-                                                              flash_size)
+                                                              bootloader)
     b.checks.extend(more_checks)
     table_issues.extend(more_issues)
     b.checks.append(layout_check(table_issues, table_pos,
                                  "partition layout passes the bootloader's rules"))
     b.issues.extend(table_issues)
-    boot = _boot_selection(table, otadata, contents, b.notes, chip)
+    boot = _boot_selection(table, otadata, contents, b.notes, chip, bootloader=bootloader)
     b.issues.extend(_boot_issues(boot))
     for content in contents:
         if content.covered:
@@ -290,8 +391,9 @@ def _content_region(b: Builder, content: PartitionContent, otadata: OtaData | No
 
 
 def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.Chip,
-                flash_size: int | None
+                bootloader: AppImage | None
                 ) -> tuple[list[PartitionContent], OtaData | None, list[Check], list[Issue]]:
+    flash_size = bootloader.flash_size if bootloader else None
     size = len(view)
     contents: list[PartitionContent] = []
     checks: list[Check] = []
@@ -334,6 +436,8 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
                 contents.append(PartitionContent(part, covered, "invalid"))
                 continue
             checks.extend(prefixed(image.checks(start), part.name))
+            checks.extend(version_rule_checks(image, bootloader, start, part.name))
+            issues.extend(version_rule_issues(image, bootloader, f"app in {part.name!r}"))
             contents.append(PartitionContent(part, covered, "image", image))
             if image.end > part.size:
                 issues.append(Issue("error", "app-too-large",
@@ -408,9 +512,9 @@ def find_filesystem(data: bytes | memoryview) -> FileSystemInfo | None:
 
 def _boot_selection(table: PartitionTable, otadata: OtaData | None,
                     contents: list[PartitionContent], notes: list[str],
-                    chip: chips.Chip) -> BootSelection | None:
+                    chip: chips.Chip, *, bootloader: AppImage | None) -> BootSelection | None:
     slots = table.ota_slots
-    apps = app_slots(contents, chip)
+    apps = app_slots(contents, chip, _bootloader_idf(bootloader))
     if table.otadata is None:
         if not table.app_partitions:
             return None
@@ -428,8 +532,10 @@ def _boot_selection(table: PartitionTable, otadata: OtaData | None,
 _TEST_SUBTYPE = table_fmt.SUBTYPES[table_fmt.TYPE_APP]["test"]
 
 
-def app_slots(contents: list[PartitionContent], chip: chips.Chip) -> AppSlots:
-    """The bootloader's partition scan (``bootloader_utility_load_partition_table``).
+def app_slots(contents: list[PartitionContent], chip: chips.Chip,
+              bootloader_idf: str | None = None) -> AppSlots:
+    """The bootloader's partition scan (``bootloader_utility_load_partition_table``), by a
+    bootloader of ESP-IDF ``bootloader_idf`` (None: one older than 5.2).
 
     A later partition of the same role replaces an earlier one, as in ``bs->ota[]``; every
     OTA partition counts towards ``app_count``, so a gap in the ota_N numbers is a slot
@@ -443,7 +549,7 @@ def app_slots(contents: list[PartitionContent], chip: chips.Chip) -> AppSlots:
         part = content.partition
         if not part.is_app:
             continue
-        status = _app_status(content, chip) if part.size else None
+        status = _app_status(content, chip, bootloader_idf) if part.size else None
         if part.is_factory:
             factory = status
         elif part.subtype == _TEST_SUBTYPE:
@@ -457,7 +563,8 @@ def app_slots(contents: list[PartitionContent], chip: chips.Chip) -> AppSlots:
     return AppSlots(count, slots, factory, test)
 
 
-def _app_status(content: PartitionContent, chip: chips.Chip) -> AppStatus:
+def _app_status(content: PartitionContent, chip: chips.Chip, bootloader_idf: str | None
+                ) -> AppStatus:
     """Whether ``bootloader_load_image`` accepts this partition's app, as far as the file shows."""
     part = content.partition
     if content.state == "absent":
@@ -473,6 +580,10 @@ def _app_status(content: PartitionContent, chip: chips.Chip) -> AppStatus:
         return AppStatus("invalid", "; ".join(image.problems))
     if image.end > part.size:
         return AppStatus("invalid", f"its {image.end:#x}-byte app is larger than the partition")
+    enforced = [message for rule, message in image.version_rules
+                if enforces(bootloader_idf, rule)]
+    if enforced:
+        return AppStatus("invalid", "; ".join(enforced))
     # The checks below are the ones CONFIG_BOOTLOADER_SKIP_VALIDATE_* turns off.
     failed = []
     if image.chip is not None and image.chip != chip:

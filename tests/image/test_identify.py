@@ -23,7 +23,9 @@ EXPECTED: dict[str, tuple[str, str | None, bool, str | None]] = {
     "esf_esp32_hello_world.bin": ("image", "esp32", True, "app"),
     "esf_esp32c3_bootloader.bin": ("image", "esp32c3", True, "bootloader"),
     "esf_esp32c3_hello_world.bin": ("image", "esp32c3", True, "app"),
-    "esf_esp32c3_ram_app.bin": ("image", "esp32c3", True, "unknown"),
+    # RAM-only: the boot ROM runs it as it runs a second-stage bootloader (role from the memory
+    # map; info notes that a RAM-only app looks the same)
+    "esf_esp32c3_ram_app.bin": ("image", "esp32c3", True, "bootloader"),
     "esf_esp32c6_bootloader.bin": ("image", "esp32c6", True, "bootloader"),
     "esf_esp32c6_hello_world.bin": ("image", "esp32c6", True, "app"),
     "esf_esp32p4_bootloader.bin": ("image", "esp32p4", True, "bootloader"),

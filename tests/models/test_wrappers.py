@@ -513,7 +513,7 @@ def test_missing_cryptography_is_an_input_error(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_erased_otadata_says_what_boots() -> None:
-    data = fixture("ota_data_initial.bin")
+    data = (FIXTURES / "ota_data_initial.bin").read_bytes()
     note = erased_otadata_note(data)
     assert note is not None and "factory app, or ota_0" in note
     assert erased_otadata_note(data[:-1]) is None

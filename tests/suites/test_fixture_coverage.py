@@ -51,6 +51,11 @@ FAMILIES: dict[str, tuple[str, str | None, int | None, dict[str, Any]]] = {
     "esp8266-firmware-ota.ota": ("yaota8266-ota", "esp8266", None, {}),
     "bootloader-sbv1-signed.bin": ("image", "esp32", None, {"signature": "sbv1"}),
     "app-esp32c6-sbv2-signed.bin": ("image", "esp32c6", None, {"signature": "sbv2-ecdsa"}),
+    "dump-esp32c3-moved-table.bin": ("flash", "esp32c3", 0x0, {"boot": "factory"}),
+    "esp32c3-app-short-seg0.bin": ("image", "esp32c3", None, {"role": "app"}),
+    "esp32c3-direct-boot.bin": ("image", "esp32c3", None, {"format": "direct-boot"}),
+    "firmware-esp32c3-short-seg0-idf5.2.bin": ("flash", "esp32c3", 0x0, {"boot": "factory"}),
+    "ota_data_initial.bin": ("otadata", None, None, {"boot": "ota_0"}),
 }
 
 
