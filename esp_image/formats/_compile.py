@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 MODULES = ("esp32_image", "app_desc", "partition_table", "otadata", "esp8266", "rboot",
-           "yaota8266", "nvs")
+           "yaota8266", "nvs", "arduino")
 """The format modules, in the order their records may refer to each other's."""
 
 FUNCTIONS: dict[str, tuple[str, ...]] = {

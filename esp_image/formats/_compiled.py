@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .compiled import (
     app_desc,
+    arduino,
     esp32_image,
     esp8266,
     nvs,
@@ -54,4 +55,5 @@ RECORDS: dict[str, type[Record]] = {
     'nvs.BlobIndexData': nvs.BlobIndexData,
     'nvs.Page': nvs.Page,
     'nvs.SecurityConfig': nvs.SecurityConfig,
+    'arduino.CrcWords': arduino.CrcWords,
 }
