@@ -345,6 +345,7 @@ def _arduino(view: memoryview, eboot: Esp8266Image) -> Image | None:
     if eboot.bootloader_name != "eboot" or not _plausible_v1(view, 0x1000):
         return None
     from ..arduino import ArduinoBuild
+    from .arduino import arduino_after_sketch
 
     build = ArduinoBuild.from_bytes(view, eboot)
     words = build.words_offset
@@ -363,86 +364,9 @@ def _arduino(view: memoryview, eboot: Esp8266Image) -> Image | None:
     for owner, img in (("eboot", eboot), ("sketch", sketch)):
         b.issues.extend(Issue("warning", "image", f"{owner}: {w}") for w in img.warnings)
     b.details["arduino"] = build.to_dict()
-    _arduino_flash_split(b, build.sketch_end)
-    after = len(view) - build.sketch_end
-    if after > 0 and "arduino_flash" not in b.details:
-        b.notes.append(f"{after:#x} bytes follow the build (it ends at {build.sketch_end:#x}): "
-                       "eboot does not load them and no CRC covers them")
+    arduino_after_sketch(b, build)
     b.layout("eboot fits below 0x1000")
-    b.notes.append(_arduino_note(build))
     return _finish(b, "flash", "arduino", eboot.flash_map)
-
-
-def _arduino_note(build: Any) -> str:
-    release = f" {build.core_release}" if build.core_release else ""
-    version = (f"; core_version {build.core_version:#010x} (esp8266/Arduino{release})"
-               if build.core_version else "")
-    what = ("the elf2bin CRC shows damage (ESP.checkFlashCRC() compares it at run time)"
-            if build.words is not None else
-            "this build has no elf2bin CRC, so only the XOR checksums show damage")
-    return (f"Arduino-ESP8266 {build.generation}{version}: the ROM checks eboot's checksum; "
-            "eboot loads the sketch at 0x1000 without checking its checksum or CRC; " + what)
-
-
-_ARDUINO_TAIL = (("eeprom", 0x5000, 0x1000, "EEPROM library sector"),
-                 ("rf_cal", 0x4000, 0x1000, "RF calibration (SDK)"),
-                 ("sdk_settings", 0x3000, 0x3000, "SDK Wi-Fi settings and system parameters"))
-"""boards.txt.py's last 0x5000 bytes: (name, distance from the end, size, what)."""
-
-
-def _arduino_flash_split(b: Builder, sketch_end: int) -> None:
-    """A whole-flash dump: the EEPROM, RF-cal and SDK-settings sectors at the end and the
-    filesystem before them (tools/boards.txt.py ``flash_map``), for a flash the file's size."""
-    from ..formats.compiled import arduino as ard
-
-    view = b.view
-    size = len(view)
-    if size not in ard.FS_SIZES_KB:
-        return
-    for name, back, length, what in _ARDUINO_TAIL:
-        start = size - back
-        erased = is_erased(view[start:start + length])
-        b.region(start, length, "erased" if erased else "data", name,
-                 what + (" (erased)" if erased else ""))
-    found = _arduino_filesystem(view, sketch_end)
-    if found is not None:
-        start, stop, fs, kb, block = found
-        b.region(start, stop - start, "data", fs.type,
-                 f"{fs.type} filesystem ({kb} KB, {block}-byte blocks in Arduino's flash map)")
-        b.details["filesystem"] = {"offset": start, "size": stop - start, "type": fs.type,
-                                   "block_size": block, "detected": fs.to_dict()}
-        # SPIFFS detection infers the block size (it may pick 4 KB for Arduino's 8 KB blocks
-        # and then miss half the magics), so only other filesystems' damage is a check.
-        if not fs.valid and fs.type != "spiffs":
-            b.checks.append(Check("filesystem", False, start,
-                                  f"{fs.type}: damaged ({fs.detail})"))
-    b.details["arduino_flash"] = {"size": size, "eeprom": size - ard.EEPROM_FROM_END,
-                                  "rf_cal": size - ard.RF_CAL_FROM_END,
-                                  "sdk_settings": size - ard.SDK_SETTINGS_FROM_END}
-    b.notes.append(f"flash split of Arduino's eagle.flash.*.ld for a {format_size(size)} flash "
-                   "(the file's size): EEPROM, RF calibration and SDK settings in the last "
-                   "0x5000 bytes, the filesystem before them")
-
-
-def _arduino_filesystem(view: memoryview, sketch_end: int
-                        ) -> tuple[int, int, Any, int, int] | None:
-    """The filesystem at one of the starts Arduino's flash maps give this flash size, the
-    largest (earliest) first; None when none of them holds one."""
-    from ..formats.compiled import arduino as ard
-    from .esp32 import find_filesystem
-
-    size = len(view)
-    fs_end = size - ard.EEPROM_FROM_END
-    for kb in sorted(ard.FS_SIZES_KB[size], reverse=True):
-        start = (fs_end if size <= 0x100000 else size) - kb * 1024
-        block = ard.FS_BLOCK_LARGE if kb * 1024 >= ard.FS_LARGE_FROM else ard.FS_BLOCK_SMALL
-        stop = start + block * ((fs_end - start) // block)
-        if start < sketch_end or is_erased(view[start:stop]):
-            continue
-        fs = find_filesystem(view[start:stop])
-        if fs is not None:
-            return start, stop, fs, kb, block
-    return None
 
 
 # ---------------------------------------------------------------------- MicroPython
