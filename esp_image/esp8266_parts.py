@@ -36,10 +36,11 @@ def _bootloader_name(view: memoryview, length: int) -> tuple[str | None, str | N
         return "boot8266", None
     if b"2nd stage bootloader" in body and b"ESP-IDF" in body:
         return "esp8266-rtos-sdk", None
-    # Arduino eboot: elf2bin pads it with 0xAA to exactly 4096 bytes (esp8266.md §12).
-    if length < 0x1000 <= len(view):
-        pad = bytes(view[length:0x1000])
-        if pad and pad == b"\xaa" * len(pad):
+    # Arduino eboot: elf2bin pads it with 0xAA to 4096 bytes; core 2.7.x then stores the file
+    # length and CRC in the last 8 (esp_image.arduino).
+    if length < 0xFF8 and len(view) >= 0x1000:
+        pad = bytes(view[length:0xFF8])
+        if pad == b"\xaa" * len(pad):
             return "eboot", None
     return None, None
 

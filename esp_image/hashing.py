@@ -7,6 +7,7 @@ rounded up to a power of two before halving, otherwise the fold mixes bytes at w
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable
 
 _CHUNK = 16384  # bytes folded per big-int XOR; measured fastest on CPython 3.11
@@ -45,3 +46,19 @@ def xor_checksum(chunks: Iterable[bytes | memoryview], seed: int) -> int:
     for chunk in chunks:
         result ^= xor_bytes(chunk)
     return result & 0xFF
+
+
+_BIT_REVERSED = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
+
+
+def crc32_msb(data: bytes | memoryview, crc: int = 0xFFFFFFFF) -> int:
+    """MSB-first CRC-32, polynomial 0x04C11DB7, no reflection, no final XOR (CRC-32/MPEG-2
+    with the default ``crc``): Arduino-ESP8266's ``crc32()`` and elf2bin's ``crc8266``.
+
+    zlib computes the reflected form; on bit-reversed bytes its register is the bit-reversal of
+    this one (the initial value 0xFFFFFFFF reads the same both ways), so one C pass does it
+    instead of a per-bit Python loop.
+    """
+    start = int(f"{crc & 0xFFFFFFFF:032b}"[::-1], 2) ^ 0xFFFFFFFF
+    reflected = zlib.crc32(bytes(data).translate(_BIT_REVERSED), start) ^ 0xFFFFFFFF
+    return int(f"{reflected:032b}"[::-1], 2)

@@ -52,7 +52,8 @@ def esp8266_blocks(image: Image) -> list[Block]:
     blocks: list[Block] = []
     if isinstance(image.firmware, Esp8266Image):
         blocks.extend(describe_image(image.firmware))
-    if image.flash_map is not None:
+    # The NONOS map (boot, user1, user2) is not how an Arduino build uses the flash.
+    if image.flash_map is not None and image.shape != "arduino":
         blocks.append(flash_map_table(image.flash_map))
     if image.regions and image.kind != "image":
         regions = Table("Regions", ["Offset", "Address", "Size", "Kind", "Name", "Detail"],
@@ -175,6 +176,13 @@ def _details(finding: Image) -> list[Block]:
     b8266 = d.get("boot8266")
     if isinstance(b8266, dict):
         blocks.append("boot8266: " + ", ".join(f"{k} {v}" for k, v in b8266.items()))
+    arduino = d.get("arduino")
+    if isinstance(arduino, dict):
+        version = arduino.get("core_version")
+        release = arduino.get("core_release")
+        blocks.append(f"Arduino-ESP8266: {arduino.get('generation')}"
+                      + (f", core_version {version:#010x}" if isinstance(version, int) and version
+                         else "") + (f" (release {release})" if release else ""))
     app = d.get("main_app")
     if isinstance(app, dict):
         blocks.append(f"yaota8266 main app: {app.get('verdict')}")

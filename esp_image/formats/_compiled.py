@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .compiled import (
     app_desc,
+    arduino,
     arduino_signed,
     coredump,
     encrypted_img,
@@ -84,4 +85,5 @@ RECORDS: dict[str, type[Record]] = {
     'spiffs.PageHeader': spiffs.PageHeader,
     'spiffs.IndexHeader': spiffs.IndexHeader,
     'spiffs.LegacyIndexHeader': spiffs.LegacyIndexHeader,
+    'arduino.CrcWords': arduino.CrcWords,
 }

@@ -340,18 +340,32 @@ def _rboot_flash(view: memoryview, boot: Esp8266Image) -> Image | None:
 
 # ---------------------------------------------------------------------- Arduino
 def _arduino(view: memoryview, eboot: Esp8266Image) -> Image | None:
-    """Arduino-ESP8266: eboot padded to 0x1000, the sketch at 0x1000."""
+    """Arduino-ESP8266 (esp_image.arduino): eboot in a 0xAA-padded sector, the sketch at
+    0x1000, elf2bin's length/CRC words, and in a whole-flash dump the core's flash split."""
     if eboot.bootloader_name != "eboot" or not _plausible_v1(view, 0x1000):
         return None
+    from ..arduino import ArduinoBuild
+    from .arduino import arduino_after_sketch
+
+    build = ArduinoBuild.from_bytes(view, eboot)
+    words = build.words_offset
     b = Builder(view)
-    b.image(eboot, 0, "eboot")
-    if eboot.end < 0x1000:
-        b.region(eboot.end, 0x1000 - eboot.end, "data", "padding", "0xAA padding (elf2bin)")
-    _slot_image(b, 0x1000, len(view), "app")
+    b.region(0, eboot.end, "image", "eboot", image_summary(eboot), model=eboot)
+    pad_end = words if words == 0xFF8 else 0x1000
+    b.region(eboot.end, pad_end - eboot.end, "data", "padding", "0xAA padding (elf2bin)")
+    if words == 0xFF8:
+        b.region(words, 8, "data", "elf2bin-crc", "file length and CRC (core 2.7.x)",
+                 model=build.part(words, 0x1000))
+    sketch = build.sketch
+    b.region(0x1000, sketch.end, "image", "app", image_summary(sketch)
+             + (", length and CRC at 0x1010" if words == 0x1010 else ""),
+             model=build.part(0x1000, build.sketch_end))
+    b.checks.extend(build.checks())
+    for owner, img in (("eboot", eboot), ("sketch", sketch)):
+        b.issues.extend(Issue("warning", "image", f"{owner}: {w}") for w in img.warnings)
+    b.details["arduino"] = build.to_dict()
+    arduino_after_sketch(b, build)
     b.layout("eboot fits below 0x1000")
-    b.notes.append("Arduino-ESP8266 layout: eboot does not verify the app's XOR checksum; "
-                   "elf2bin writes the file length and a CRC at 0x1010/0x1014 after computing "
-                   "it, so a checksum mismatch in the app can be normal (inferred)")
     return _finish(b, "flash", "arduino", eboot.flash_map)
 
 

@@ -184,6 +184,9 @@ def set_esp8266_flash_params(data: bytes | memoryview, *,
     - v2 esptool form: EA bytes 2-3 and the inner header's bytes 2-3; CRC32 recomputed.
     - v2 gen_appbin form: the inner header only (EA bytes 2-3 keep ``00 <user>``); CRC32
       recomputed. A missing trailer stays missing (``convert_v2`` adds it).
+    - an Arduino-ESP8266 build (eboot at 0): eboot's bytes 2-3 and elf2bin's length/CRC words,
+      which cover the whole build (:mod:`esp_image.arduino`); refused when the CRC does not
+      match before the edit.
     - v3 (RTOS SDK app): bytes 2-3 and the appended SHA-256 (it covers the header, §10). The
       size code is ambiguous (the SDK's own esptool writes ESP32 codes): ``size_table`` must
       say which table to write when ``size`` is given.
@@ -202,7 +205,8 @@ def set_esp8266_flash_params(data: bytes | memoryview, *,
     Raises:
         UsageError: a value the header cannot hold, or a v3 size without ``size_table``.
         FormatError: not an ESP8266 image, or a damaged/truncated one.
-        ChecksumMismatch: the CRC32/SHA-256 that would be recomputed does not match now.
+        ChecksumMismatch: the CRC32/SHA-256/elf2bin CRC that would be recomputed does not
+            match now.
     """
     if size_table is not None:
         check_size_table(size_table)
@@ -240,6 +244,11 @@ def set_esp8266_flash_params(data: bytes | memoryview, *,
                 "recompute it over a damaged image (pass ignore_invalid=True to do it anyway)")
         start = img.length - fmt.DIGEST_SIZE
         out[start:img.length] = hashlib.sha256(memoryview(out)[:start]).digest()
+    else:
+        # An Arduino build's elf2bin CRC covers eboot's header too (core 2.7 and later).
+        from ..arduino import reseal
+
+        reseal(raw, out, ignore_invalid=ignore_invalid)
     return bytes(out)
 
 

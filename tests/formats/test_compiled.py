@@ -123,7 +123,20 @@ def _samples() -> list[tuple[str, bytes]]:
     out.append(("yaota8266.Boot8266Param", boot8266[0xF00:0xF08]))
     main_app = corpus_path("uartremote_micropython_v1.15-ota.bin").read_bytes()
     out.append(("yaota8266.SizeWord", main_app[0x8FFC:0x9000]))
-    return out + _nvs_samples() + _kind_samples() + _wrapper_samples() + _spiffs_samples()
+    return (out + _nvs_samples() + _kind_samples() + _wrapper_samples() + _spiffs_samples()
+            + _arduino_samples())
+
+
+def _arduino_samples() -> list[tuple[str, bytes]]:
+    """elf2bin's length/CRC words: the project's builds, and corpus-2's when it is there."""
+    core27 = (FIXTURES / "esp8266-arduino-core2.7.bin").read_bytes()
+    core3 = (FIXTURES / "esp8266-arduino-core3.bin").read_bytes()
+    out = [("arduino.CrcWords", core27[0xFF8:0x1000]), ("arduino.CrcWords", core3[0x1010:0x1018])]
+    for name, at in (("soccer_d1mini_firmware.bin", 0xFF8),
+                     ("dkclock_d1mini_firmware.bin", 0x1010)):
+        if (CORPUS2 / name).is_file():
+            out.append(("arduino.CrcWords", (CORPUS2 / name).read_bytes()[at:at + 8]))
+    return out
 
 
 CORPUS2 = CORPUS.parent / "corpus-2"

@@ -49,6 +49,8 @@ FAMILIES: dict[str, tuple[str, str | None, int | None, dict[str, Any]]] = {
     "esp8266-firmware-ota.bin": ("flash", "esp8266", 0x3C000, {"shape": "yaota8266-main-app"}),
     "esp8266-yaota8266-initial.bin": ("flash", "esp8266", 0x0, {"shape": "yaota8266-initial"}),
     "esp8266-firmware-ota.ota": ("yaota8266-ota", "esp8266", None, {}),
+    "esp8266-arduino-core2.7.bin": ("flash", "esp8266", 0x0, {"shape": "arduino"}),
+    "esp8266-arduino-core3.bin": ("flash", "esp8266", 0x0, {"shape": "arduino"}),
     "bootloader-sbv1-signed.bin": ("image", "esp32", None, {"signature": "sbv1"}),
     "app-esp32c6-sbv2-signed.bin": ("image", "esp32c6", None, {"signature": "sbv2-ecdsa"}),
     "dump-esp32c3-moved-table.bin": ("flash", "esp32c3", 0x0, {"boot": "factory"}),
