@@ -32,6 +32,22 @@ class Check:
         return Check(self.name, self.valid, self.offset + delta, self.detail)
 
 
+class Checked:
+    """``damage`` and ``valid`` of a model whose ``checks`` list holds every check it ran."""
+
+    checks: list[Check]
+
+    @property
+    def damage(self) -> list[Check]:
+        """The failed checks."""
+        return [c for c in self.checks if not c.valid]
+
+    @property
+    def valid(self) -> bool:
+        """Whether every check passed."""
+        return not self.damage
+
+
 def compare(name: str, offset: int, stored: int, computed: int, width: int = 2) -> Check:
     """Build a check comparing a stored and a computed integer, formatted in hex."""
     return Check(

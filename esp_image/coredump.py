@@ -16,7 +16,7 @@ import hashlib
 import zlib
 from dataclasses import dataclass
 
-from .checks import Check, compare, compare_digest
+from .checks import Check, Checked, compare, compare_digest
 from .errors import FormatError
 from .formats.compiled import coredump as fmt
 
@@ -81,7 +81,7 @@ def _parts(data: bytes) -> tuple[Header, str, str, str]:
     return _HEADERS[layout].parse(data, 0, _NAME), form, checksum, layout
 
 
-class CoreDump:
+class CoreDump(Checked):
     """One core dump.
 
     Attributes:
@@ -240,16 +240,6 @@ class CoreDump:
         """Whether the stored checksum matches; None when ``tot_len`` leaves none to compare."""
         return self.stored_checksum == self.computed_checksum() if self.stored_checksum \
             else None
-
-    @property
-    def damage(self) -> list[Check]:
-        """The failed checks."""
-        return [c for c in self.checks if not c.valid]
-
-    @property
-    def valid(self) -> bool:
-        """Whether the checksum matches and everything inside parsed."""
-        return not self.damage
 
     # --- facts -----------------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from .checks import Check, compare, compare_digest
+from .checks import Check, Checked, compare, compare_digest
 from .errors import FormatError
 from .formats.compiled import secure_cert as fmt
 from .formats.compiled.otadata import ota_crc_bytes as rom_crc32
@@ -106,7 +106,7 @@ class TlvEntry:
                 "length": self.header.length, "crc_ok": self.crc_ok}
 
 
-class SecureCert:
+class SecureCert(Checked):
     """An ``esp_secure_cert`` partition in TLV form.
 
     Attributes:
@@ -191,16 +191,6 @@ class SecureCert:
                          f"INTEGRITY TLV holds {len(entry.data)} bytes, not a SHA-256")
         covered = b"".join(e.to_bytes() for e in self.entries if e.offset < entry.offset)
         return compare_digest("sha256", at, entry.data, hashlib.sha256(covered).digest())
-
-    @property
-    def damage(self) -> list[Check]:
-        """The failed checks."""
-        return [c for c in self.checks if not c.valid]
-
-    @property
-    def valid(self) -> bool:
-        """Whether every TLV is whole and every CRC (and the integrity SHA-256) matches."""
-        return not self.damage
 
     @property
     def trailing_erased(self) -> bool:

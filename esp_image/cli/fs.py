@@ -38,19 +38,29 @@ class _FsGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-fs_app = typer.Typer(
-    cls=_FsGroup,
-    help="Files inside firmware images: littlefs, FAT and wear-levelled FAT (ls, cat, get, "
-         "put, rm, mkdir, df, mkfs); SPIFFS read-only (ls, cat, get, df).",
-    no_args_is_help=True,
-    invoke_without_command=True,  # so a missing COMMAND gets a message listing the commands
-    # The issue's syntax puts options after FILE: esp-image fs FILE --partition vfs ls /
-    context_settings={"allow_interspersed_args": True, "ignore_unknown_options": True},
-)
+def file_group(help: str) -> typer.Typer:
+    """A command group whose options may come before or after FILE and the command (fs, nvs):
+    ``esp-image fs FILE --partition vfs ls /``."""
+    return typer.Typer(
+        cls=_FsGroup, help=help, no_args_is_help=True,
+        invoke_without_command=True,  # so a missing COMMAND gets a message listing the commands
+        context_settings={"allow_interspersed_args": True, "ignore_unknown_options": True},
+    )
 
 
-@dataclass(frozen=True)
-class _Options:
+def need_command(ctx: typer.Context, group: str) -> None:
+    """Exit 2 with the list of commands when FILE is not followed by one."""
+    if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
+        names = ", ".join(getattr(ctx.command, "commands", {}))
+        error_line(f"{group} needs a COMMAND after FILE: one of {names} (see "
+                   f"'esp-image {group} --help')")
+        raise typer.Exit(2)
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileOptions:
+    """The options a file group's callback takes for every command."""
+
     file: str
     partition: str | None
     output: str | None
@@ -60,6 +70,14 @@ class _Options:
     as_json: bool
     quiet: bool
     debug: bool
+
+
+fs_app = file_group("Files inside firmware images: littlefs, FAT and wear-levelled FAT (ls, cat, "
+                    "get, put, rm, mkdir, df, mkfs); SPIFFS read-only (ls, cat, get, df).")
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Options(FileOptions):
     page_size: str | None = None
     block_size: str | None = None
 
@@ -82,13 +100,10 @@ def fs_main(
 
     Example: [bold]esp-image fs firmware.bin put main.py boot.py /[/bold]
     """
-    if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
-        names = ", ".join(getattr(ctx.command, "commands", {}))
-        error_line(f"fs needs a COMMAND after FILE: one of {names} (see "
-                            "'esp-image fs --help')")
-        raise typer.Exit(2)
-    ctx.obj = _Options(file, partition, output, in_place, dry_run, force, json, quiet, debug,
-                       page_size, block_size)
+    need_command(ctx, "fs")
+    ctx.obj = _Options(file=file, partition=partition, output=output, in_place=in_place,
+                       dry_run=dry_run, force=force, as_json=json, quiet=quiet, debug=debug,
+                       page_size=page_size, block_size=block_size)
 
 
 def _opts(ctx: typer.Context) -> _Options:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..units import parse_size_option
-from .fs import _FsGroup
+from .fs import FileOptions, file_group, need_command
 from .options import Debug, DryRun, InPlace, Json, Quiet, force_option, option, output_option
 from .runner import (
     EXIT_DAMAGED,
@@ -36,28 +36,14 @@ if TYPE_CHECKING:
 # ESP-IDF's default partition tables give nvs 0x6000 bytes.
 DEFAULT_SIZE = 0x6000
 
-nvs_app = typer.Typer(
-    cls=_FsGroup,  # options after FILE and after the command, as fs takes them
-    help="NVS key-value data (Wi-Fi credentials, calibration, settings) inside firmware "
-         "files, flash dumps and NVS partition images (ls, get, set, rm, export, import, mkfs).",
-    no_args_is_help=True,
-    invoke_without_command=True,  # so a missing COMMAND gets a message listing the commands
-    context_settings={"allow_interspersed_args": True, "ignore_unknown_options": True},
-)
+nvs_app = file_group(
+    "NVS key-value data (Wi-Fi credentials, calibration, settings) inside firmware files, flash "
+    "dumps and NVS partition images (ls, get, set, rm, export, import, mkfs).")
 
 
-@dataclass(frozen=True)
-class _Options:
-    file: str
-    partition: str | None
-    keys: str | None
-    output: str | None
-    in_place: bool
-    dry_run: bool
-    force: bool
-    as_json: bool
-    quiet: bool
-    debug: bool
+@dataclass(frozen=True, kw_only=True)
+class _Options(FileOptions):
+    keys: str | None = None
 
 
 @nvs_app.callback()
@@ -85,13 +71,10 @@ def nvs_main(
 
     Example: [bold]esp-image nvs firmware.bin set wifi ssid home[/bold]
     """
-    if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
-        names = ", ".join(getattr(ctx.command, "commands", {}))
-        error_line(f"nvs needs a COMMAND after FILE: one of {names} (see "
-                   "'esp-image nvs --help')")
-        raise typer.Exit(EXIT_UNUSABLE)
-    ctx.obj = _Options(file, partition, keys, output, in_place, dry_run, force, json, quiet,
-                       debug)
+    need_command(ctx, "nvs")
+    ctx.obj = _Options(file=file, partition=partition, keys=keys, output=output,
+                       in_place=in_place, dry_run=dry_run, force=force, as_json=json,
+                       quiet=quiet, debug=debug)
 
 
 def _opts(ctx: typer.Context) -> _Options:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-from ..checks import Check
+from ..checks import Check, Checked
 from ..errors import InputError, NvsError, NvsFull, NvsNotFound
 from ..formats.compiled import nvs as fmt
 from . import values as val
@@ -60,7 +60,7 @@ class NvsEntry:
         return out
 
 
-class NvsPartition:
+class NvsPartition(Checked):
     """An NVS partition (plain or encrypted), as ESP-IDF's nvs_flash reads and writes it.
 
     Pages and their entries are read from the bytes; damaged pages and items become failed
@@ -158,16 +158,6 @@ class NvsPartition:
     def readable(self) -> bool:
         """False for an encrypted partition read without its keys (page headers only)."""
         return not (self._looks_encrypted and self.keys is None)
-
-    @property
-    def damage(self) -> list[Check]:
-        """The failed checks: damaged pages and items, with offset and kind."""
-        return [c for c in self.checks if not c.valid]
-
-    @property
-    def valid(self) -> bool:
-        """Whether every check passed."""
-        return not self.damage
 
     def namespaces(self) -> list[NvsNamespace]:
         """The namespace records, in the order nvs_flash reads them."""
