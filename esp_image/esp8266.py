@@ -328,23 +328,9 @@ class Esp8266Image:
         v2: V2Header | None = None
         header_offset = 0
         if view[0] == fmt.MAGIC_V2:
-            if size < fmt.V2Header.SIZE:
-                raise TruncatedError(f"only {size} bytes; a v2 header needs "
-                                     f"{fmt.V2Header.SIZE}", offset, "ESP8266 v2 image")
-            v2 = V2Header.parse(view)
-            if v2.segment_count != fmt.V2_SEGMENT_COUNT:
-                problems.append(f"v2 header byte 1 is {v2.segment_count}; boot_v1.x and rBoot "
-                                f"only boot a v2 image when it is {fmt.V2_SEGMENT_COUNT}")
+            v2 = _v2_header(view, offset, problems)
             header_offset = fmt.V2Header.SIZE + v2.irom_len
-            if header_offset + fmt.ImageHeader.SIZE > size:
-                problems.append(f"truncated: irom part declares {v2.irom_len:#x} bytes; the "
-                                f"inner image header at {header_offset:#x} is past the end of "
-                                f"the data ({size:#x})")
-                return cls._truncated_v2(view, v2, problems, flash_offset)
-            if view[header_offset] != fmt.MAGIC_V1:
-                problems.append(f"no inner 0xE9 image at {header_offset:#x} (found "
-                                f"{view[header_offset]:#04x}); irom length {v2.irom_len:#x} "
-                                "is wrong or the file is damaged")
+            if problems and problems[-1].startswith(("truncated: irom", "no inner")):
                 return cls._truncated_v2(view, v2, problems, flash_offset)
         elif size < fmt.ImageHeader.SIZE:
             raise TruncatedError(f"only {size} bytes; an ESP8266 image header needs "
@@ -353,70 +339,20 @@ class Esp8266Image:
         walked = walk(view, header_offset + fmt.ImageHeader.SIZE, h.segment_count)
         problems.extend(walked.problems)
         segments, length, truncated = walked.segments, walked.length, walked.truncated
-
-        # v3 (RTOS SDK): flash-mapped segments and an appended SHA-256 of the image.
-        mapped = any(fmt.IROM_MAP_START <= s.load_addr < fmt.IROM_MAP_END for s in segments)
         image_format = "esp8266-v2" if v2 is not None else "esp8266-v1"
-        stored_sha: bytes | None = None
-        computed_sha: bytes | None = None
-        if v2 is None and mapped and not truncated and size - length >= fmt.DIGEST_SIZE:
-            digest = hashlib.sha256(view[:length]).digest()
-            candidate = bytes(view[length:length + fmt.DIGEST_SIZE])
-            if candidate == digest or size - length == fmt.DIGEST_SIZE:
-                image_format = "esp8266-v3"
-                stored_sha, computed_sha = candidate, digest
-                length += fmt.DIGEST_SIZE
-        elif v2 is None and mapped and not truncated and 0 < size - length < fmt.DIGEST_SIZE:
-            image_format = "esp8266-v3"
-            problems.append(f"truncated: {size - length} bytes after the checksum where a v3 "
-                            "image's 32-byte SHA-256 would be")
-            truncated = True
-
-        stored_crc: int | None = None
-        computed_crc: int | None = None
+        stored_sha = computed_sha = None
+        if v2 is None and not truncated:
+            v3 = _v3_digest(view, length, segments, problems)
+            if v3 is not None:
+                image_format, stored_sha, computed_sha, length, truncated = v3
+        stored_crc = computed_crc = None
         end = length
         if v2 is not None and not truncated:
-            rest = size - length
-            if rest >= fmt.CrcTrailer.SIZE:
-                value = fmt.CrcTrailer.parse(view, length).crc32
-                crc = esp8266_crc32(view[:length])
-                if value == crc or rest == fmt.CrcTrailer.SIZE or value != 0xFFFFFFFF:
-                    stored_crc, computed_crc = value, crc
-                    end = length + fmt.CrcTrailer.SIZE
-            elif rest:
-                problems.append(f"truncated: {rest} bytes after the image where a 4-byte CRC32 "
-                                "trailer would be")
-                end = size
-
-        variant: str | None = None
-        user: int | None = None
-        if v2 is not None:
-            inner = (h.flash_mode, h.flash_size << 4 | h.flash_freq)
-            if (v2.byte2, v2.byte3) == inner:
-                variant = "esptool"
-            elif v2.byte2 == 0 and v2.byte3 in (1, 2):
-                variant, user = "gen_appbin", v2.byte3
-            else:
-                variant = "esptool"
-                warnings.append(f"flash parameters in the first header ({v2.byte2:#04x} "
-                                f"{v2.byte3:#04x}) disagree with the inner header "
-                                f"({inner[0]:#04x} {inner[1]:#04x}); bootloaders and esptool "
-                                "use the inner one")
-            if v2.irom_addr != 0:
-                warnings.append(f"irom load address field is {v2.irom_addr:#x}; esptool and "
-                                "gen_appbin write 0")
-        for i, seg in enumerate(segments):
-            if seg.data_len % 4:
-                warnings.append(f"segment {i} length {seg.data_len:#x} is not a multiple of 4")
-        if h.flash_size not in fmt.FLASH_SIZE_CODES:
-            warnings.append(f"flash size code {h.flash_size:#x} is not defined")
-        if h.flash_freq not in fmt.FLASH_FREQS:
-            warnings.append(f"flash frequency code {h.flash_freq:#x} is not defined")
-        if h.flash_mode not in fmt.FLASH_MODES:
-            warnings.append(f"flash mode {h.flash_mode} is not defined")
+            stored_crc, computed_crc, end = _crc_trailer(view, length, problems)
+        variant, user = _variant(v2, h, warnings) if v2 is not None else (None, None)
+        _header_warnings(h, segments, warnings)
         if truncated:
             length = end = size
-
         name, version = (None, None)
         if image_format == "esp8266-v1" and not truncated:
             name, version = _bootloader_name(view, length)
@@ -646,6 +582,98 @@ class Esp8266Image:
         if self.warnings:
             out["warnings"] = list(self.warnings)
         return out
+
+
+def _v2_header(view: memoryview, offset: int, problems: list[str]) -> V2Header:
+    """The 0xEA header; a problem starting ``truncated: irom`` or ``no inner`` means the inner
+    image cannot be read."""
+    size = len(view)
+    if size < fmt.V2Header.SIZE:
+        raise TruncatedError(f"only {size} bytes; a v2 header needs {fmt.V2Header.SIZE}",
+                             offset, "ESP8266 v2 image")
+    v2 = V2Header.parse(view)
+    if v2.segment_count != fmt.V2_SEGMENT_COUNT:
+        problems.append(f"v2 header byte 1 is {v2.segment_count}; boot_v1.x and rBoot "
+                        f"only boot a v2 image when it is {fmt.V2_SEGMENT_COUNT}")
+    header_offset = fmt.V2Header.SIZE + v2.irom_len
+    if header_offset + fmt.ImageHeader.SIZE > size:
+        problems.append(f"truncated: irom part declares {v2.irom_len:#x} bytes; the "
+                        f"inner image header at {header_offset:#x} is past the end of "
+                        f"the data ({size:#x})")
+    elif view[header_offset] != fmt.MAGIC_V1:
+        problems.append(f"no inner 0xE9 image at {header_offset:#x} (found "
+                        f"{view[header_offset]:#04x}); irom length {v2.irom_len:#x} "
+                        "is wrong or the file is damaged")
+    return v2
+
+
+def _v3_digest(view: memoryview, length: int, segments: tuple[Segment, ...],
+               problems: list[str]) -> tuple[str, bytes | None, bytes | None, int, bool] | None:
+    """v3 (RTOS SDK): flash-mapped segments and an appended SHA-256 of the image; the format,
+    stored and computed digest, new length and truncation, or None for a v1 image."""
+    if not any(fmt.IROM_MAP_START <= s.load_addr < fmt.IROM_MAP_END for s in segments):
+        return None
+    rest = len(view) - length
+    if rest >= fmt.DIGEST_SIZE:
+        digest = hashlib.sha256(view[:length]).digest()
+        candidate = bytes(view[length:length + fmt.DIGEST_SIZE])
+        if candidate == digest or rest == fmt.DIGEST_SIZE:
+            return "esp8266-v3", candidate, digest, length + fmt.DIGEST_SIZE, False
+        return None
+    if rest > 0:
+        problems.append(f"truncated: {rest} bytes after the checksum where a v3 "
+                        "image's 32-byte SHA-256 would be")
+        return "esp8266-v3", None, None, length, True
+    return None
+
+
+def _crc_trailer(view: memoryview, length: int, problems: list[str]
+                 ) -> tuple[int | None, int | None, int]:
+    """A v2 image's CRC32 trailer: stored, computed, and where the image ends."""
+    rest = len(view) - length
+    if rest >= fmt.CrcTrailer.SIZE:
+        value = fmt.CrcTrailer.parse(view, length).crc32
+        crc = esp8266_crc32(view[:length])
+        if value == crc or rest == fmt.CrcTrailer.SIZE or value != 0xFFFFFFFF:
+            return value, crc, length + fmt.CrcTrailer.SIZE
+    elif rest:
+        problems.append(f"truncated: {rest} bytes after the image where a 4-byte CRC32 "
+                        "trailer would be")
+        return None, None, len(view)
+    return None, None, length
+
+
+def _variant(v2: V2Header, h: fmt.ImageHeader, warnings: list[str]) -> tuple[str, int | None]:
+    """Who wrote a v2 image (``esptool`` or ``gen_appbin``) and, for gen_appbin, user1/2."""
+    inner = (h.flash_mode, h.flash_size << 4 | h.flash_freq)
+    variant, user = "esptool", None
+    if (v2.byte2, v2.byte3) == inner:
+        pass
+    elif v2.byte2 == 0 and v2.byte3 in (1, 2):
+        variant, user = "gen_appbin", v2.byte3
+    else:
+        warnings.append(f"flash parameters in the first header ({v2.byte2:#04x} "
+                        f"{v2.byte3:#04x}) disagree with the inner header "
+                        f"({inner[0]:#04x} {inner[1]:#04x}); bootloaders and esptool "
+                        "use the inner one")
+    if v2.irom_addr != 0:
+        warnings.append(f"irom load address field is {v2.irom_addr:#x}; esptool and "
+                        "gen_appbin write 0")
+    return variant, user
+
+
+def _header_warnings(h: fmt.ImageHeader, segments: tuple[Segment, ...],
+                     warnings: list[str]) -> None:
+    """Oddities a bootloader tolerates: odd segment lengths, undefined flash codes."""
+    for i, seg in enumerate(segments):
+        if seg.data_len % 4:
+            warnings.append(f"segment {i} length {seg.data_len:#x} is not a multiple of 4")
+    if h.flash_size not in fmt.FLASH_SIZE_CODES:
+        warnings.append(f"flash size code {h.flash_size:#x} is not defined")
+    if h.flash_freq not in fmt.FLASH_FREQS:
+        warnings.append(f"flash frequency code {h.flash_freq:#x} is not defined")
+    if h.flash_mode not in fmt.FLASH_MODES:
+        warnings.append(f"flash mode {h.flash_mode} is not defined")
 
 
 def _regions(addr: int) -> tuple[str, ...]:
