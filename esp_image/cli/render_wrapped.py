@@ -33,8 +33,7 @@ def _line(layer: Unwrapped) -> str:
         what = f"gzip{name}: {facts['member_size']} bytes inflate to {size}"
     elif layer.kind == "arduino-signed":
         what = (f"Arduino signed update: {facts['signed_length']} signed bytes "
-                f"({facts['signed_content']}), {facts['signature_length']}-byte RSA signature, "
-                f"SHA-256 {facts['sha256']}")
+                f"({facts['signed_content']}), {facts['signature_length']}-byte RSA signature")
         if not layer.checks:
             what += "; signature not verified (give --key PUBLIC.pem)"
     elif layer.kind == "matter-ota":
