@@ -362,3 +362,18 @@ def test_corpus_wrapped_file(name: str) -> None:
         assert (image.kind, image.chip, image.valid) == (other.kind, other.chip, other.valid)
     assert image.to_bytes() == data
 
+
+
+def _corpus_names() -> list[Path]:
+    return sorted(p for folder in (CORPUS, CORPUS2) if folder.is_dir()
+                  for p in folder.iterdir() if p.is_file() and p.name != "MANIFEST.tsv")
+
+
+def test_no_other_corpus_file_is_claimed_as_wrapped() -> None:
+    """No false claims: only the wrapped files of the corpus get wrapper layers (a length word
+    or a signature length at the end of anything else is no wrapper)."""
+    paths = _corpus_names()
+    if not paths:
+        pytest.skip("corpus absent")
+    claimed = {p.name for p in paths if Image.open(p, max_size=None).wrappers}
+    assert claimed == {name for name in CORPUS_CASES if (CORPUS2 / name).is_file()}
