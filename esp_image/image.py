@@ -13,6 +13,9 @@ ESP32 share the 0xE9 magic, so the order matters):
 3. (otadata: see 1);
 4. ``yaota8266`` at 0 → a yaota8266 ``.ota`` update file; ``1d 04 db ae`` twice → a direct-boot
    image;
+4a. a wrapper around an image (:mod:`esp_image.recognise.wrapped`: gzip, an Arduino-signed
+   update, a Matter OTA file, a pre-encrypted OTA image, a bare length word) → the Image of
+   what it wraps, with the layers in ``wrappers``;
 5. with ``--chip esp8266``, an ESP8266 layout (ESP8266 images carry no chip id);
 6. 0xE9 at 0 with a plausible ESP32-family header (known chip id, ``hash_appended`` 0/1):
    a merged firmware if a partition table sits where that chip's layout puts it (base =
@@ -52,6 +55,7 @@ if TYPE_CHECKING:
     from .filesystems import FileSystemInfo
     from .otadata import AppSlots, BootSelection, OtaData
     from .partition_table import Partition, PartitionTable
+    from .wrappers import Unwrapped
     from .yaota8266 import OtaFile
 
     # The closed sets of the JSON contract, spelled once (cli-contract.md).
@@ -140,6 +144,11 @@ class Image:
         details: the ESP8266 layout's extra JSON sections (``system_params``,
             ``rboot_config``, ``yaota8266``, ``init_data``, ``micropython``, ``boot8266``,
             ``main_app``...).
+        wrappers: the layers around what the file holds (gzip, an Arduino signature...), from
+            the outside in; empty for a file that is not wrapped. When there are any, ``data``
+            and every offset in the model (regions, segments, the inner checks) belong to the
+            unwrapped bytes, while ``size`` and :attr:`file_data` are the file's.
+        file_data: the file's own bytes when it is wrapped (None otherwise).
     """
 
     path: str | None
@@ -165,11 +174,13 @@ class Image:
     flash_map: FlashMap | None = None
     details: dict[str, object] = field(default_factory=dict)
     data: memoryview = field(repr=False, compare=False, default=memoryview(b""))
+    wrappers: tuple[Unwrapped, ...] = ()
+    file_data: memoryview | None = field(repr=False, compare=False, default=None)
 
     # ------------------------------------------------------------------ construction
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, chip: str | None = None,
-             max_size: int | None = MAX_FILE_SIZE) -> Image:
+             max_size: int | None = MAX_FILE_SIZE, key: bytes | None = None) -> Image:
         """Read and identify a file.
 
         Args:
@@ -178,29 +189,35 @@ class Image:
                 another fails its ``chip`` check; where the file states none, it is read as
                 this chip.
             max_size: refuse larger files (None: no limit).
+            key: a key file's bytes for a wrapper that takes one: the RSA public key of an
+                Arduino-signed update (the signature is verified), the private key of a
+                pre-encrypted OTA image (it is decrypted and the image judged).
 
         Raises:
-            InputError: the file is missing, unreadable, not a regular file, empty or too large.
+            InputError: the file is missing, unreadable, not a regular file, empty or too large;
+                :class:`~esp_image.errors.KeyMismatch` (a subclass) for a key that does not
+                serve the file's wrapper, :class:`~esp_image.errors.DecompressionLimit` for
+                a gzip that inflates past the largest flash.
         """
         from .io import read_input
 
         data = read_input(path, max_size=max_size)
-        return cls.from_bytes(data, path=str(path), chip=chip)
+        return cls.from_bytes(data, path=str(path), chip=chip, key=key)
 
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview, *, path: str | None = None,
-                   chip: str | None = None) -> Image:
-        """Identify and parse a buffer (not copied).
+                   chip: str | None = None, key: bytes | None = None) -> Image:
+        """Identify and parse a buffer (not copied); ``key`` as for :meth:`open`.
 
         Raises:
-            InputError: the buffer is empty.
+            InputError: the buffer is empty (and as :meth:`open` for ``key`` and gzip).
         """
         view = memoryview(data).cast("B") if not isinstance(data, bytes) else memoryview(data)
         if not len(view):
             raise InputError(f"{path or 'input'}: file is empty")
         from .recognise import identify
 
-        return identify(view, path, chips.chip_by_name(chip) if chip else None)
+        return identify(view, path, chips.chip_by_name(chip) if chip else None, key)
 
     # ------------------------------------------------------------------ derived
     @property
@@ -236,9 +253,17 @@ class Image:
         byte for byte; every parsed structure is rebuilt from its model, and a model that
         cannot be rebuilt (a truncated image) leaves its bytes as they are.
 
+        A wrapped file's layers are put back around the rebuilt inner bytes; a layer that
+        compresses or encrypts them cannot be redone byte for byte, so the file's own bytes
+        stand for it.
+
         Raises:
             FormatError: a rebuilt part is longer than the file.
         """
+        if self.wrappers:
+            from .recognise.wrapped import rewrap
+
+            return rewrap(self)
         out = bytearray(self.data)
         for offset, model in self._models():
             try:
@@ -264,6 +289,19 @@ class Image:
         for region in self.regions:
             if region.model is not None:
                 yield region.offset, region.model
+
+    def unwrapped(self) -> Image:
+        """What a wrapped file holds, as if it were the file (no wrappers, their checks
+        dropped); this Image itself when it is not wrapped."""
+        if not self.wrappers:
+            return self
+        from dataclasses import replace
+
+        from .recognise.wrapped import layer_checks
+
+        outer = set(layer_checks(self.wrappers))
+        return replace(self, size=len(self.data), wrappers=(), file_data=None,
+                       checks=tuple(c for c in self.checks if c not in outer))
 
     def partition_bytes(self, part: Partition) -> bytes:
         """``part``'s bytes in a flash file, as the chip reads them (see :func:`read_partition`).
@@ -306,6 +344,8 @@ class Image:
             "valid": self.valid,
             "checks": [c.to_dict() for c in self.checks],
         }
+        if self.wrappers:
+            out["wrappers"] = [{**w.to_dict(), "valid": w.valid} for w in self.wrappers]
         if self.shape is not None:
             out["esp8266"] = {"shape": self.shape, "flash_map": self.flash_map.to_dict()
                               if self.flash_map else None, **self.details}

@@ -18,6 +18,7 @@ OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
         '-q': ('quiet', 'flag'),
         '--quiet': ('quiet', 'flag'),
         '--no-size-limit': ('no_size_limit', 'flag'),
+        '--key': ('key', 'value'),
     },
     'verify': {
         '--json': ('json', 'flag'),
@@ -25,6 +26,7 @@ OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
         '-q': ('quiet', 'flag'),
         '--quiet': ('quiet', 'flag'),
         '--no-size-limit': ('no_size_limit', 'flag'),
+        '--key': ('key', 'value'),
     },
     'retable': {
         '-f': ('flash_size', 'value'),
@@ -54,12 +56,14 @@ DEFAULTS: dict[str, dict[str, object]] = {
         'chip': None,
         'quiet': False,
         'no_size_limit': False,
+        'key': None,
     },
     'verify': {
         'json': False,
         'chip': None,
         'quiet': False,
         'no_size_limit': False,
+        'key': None,
     },
     'retable': {
         'flash_size': None,

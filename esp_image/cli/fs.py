@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperGroup
 
 from .options import BlockSize, Debug, DryRun, Force, InPlace, Json, PageSize, Quiet, output_option
-from .runner import choose_output, emit_write, error_line, run_guarded
+from .runner import choose_output, emit_write, error_line, refuse_wrapped, run_guarded
 
 if TYPE_CHECKING:
     from ..image import Image
@@ -117,8 +117,9 @@ def _open(opts: _Options) -> tuple[Image, FsTarget, bytes]:
     from ..transforms.fs import locate, region
 
     image = Image.open(opts.file)
-    target = locate(image, opts.partition)
-    return image, target, region(image, target)
+    inner = image.unwrapped()  # a wrapped file is read inside its wrapper
+    target = locate(inner, opts.partition)
+    return image, target, region(inner, target)
 
 
 def _read_only(ctx: typer.Context, body: Callable[[_Options, Any], int]) -> None:
@@ -150,6 +151,7 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
         output = choose_output(opts.file, opts.output, opts.in_place, "fs",
                                force=opts.force, inputs=sources or [])
         image, target, data = _open(opts)
+        refuse_wrapped(image)
         volume, made = _volume(target, data, fresh, what)
         try:
             actions = made + change(volume)

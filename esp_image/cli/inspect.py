@@ -15,16 +15,26 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Annotated
 
-    from .options import Debug, FileChip, Files, Json, NoLimit, Quiet, argument, quiet_option
+    from .options import (
+        Debug,
+        FileChip,
+        Files,
+        Json,
+        Key,
+        NoLimit,
+        Quiet,
+        argument,
+        quiet_option,
+    )
 
 
 def info(files: Files, json: Json = False, chip: FileChip = None, quiet: Quiet = False,
-         debug: Debug = False, no_size_limit: NoLimit = False) -> int:
+         debug: Debug = False, no_size_limit: NoLimit = False, key: Key = None) -> int:
     """Identify each file, parse it completely, run every check and describe it.
 
     Example: [bold]esp-image info firmware.bin[/bold]  (or [bold]--json[/bold] for pipelines)
     """
-    results = open_all(files, chip=chip, debug=debug, no_size_limit=no_size_limit)
+    results = open_all(files, chip=chip, debug=debug, no_size_limit=no_size_limit, key=key)
     images = [r for r in results if isinstance(r, Image)]
     if json:
         write_json(_documents(files, results))
@@ -40,12 +50,12 @@ def info(files: Files, json: Json = False, chip: FileChip = None, quiet: Quiet =
 
 
 def verify(files: Files, json: Json = False, chip: FileChip = None, quiet: Quiet = False,
-           debug: Debug = False, no_size_limit: NoLimit = False) -> int:
+           debug: Debug = False, no_size_limit: NoLimit = False, key: Key = None) -> int:
     """Run every integrity check; exit 0 if all pass, 1 if anything is damaged.
 
     Example: [bold]esp-image verify build/*.bin[/bold]
     """
-    results = open_all(files, chip=chip, debug=debug, no_size_limit=no_size_limit)
+    results = open_all(files, chip=chip, debug=debug, no_size_limit=no_size_limit, key=key)
     images = [r for r in results if isinstance(r, Image)]
     if json:
         write_json(_documents(files, results))

@@ -24,6 +24,7 @@ from .runner import (
     choose_output,
     emit_write,
     error_line,
+    refuse_wrapped,
     run_guarded,
     write_json,
 )
@@ -101,7 +102,8 @@ def _open(opts: _Options) -> tuple[Image, FoundNvs]:
     from ..nvs import select_nvs
 
     image = Image.open(opts.file)
-    return image, select_nvs(image, opts.partition, _keys(opts))
+    # A wrapped file is read inside its wrapper (a change to it is refused in _change).
+    return image, select_nvs(image.unwrapped(), opts.partition, _keys(opts))
 
 
 def _where(found: FoundNvs) -> str:
@@ -269,6 +271,7 @@ def _change(ctx: typer.Context, change: Change, sources: tuple[str, ...] = (),
         output = choose_output(opts.file, opts.output, opts.in_place, "nvs",
                                force=opts.force, inputs=sources)
         image, found = _open(opts)
+        refuse_wrapped(image)
         if readable and not found.nvs.readable:
             raise NvsError(f"{_where(found)}: the NVS entries are encrypted; give --keys "
                            "NVS_KEYS_FILE to change them")

@@ -59,6 +59,11 @@ FileChip = Annotated[str | None, typer.Option(
          "chip check.")]
 NoLimit = Annotated[bool, typer.Option("--no-size-limit",
                                        help="Read files larger than 128MB (the largest flash).")]
+Key = Annotated[str | None, typer.Option(
+    "--key", metavar="PEM",
+    help="Key for a wrapped file: the RSA public key of an Arduino-signed update (verifies "
+         "the signature), the private key (or 32-byte HMAC key) of a pre-encrypted OTA image "
+         "(decrypts it).")]
 Port = Annotated[str, typer.Option("--port", metavar="PORT",
                                    help="Serial port for the printed esptool command.")]
 Files = Annotated[list[str], argument("Firmware files, tables, otadata or dumps.", "FILE...")]

@@ -64,7 +64,10 @@ def extract(
         from ..transforms.extract import default_extract_name
         from ..transforms.extract import extract as cut
 
-        part = cut(Image.open(file), what, raw=raw)
+        image = Image.open(file)
+        # A wrapped file's parts are cut from what it wraps (an .ota's payload, a .bin.gz's
+        # inflated bytes): what a device writes to flash.
+        part = cut(image.unwrapped(), what, raw=raw)
         target = output or default_extract_name(file, what)
         check_output(target, [file], default=not output, force=force)
         # Checked as what it is (an app, a table, otadata, a filesystem); a data partition
@@ -72,8 +75,10 @@ def extract(
         # firmware. --raw is the region as it is, damage included: read back only.
         strict = what.lower() in ("bootloader", "partition-table", "otadata") or \
             part.data[:1] in (b"\xe9", b"\xea")
+        notes = [*part.notes, *(f"read from inside the {w.kind} wrapper"
+                                for w in image.wrappers)]
         return emit_write(source=file, output=target, data=part.data,
-                          actions=list(part.actions), notes=list(part.notes),
+                          actions=list(part.actions), notes=notes,
                           as_json=json, verify=_extracted_check(target, raw, strict),
                           quiet=quiet, dry_run=dry_run)
     return run_guarded(body, debug=debug, as_json=json, path=file)

@@ -124,11 +124,13 @@ def describe(image: Image) -> list[Block]:
     else:
         head = [f"{image.path or '<bytes>'}: {_what(image)}, {image.size} bytes"]
         body = _esp32_blocks(image)
-    blocks: list[Block] = [*head, verdict_line(image), *body]
+    from .render_wrapped import wrapper_lines, wrapper_notes
+
+    blocks: list[Block] = [*head, *wrapper_lines(image), verdict_line(image), *body]
     if image.checks and image.kind != "unknown":
         blocks.append(checks_table(image.checks))
     blocks.extend(f"{i.severity}: {i.message}" for i in image.issues)
-    blocks.extend(f"note: {n}" for n in image.notes)
+    blocks.extend(f"note: {n}" for n in (*image.notes, *wrapper_notes(image)))
     bar = flash_bar(image) if image.esp8266 is not None and image.kind == "flash" else None
     return [*blocks, bar] if bar else blocks
 
@@ -419,15 +421,17 @@ def checks_table(checks: Sequence[Check]) -> Table:
 
 def verify_lines(image: Image) -> list[str]:
     """The terse ``verify`` report: one OK/FAIL line, then one line per problem."""
+    from .render_wrapped import wrapped_in
+
     chip = image.chip.name if image.chip else "-"
     name = image.path or "<bytes>"
     if image.kind == "unknown":
         return [f"FAIL {name}: not recognised: {image.reason}"]
     failed = [c for c in image.checks if not c.valid]
+    what = f"{image.kind} {chip}{wrapped_in(image)}"
     if not failed:
-        return [f"OK   {name}: {image.kind} {chip}, {len(image.checks)} checks passed"]
-    lines = [f"FAIL {name}: {image.kind} {chip}, {len(failed)} of {len(image.checks)} "
-             "checks failed"]
+        return [f"OK   {name}: {what}, {len(image.checks)} checks passed"]
+    lines = [f"FAIL {name}: {what}, {len(failed)} of {len(image.checks)} checks failed"]
     lines += [f"     {c.name} at {c.offset:#x}: {c.detail}" for c in failed]
     return lines
 

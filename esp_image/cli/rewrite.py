@@ -16,6 +16,7 @@ from .runner import (
     choose_output,
     emit_write,
     esptool_write_flash,
+    refuse_wrapped,
     run_guarded,
     write_json,
 )
@@ -70,6 +71,7 @@ def retable(file: File, flash_size: FlashSize = None, table: TableChoice = None,
                                        delete=delete or (), rename=rename or (),
                                        erase_fs=erase_fs)
         image = Image.open(file)
+        refuse_wrapped(image)
         result = change(image, options)
         target = choose_output(file, output, in_place, options.tag(), force=force)
         # retable() refuses a file without a chip and a base, so both are known here
@@ -112,6 +114,7 @@ def flash_params(
 
         params = FlashParams.parse(size, mode, freq)
         image = Image.open(file)
+        refuse_wrapped(image)
         tag = "-".join(x for x in (size, mode, freq) if x) or "flash-params"
         result = set_flash_params(image, params)
         return emit_write(source=file,
@@ -151,6 +154,7 @@ def otadata(
         if not _change_asked(boot, state, erase, bool(output or in_place or dry_run or force)):
             return _report_otadata(file, slots, json, quiet)
         image = Image.open(file)
+        refuse_wrapped(image)
         result = otadata_for(image, slot=boot, state=state, erase=erase, ota_slot_count=slots,
                              force=force)
         after = Image.from_bytes(result.data)
@@ -178,7 +182,7 @@ def _report_otadata(path: str, slots: int | None, as_json: bool, quiet: bool) ->
     """Both records and the boot answer; a file without otadata is described, not refused."""
     from ..transforms.ota import otadata_location
 
-    image = Image.open(path)
+    image = Image.open(path).unwrapped()
     if not (image.kind == "flash" and image.table is not None
             and image.table.otadata is None):
         otadata_location(image, slots)  # one line for a file that holds no otadata

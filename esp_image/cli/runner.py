@@ -30,18 +30,34 @@ def error_line(message: str, err: TextIO | None = None) -> None:
 
 
 def open_all(paths: Sequence[str], *, chip: str | None, debug: bool,
-             no_size_limit: bool = False) -> list[Image | str]:
-    """Open every path; a failure becomes its one-line message (the others still run)."""
+             no_size_limit: bool = False, key: str | None = None) -> list[Image | str]:
+    """Open every path; a failure becomes its one-line message (the others still run).
+
+    ``key`` is a key file for wrapped files (``--key``); one that cannot be read fails every
+    path with the same line.
+    """
+    from ..errors import KeyMismatch
+    from ..io import read_input
+
     results: list[Image | str] = []
+    try:
+        key_bytes = read_input(key, "key file") if key is not None else None
+    except EspImageError as exc:
+        if debug:
+            raise
+        error_line(str(exc))
+        return [str(exc)] * len(paths)
     for path in paths:
         try:
-            results.append(Image.open(path, chip=chip,
+            results.append(Image.open(path, chip=chip, key=key_bytes,
                                       max_size=None if no_size_limit else MAX_FILE_SIZE))
         except EspImageError as exc:
             if debug:
                 raise
-            error_line(str(exc))
-            results.append(str(exc))
+            message = f"{path}: {exc} (--key {key})" if isinstance(exc, KeyMismatch) \
+                else str(exc)
+            error_line(message)
+            results.append(message)
         except Exception as exc:  # a bug must still give one line, not a traceback
             if debug:
                 raise
@@ -49,6 +65,16 @@ def open_all(paths: Sequence[str], *, chip: str | None, debug: bool,
             error_line(message)
             results.append(message)
     return results
+
+
+def refuse_wrapped(image: Image) -> None:
+    """Refuse (one line, exit 2) to change a wrapped file: the change would have to go inside
+    the compression, signature or encryption, which cannot be redone here."""
+    from ..recognise.wrapped import change_refusal
+
+    refusal = change_refusal(image)
+    if refusal is not None:
+        raise UsageError(refusal)
 
 
 def write_json(doc: object, stream: TextIO | None = None) -> None:

@@ -29,6 +29,8 @@ from .esp32 import (
     header_chip,
     plausible_esp32,
 )
+from .wrapped import recognise as recognise_wrapped
+from .wrapped import uses_key
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
@@ -36,18 +38,38 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 
-def identify(view: memoryview, path: str | None, forced: Chip | None) -> Image:
+def identify(view: memoryview, path: str | None, forced: Chip | None,
+             key: bytes | None = None) -> Image:
     """The Image of ``view`` (not empty): the first recogniser's answer, else ``unknown``;
-    with ``forced``, plus the ``chip`` check comparing it with what the file states."""
-    for recognise in RECOGNISERS:
+    with ``forced``, plus the ``chip`` check comparing it with what the file states.
+
+    ``key`` serves only a wrapper, so with one the wrapped reading is tried first (no
+    recogniser ranked before it claims a wrapped file); it is noted when nothing used it.
+    """
+    found = recognise_wrapped(view, forced, key) if key is not None else None
+    if found is None:
+        found = _first(view, forced, RECOGNISERS)
+    if key is not None and not uses_key(found):
+        found = replace(found, notes=(*found.notes, "the key given was not used: no wrapper "
+                                                    "in this file takes one"))
+    return replace(found, path=path) if path is not None else found
+
+
+def identify_unwrapped(view: memoryview, forced: Chip | None) -> Image:
+    """What the bytes inside a wrapper are (wrappers already peeled: none is tried again)."""
+    return _first(view, forced, tuple(r for r in RECOGNISERS if r is not _wrapped))
+
+
+def _first(view: memoryview, forced: Chip | None,
+           recognisers: tuple[Callable[[memoryview, Chip | None], Image | None], ...]) -> Image:
+    for recognise in recognisers:
         found = recognise(view, forced)
         if found is not None:
             break
     else:
         found = _unknown(view, _unknown_reason(view))
-    if path is not None:
-        found = replace(found, path=path)
-    return chip_check(found, forced) if forced is not None else found
+    # A wrapped file's chip check was made on what it wraps, at offsets there.
+    return chip_check(found, forced) if forced is not None and not found.wrappers else found
 
 
 # ---------------------------------------------------------------------- recognisers
@@ -88,6 +110,12 @@ def _yaota_ota(view: memoryview, forced: Chip | None) -> Image | None:
     checks = tuple(sorted((*ota.checks(0), *ota.payload_checks()), key=lambda c: c.offset))
     return Image(None, len(view), "yaota8266-ota", chip=chip_by_name("esp8266"),
                  checks=checks, notes=tuple(notes), ota_file=ota, data=view)
+
+
+def _wrapped(view: memoryview, forced: Chip | None) -> Image | None:
+    """gzip, an Arduino signature, a Matter OTA header, esp_encrypted_img or a length word
+    around what the other recognisers read (see :mod:`esp_image.recognise.wrapped`)."""
+    return recognise_wrapped(view, forced)
 
 
 def _esp8266_forced(view: memoryview, forced: Chip | None) -> Image | None:
@@ -140,7 +168,8 @@ def _bare_filesystem(view: memoryview, forced: Chip | None) -> Image | None:
 
 # The detection order of esp_image.image's docstring; _unknown is the fallback.
 RECOGNISERS: tuple[Callable[[memoryview, Chip | None], Image | None], ...] = (
-    _bare_otadata, _erased, _bare_table, _yaota_ota, direct_boot, _esp8266_forced, _e9_at_zero,
+    _bare_otadata, _erased, _bare_table, _yaota_ota, direct_boot, _wrapped, _esp8266_forced,
+    _e9_at_zero,
     _esp32_dump, _esp8266_any, _bare_filesystem)
 
 

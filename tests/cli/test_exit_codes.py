@@ -7,6 +7,7 @@ refusals after checking the input. Each case runs in a fresh interpreter, as a u
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import subprocess
@@ -139,11 +140,26 @@ CONTRADICTORY = [
     "nvs fw.bin -o x.bin --in-place rm ns",
 ]
 
+# A change inside gzip, a signature or a Matter header cannot be redone here; a --key that
+# cannot serve the file's wrapper (or cannot be read) is unusable input.
+WRAPPED_FILE = [
+    "retable -f 8MB fw.bin.gz",
+    "flash-params --size 8MB fw.bin.gz",
+    "otadata --boot 0 fw.bin.gz",
+    "nvs fw.bin.gz set ns k 1",
+    "fs fw.bin.gz mkdir /a",
+    "flash-params --size 8MB signed.bin",
+    "info --key nosuch.pem signed.bin",
+    "verify --key photo.jpg signed.bin",
+    "verify --key rsa3072.pem signed.bin",
+]
+
 KINDS = [(kind, line)
          for kind, lines in (("unknown option", UNKNOWN_OPTION), ("bad value", BAD_VALUE),
                              ("missing argument", MISSING_ARGUMENT),
                              ("wrong-kind file", WRONG_KIND_FILE),
-                             ("contradictory", CONTRADICTORY))
+                             ("contradictory", CONTRADICTORY),
+                             ("wrapped file or key", WRAPPED_FILE))
          for line in lines]
 CASES = [pytest.param(kind, line, id=f"{kind}: {line}") for kind, line in KINDS]
 
@@ -153,6 +169,9 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("exit-codes")
     shutil.copy(FIXTURES / "firmware-esp32-4MB.bin", work / "fw.bin")
     shutil.copy(FIXTURES / "otadata-ota0.bin", work / "otadata.bin")
+    (work / "fw.bin.gz").write_bytes(gzip.compress((work / "fw.bin").read_bytes(), mtime=0))
+    shutil.copy(FIXTURES / "wrappers" / "esp8266-v1.bin.signed", work / "signed.bin")
+    shutil.copy(FIXTURES / "wrappers" / "pre-encrypted-rsa3072-key.pem", work / "rsa3072.pem")
     # Not firmware of any kind: a JPEG header and pseudo-random bytes; and binary "CSV".
     noise = bytes((i * 7919 + 13) % 251 for i in range(3000))
     (work / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0" + noise)

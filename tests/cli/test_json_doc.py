@@ -71,6 +71,21 @@ def test_file_documents_match(name: str) -> None:
     assert esp_image("verify", "--json", str(FIXTURES / name)).keys() == doc.keys()
 
 
+@pytest.mark.parametrize("name", ["esp32-app.bin.gz", "esp8266-v1.bin.gz.signed",
+                                  "esp32-app-matter.ota", "esp32-app-length-prefixed.dat",
+                                  "esp32-app-rsa.enc", "esp32-app-ecc.enc"])
+def test_wrapped_documents_match(name: str) -> None:
+    doc = esp_image("info", "--json", str(FIXTURES / "wrappers" / name))
+    assert_matches("File document", doc)
+    assert doc["wrappers"]
+    for layer in doc["wrappers"]:
+        # A layer's keys are present for its kind only: the table's "always" rows are checked,
+        # and every key must be in it.
+        assert_matches("Wrapper", layer)
+        for check in layer["checks"]:
+            assert_matches("Check", check)
+
+
 def test_error_document_matches(tmp_path: Path) -> None:
     assert_matches("Error document", esp_image("info", "--json", str(tmp_path / "missing.bin")))
 
