@@ -11,6 +11,7 @@ ESP32 share the 0xE9 magic, so the order matters):
 2. ``AA 50`` at 0 → bare partition table;
 3. exactly 8 KiB shaped like two OTA records → bare ``otadata``;
 4. ``yaota8266`` at 0 → a yaota8266 ``.ota`` update file;
+   then a bare NVS, ``nvs_keys``, ``esp_secure_cert`` (TLV) or core dump partition image;
 5. with ``--chip esp8266``, an ESP8266 layout (ESP8266 images carry no chip id);
 6. 0xE9 at 0 with a plausible ESP32-family header (known chip id, ``hash_appended`` 0/1):
    a merged firmware if a partition table sits where that chip's layout puts it (base =
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 
     from .app_image import AppImage
     from .chips import Chip
+    from .data_content import DataContent
     from .esp8266 import Esp8266Image, FlashMap
     from .filesystems import FileSystemInfo
     from .otadata import AppSlots, BootSelection, OtaData
@@ -54,9 +56,11 @@ if TYPE_CHECKING:
 
     # The closed sets of the JSON contract, spelled once (cli-contract.md).
     ImageKind = Literal["image", "flash", "partition-table", "otadata", "erased", "filesystem",
-                        "yaota8266-ota", "esp8266-init-data", "rboot-config", "unknown"]
+                        "yaota8266-ota", "esp8266-init-data", "rboot-config", "nvs", "nvs-keys",
+                        "esp-secure-cert", "coredump", "unknown"]
     RegionKind = Literal["image", "partition-table", "otadata", "data", "erased", "gap", "irom",
-                         "init-data", "system-params", "rboot-config"]
+                         "init-data", "system-params", "rboot-config", "filesystem", "nvs",
+                         "nvs-keys", "esp-secure-cert", "coredump"]
     Esp8266Shape = Literal["image", "nonos-flash", "rboot-flash", "micropython", "noboot",
                            "nodemcu", "arduino", "yaota8266-bundle", "yaota8266-initial",
                            "yaota8266-main-app", "rtos-sdk-flash", "init-data", "rboot-config",
@@ -78,6 +82,8 @@ class PartitionContent:
         state: ``absent`` (not in the file), ``erased``, ``image`` (an app image was parsed),
             ``data`` (non-erased bytes) or ``invalid`` (an app slot holding no image).
         image: the app image in an app partition, if one starts there.
+        filesystem: the filesystem in a data partition, if one is there.
+        content: NVS, nvs_keys, esp_secure_cert or a core dump in a data partition.
     """
 
     partition: Partition
@@ -85,6 +91,7 @@ class PartitionContent:
     state: ContentState
     image: AppImage | None = None
     filesystem: FileSystemInfo | None = None
+    content: DataContent | None = None
 
     @property
     def fill(self) -> float | None:
@@ -100,6 +107,8 @@ class PartitionContent:
         out["state"] = self.state
         if self.filesystem is not None:
             out["filesystem"] = self.filesystem.to_dict()
+        if self.content is not None:
+            out[self.content.key] = self.content.to_dict()
         if self.image is not None:
             out["image_size"] = self.image.end
             out["fill"] = round(self.fill or 0.0, 4)
@@ -116,7 +125,8 @@ class Image:
     Attributes:
         path: where it was read from (None for bytes).
         size: bytes in the file.
-        kind: ``image``, ``flash``, ``partition-table``, ``otadata``, ``erased`` or ``unknown``.
+        kind: ``image``, ``flash``, ``partition-table``, ``otadata``, ``erased``, ``nvs``,
+            ``nvs-keys``, ``esp-secure-cert``, ``coredump``, ``filesystem`` or ``unknown``...
         chip: the chip, when known.
         base: flash address of file byte 0 (``kind == "flash"``).
         firmware: the single image (``kind == "image"``).
@@ -138,6 +148,7 @@ class Image:
         details: the ESP8266 layout's extra JSON sections (``system_params``,
             ``rboot_config``, ``yaota8266``, ``init_data``, ``micropython``, ``boot8266``,
             ``main_app``...).
+        content: a bare NVS, nvs_keys, esp_secure_cert or core dump partition image.
     """
 
     path: str | None
@@ -162,6 +173,7 @@ class Image:
     shape: Esp8266Shape | None = None
     flash_map: FlashMap | None = None
     details: dict[str, object] = field(default_factory=dict)
+    content: DataContent | None = None
     data: memoryview = field(repr=False, compare=False, default=memoryview(b""))
 
     # ------------------------------------------------------------------ construction
@@ -323,6 +335,8 @@ class Image:
                           ("filesystem", self.filesystem), ("boot", self.boot)):
             if part is not None:
                 out[key] = part.to_dict()
+        if self.content is not None:
+            out[self.content.key] = self.content.to_dict()
         # ESP8266 documents list issues only when there are any (contract order).
         if self.issues or self.shape is None:
             out["issues"] = [i.to_dict() for i in self.issues]

@@ -169,6 +169,10 @@ class NvsPartition:
         """Whether every check passed."""
         return not self.damage
 
+    def span_at(self, offset: int) -> int:
+        """The span field of the item header at partition ``offset`` (as stored, unchecked)."""
+        return int(fmt.Item.parse(memoryview(self._plain), offset).span)
+
     def namespaces(self) -> list[NvsNamespace]:
         """The namespace records, in the order nvs_flash reads them."""
         return list(self._namespaces.values())
