@@ -446,6 +446,7 @@ def _carry_filesystems(image: Image, old: PartitionTable, new: PartitionTable, b
 
 
 _NVS_KEYS = table_fmt.SUBTYPES[table_fmt.TYPE_DATA]["nvs_keys"]
+_NVS = table_fmt.SUBTYPE_DATA_NVS
 
 
 def _carry_nvs(image: Image, new: PartitionTable, actions: list[str]) -> dict[str, bytes]:
@@ -453,11 +454,15 @@ def _carry_nvs(image: Image, new: PartitionTable, actions: list[str]) -> dict[st
     moves or grows, repacked when it shrinks (LayoutError with the numbers when the keys do
     not fit); an action line each with how many keys went along. Encrypted NVS is repacked
     with the file's own nvs_keys partition."""
+    assert image.table is not None
+    old = {(p.name, p.offset, p.size) for p in image.table if p.subtype == _NVS}
+    if all((p.name, p.offset, p.size) in old for p in new if p.type == table_fmt.TYPE_DATA
+           and p.subtype == _NVS):
+        return {}  # nothing to carry: the NVS model is not even imported (start-up cost)
     from ..data_content import file_nvs_keys
     from ..nvs.locate import carry_nvs
     from ..nvs.partition import NvsPartition
 
-    assert image.table is not None
     keys = file_nvs_keys([(p, image.partition_bytes(p)[:0x44]) for p in image.table
                           if p.type == table_fmt.TYPE_DATA and p.subtype == _NVS_KEYS
                           and p.offset >= (image.base or 0)])
