@@ -39,6 +39,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from .esp8266 import Esp8266Image
     from .image import Image, PartitionContent
+    from .nvs.partition import NvsEntry
     from .otadata import OtaEntry
     from .partition_table import Partition, PartitionTable
 
@@ -231,6 +232,8 @@ class _Differ:
                 part_a, part_b = _part(a, role), _part(b, role)
                 if part_a is not None and part_b is not None:
                     self.image(part_a, part_b, role)
+        if a.kind == b.kind == "nvs" and a.content is not None and b.content is not None:
+            self.nvs(a.content.model, b.content.model, "nvs")
         if a.table is not None or b.table is not None:
             self.table(a, b)
         if a.otadata is not None or b.otadata is not None:
@@ -417,6 +420,10 @@ class _Differ:
             return
         if pa.is_otadata and pb.is_otadata:
             return  # the otadata section covers it
+        if ca.content is not None and cb.content is not None and \
+                ca.content.kind == cb.content.kind == "nvs":
+            self.nvs(ca.content.model, cb.content.model, f"nvs[{name}]")
+            return
         field = f"{name}.contents"
         if self.field("partitions", field, ca.state, cb.state):
             return
@@ -424,6 +431,23 @@ class _Differ:
             sa, sb = pa.offset - a.base, pb.offset - b.base
             if a.data[sa:sa + ca.covered] != b.data[sb:sb + cb.covered]:
                 self.add("partitions", field, ca.state, cb.state, "contents differ")
+
+    def nvs(self, a: object, b: object, section: str) -> None:
+        """Changed, added and removed keys (``namespace:key``) of two NVS partitions."""
+        from .nvs.partition import NvsPartition
+
+        assert isinstance(a, NvsPartition) and isinstance(b, NvsPartition)
+        if not (a.readable and b.readable):
+            self.field(section, "encrypted", not a.readable, not b.readable)
+            return
+        keys_a = {(e.namespace, e.key): e for e in a.entries()}
+        keys_b = {(e.namespace, e.key): e for e in b.entries()}
+        for where in sorted(keys_a.keys() | keys_b.keys()):
+            ea, eb = keys_a.get(where), keys_b.get(where)
+            va, vb = _nvs_value(ea), _nvs_value(eb)
+            if va != vb:
+                what = "added" if ea is None else "removed" if eb is None else "changed"
+                self.add(section, ":".join(where), va, vb, what)
 
     # ------------------------------------------------------------------ partition tables
     def table(self, a: Image, b: Image) -> list[tuple[Partition, Partition]]:
@@ -652,6 +676,16 @@ def _boot_text(image: Image) -> str | None:
 
 def _region_text(kind: str, address: int, size: int) -> str:
     return f"{kind} at {address:#x}, {size:#x} bytes"
+
+
+def _nvs_value(entry: NvsEntry | None) -> object:
+    """A key's value for the diff: numbers and text as they are, blobs by size and digest."""
+    from hashlib import sha256
+
+    value = entry.value if entry is not None else None
+    if isinstance(value, bytes):
+        return f"blob {len(value)} bytes, sha256 {sha256(value).hexdigest()[:12]}"
+    return value if entry is None or entry.type == "string" else f"{entry.type} {value}"
 
 
 def _esp8266_model_image(model: object) -> Esp8266Image | None:

@@ -12,6 +12,7 @@ ESP32 share the 0xE9 magic, so the order matters):
 2. ``AA 50`` at 0 → bare partition table;
 3. (otadata: see 1);
 4. ``yaota8266`` at 0 → a yaota8266 ``.ota`` update file; ``1d 04 db ae`` twice → a direct-boot
+   image; then a bare NVS, ``nvs_keys``, ``esp_secure_cert`` (TLV) or core dump partition
    image;
 4a. a wrapper around an image (:mod:`esp_image.recognise.wrapped`: gzip, an Arduino-signed
    update, a Matter OTA file, a pre-encrypted OTA image, a bare length word) → the Image of
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 
     from .app_image import AppImage
     from .chips import Chip
+    from .data_content import DataContent
     from .esp8266 import Esp8266Image, FlashMap
     from .filesystems import FileSystemInfo
     from .otadata import AppSlots, BootSelection, OtaData
@@ -60,9 +62,11 @@ if TYPE_CHECKING:
 
     # The closed sets of the JSON contract, spelled once (cli-contract.md).
     ImageKind = Literal["image", "flash", "partition-table", "otadata", "erased", "filesystem",
-                        "yaota8266-ota", "esp8266-init-data", "rboot-config", "unknown"]
+                        "yaota8266-ota", "esp8266-init-data", "rboot-config", "nvs", "nvs-keys",
+                        "esp-secure-cert", "coredump", "unknown"]
     RegionKind = Literal["image", "partition-table", "otadata", "data", "erased", "gap", "irom",
-                         "init-data", "system-params", "rboot-config"]
+                         "init-data", "system-params", "rboot-config", "filesystem", "nvs",
+                         "nvs-keys", "esp-secure-cert", "coredump"]
     Esp8266Shape = Literal["image", "nonos-flash", "rboot-flash", "micropython", "noboot",
                            "nodemcu", "arduino", "yaota8266-bundle", "yaota8266-initial",
                            "yaota8266-main-app", "rtos-sdk-flash", "init-data", "rboot-config",
@@ -84,6 +88,8 @@ class PartitionContent:
         state: ``absent`` (not in the file), ``erased``, ``image`` (an app image was parsed),
             ``data`` (non-erased bytes) or ``invalid`` (an app slot holding no image).
         image: the app image in an app partition, if one starts there.
+        filesystem: the filesystem in a data partition, if one is there.
+        content: NVS, nvs_keys, esp_secure_cert or a core dump in a data partition.
     """
 
     partition: Partition
@@ -91,6 +97,7 @@ class PartitionContent:
     state: ContentState
     image: AppImage | None = None
     filesystem: FileSystemInfo | None = None
+    content: DataContent | None = None
 
     @property
     def fill(self) -> float | None:
@@ -106,6 +113,8 @@ class PartitionContent:
         out["state"] = self.state
         if self.filesystem is not None:
             out["filesystem"] = self.filesystem.to_dict()
+        if self.content is not None:
+            out[self.content.key] = self.content.to_dict()
         if self.image is not None:
             out["image_size"] = self.image.end
             out["fill"] = round(self.fill or 0.0, 4)
@@ -122,7 +131,8 @@ class Image:
     Attributes:
         path: where it was read from (None for bytes).
         size: bytes in the file.
-        kind: ``image``, ``flash``, ``partition-table``, ``otadata``, ``erased`` or ``unknown``.
+        kind: ``image``, ``flash``, ``partition-table``, ``otadata``, ``erased``, ``nvs``,
+            ``nvs-keys``, ``esp-secure-cert``, ``coredump``, ``filesystem`` or ``unknown``...
         chip: the chip, when known.
         base: flash address of file byte 0 (``kind == "flash"``).
         firmware: the single image (``kind == "image"``).
@@ -149,6 +159,7 @@ class Image:
             and every offset in the model (regions, segments, the inner checks) belong to the
             unwrapped bytes, while ``size`` and :attr:`file_data` are the file's.
         file_data: the file's own bytes when it is wrapped (None otherwise).
+        content: a bare NVS, nvs_keys, esp_secure_cert or core dump partition image.
     """
 
     path: str | None
@@ -173,6 +184,7 @@ class Image:
     shape: Esp8266Shape | None = None
     flash_map: FlashMap | None = None
     details: dict[str, object] = field(default_factory=dict)
+    content: DataContent | None = None
     data: memoryview = field(repr=False, compare=False, default=memoryview(b""))
     wrappers: tuple[Unwrapped, ...] = ()
     file_data: memoryview | None = field(repr=False, compare=False, default=None)
@@ -367,6 +379,8 @@ class Image:
                           ("filesystem", self.filesystem), ("boot", self.boot)):
             if part is not None:
                 out[key] = part.to_dict()
+        if self.content is not None:
+            out[self.content.key] = self.content.to_dict()
         # ESP8266 documents list issues only when there are any (contract order).
         if self.issues or self.shape is None:
             out["issues"] = [i.to_dict() for i in self.issues]

@@ -99,6 +99,10 @@ _KIND_TEXT = {
     "rboot-config": "rBoot configuration sector",
     "yaota8266-ota": "yaota8266 .ota update file",
     "filesystem": "filesystem partition image",
+    "nvs": "NVS partition image",
+    "nvs-keys": "NVS encryption keys (nvs_keys partition)",
+    "esp-secure-cert": "esp_secure_cert partition image",
+    "coredump": "core dump (coredump partition image)",
     "unknown": "unrecognised data",
 }
 
@@ -163,6 +167,8 @@ def _esp32_blocks(image: Image) -> list[Block]:
         blocks.append(f"boot: {_boot_text(image)}")
     if image.filesystem is not None:
         blocks.append(f"filesystem: {fs_summary(image.filesystem)}")
+    if image.content is not None:
+        blocks.append(f"{image.content.kind}: {image.content.summary}")
     return blocks
 
 
@@ -321,6 +327,8 @@ def _partition_table(image: Image) -> Table:
                 what = "not in file"
             elif c.filesystem is not None:
                 what = fs_summary(c.filesystem)
+            elif c.content is not None:
+                what = c.content.summary
             else:
                 what = c.state
                 if c.covered < p.size:

@@ -159,6 +159,10 @@ class NvsPartition(Checked):
         """False for an encrypted partition read without its keys (page headers only)."""
         return not (self._looks_encrypted and self.keys is None)
 
+    def span_at(self, offset: int) -> int:
+        """The span field of the item header at partition ``offset`` (as stored, unchecked)."""
+        return int(fmt.Item.parse(memoryview(self._plain), offset).span)
+
     def namespaces(self) -> list[NvsNamespace]:
         """The namespace records, in the order nvs_flash reads them."""
         return list(self._namespaces.values())

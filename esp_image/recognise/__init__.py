@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from ..checks import Check
+from ..checks import Check, Issue
 from ..chips import Chip, chip_by_name
 from ..errors import FormatError
 from ..formats.compiled import esp32_image as esp32_fmt
@@ -118,6 +118,22 @@ def _wrapped(view: memoryview, forced: Chip | None) -> Image | None:
     return recognise_wrapped(view, forced)
 
 
+def _data_partition(view: memoryview, forced: Chip | None) -> Image | None:
+    """A bare NVS, nvs_keys, esp_secure_cert or core dump partition image: each starts with
+    a mark no image has (page state words with a header CRC, a CRC over the keys, the TLV
+    magic, a dump version word where an image holds its entry address)."""
+    from ..data_content import read_bare
+
+    found = read_bare(view)
+    if found is None:
+        return None
+    issues = tuple(Issue("warning", "nvs-recoverable", w) for w in found.warnings)
+    chip = getattr(found.model, "chip", None) if found.kind == "coredump" else None
+    return Image(None, len(view), found.kind, chip=chip_by_name(chip) if chip else None,
+                 checks=tuple(found.checks), issues=issues, notes=tuple(found.notes),
+                 content=found, data=view)
+
+
 def _esp8266_forced(view: memoryview, forced: Chip | None) -> Image | None:
     """``--chip esp8266``: ESP8266 images carry no chip id, so their reading comes first;
     with none, the file is identified as usual and the chip check names what it is."""
@@ -168,9 +184,8 @@ def _bare_filesystem(view: memoryview, forced: Chip | None) -> Image | None:
 
 # The detection order of esp_image.image's docstring; _unknown is the fallback.
 RECOGNISERS: tuple[Callable[[memoryview, Chip | None], Image | None], ...] = (
-    _bare_otadata, _erased, _bare_table, _yaota_ota, direct_boot, _wrapped, _esp8266_forced,
-    _e9_at_zero,
-    _esp32_dump, _esp8266_any, _bare_filesystem)
+    _bare_otadata, _erased, _bare_table, _yaota_ota, direct_boot, _data_partition, _wrapped,
+    _esp8266_forced, _e9_at_zero, _esp32_dump, _esp8266_any, _bare_filesystem)
 
 
 def _esp8266(view: memoryview) -> Image | None:

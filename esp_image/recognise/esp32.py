@@ -44,8 +44,10 @@ from ..units import SECTOR, align_up, format_size
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 
 if TYPE_CHECKING:
+    from ..data_content import DataContent
     from ..filesystems import FileSystemInfo
     from ..image import ContentState, RegionKind
+    from ..partition_table import Partition
 
 
 def plausible_esp32(view: memoryview, pos: int, forced: chips.Chip | None
@@ -381,6 +383,10 @@ def _content_region(b: Builder, content: PartitionContent, otadata: OtaData | No
     part = content.partition
     kind: RegionKind = "image" if content.state == "image" else \
         "erased" if content.state == "erased" else "data"
+    if content.content is not None:
+        kind = content.content.kind
+    elif content.filesystem is not None:
+        kind = "filesystem"
     model: object = content.image
     if part.is_otadata and otadata is not None:
         kind = "otadata"
@@ -467,7 +473,7 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
                 checks.extend(prefixed(otadata.checks(start), part.name))
         elif part.is_otadata and covered >= ota_fmt.OTADATA_SIZE:
             otadata = OtaData.erased()
-        found = None
+        found = content = None
         if not erased and not part.is_otadata and part.subtype not in _NOT_FS \
                 and id(part) not in overlapping:
             found = find_filesystem(read_partition(view, start, readable_size(part, end)))
@@ -475,9 +481,35 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
                 # the device cannot use it (MicroPython reformats or refuses it): damage
                 checks.append(Check("filesystem", False, start,
                                     f"{part.name}: damaged {found.type} ({found.detail})"))
+        if not erased and found is None and not part.is_otadata and id(part) not in overlapping:
+            content = _data_content(view, table, part, start, end, checks=checks,
+                                    issues=issues)
         contents.append(PartitionContent(part, covered, "erased" if erased else "data",
-                                         filesystem=found))
+                                         filesystem=found, content=content))
     return contents, otadata, checks, issues
+
+
+def _data_content(view: memoryview, table: PartitionTable, part: Partition, start: int,
+                  end: int, *, checks: list[Check], issues: list[Issue]) -> DataContent | None:
+    """NVS, nvs_keys, esp_secure_cert or a core dump in a data partition, its checks and
+    warnings added (prefixed with the partition's name); encrypted NVS is read with the
+    file's own nvs_keys partition when it has one."""
+    from ..data_content import file_nvs_keys, read_partition_content, shifted
+
+    keys = None
+    base = part.offset - start
+    if part.type == table_fmt.TYPE_DATA and part.subtype == table_fmt.SUBTYPE_DATA_NVS:
+        keys = file_nvs_keys([(p, read_partition(view, p.offset - base,
+                                                 min(0x44, readable_size(p, end))))
+                              for p in table if p.type == table_fmt.TYPE_DATA
+                              and p.subtype == _NVS_KEYS and p.offset >= base])
+    content = read_partition_content(
+        part, read_partition(view, start, readable_size(part, end)), keys)
+    if content is not None:
+        checks.extend(prefixed(shifted(content.checks, start), part.name))
+        issues.extend(Issue("warning", "nvs-recoverable", f"{part.name}: {w}")
+                      for w in content.warnings)
+    return content
 
 
 def _overlapping(table: PartitionTable) -> set[int]:
@@ -495,6 +527,7 @@ def _overlapping(table: PartitionTable) -> set[int]:
 # Data subtypes that never hold a filesystem (phy, nvs, coredump, nvs_keys, efuse).
 _NOT_FS = frozenset(table_fmt.SUBTYPES[table_fmt.TYPE_DATA][name]
                     for name in ("phy", "nvs", "coredump", "nvs_keys", "efuse"))
+_NVS_KEYS = table_fmt.SUBTYPES[table_fmt.TYPE_DATA]["nvs_keys"]
 _FS = frozenset({table_fmt.SUBTYPE_DATA_FAT, table_fmt.SUBTYPE_DATA_SPIFFS,
                  table_fmt.SUBTYPE_DATA_LITTLEFS})
 
@@ -633,6 +666,11 @@ def _looks_like_micropython(contents: list[PartitionContent]) -> bool:
 def _content_summary(content: PartitionContent) -> str:
     if content.image is not None:
         return f"{image_summary(content.image)}, fills {content.fill:.1%}"
+    if content.content is not None:
+        return content.content.summary
+    if content.filesystem is not None:
+        fs = content.filesystem
+        return f"{fs.version or fs.type}: {fs.detail}" if fs.detail else fs.version or fs.type
     if content.covered < content.partition.size:
         return f"{content.state}, file covers {content.covered:#x} of {content.partition.size:#x}"
     return content.state

@@ -11,6 +11,8 @@ nothing signed is edited), and the new file is assembled:
   apps run from any flash offset that is a multiple of their MMU page (64 KiB or smaller);
 - other app slots, and data partitions that moved or shrank, are erased (0xFF) and reported;
   a data partition whose offset is unchanged and which did not shrink keeps its contents;
+  filesystems are copied into a fresh one of the new size, NVS moves with its pages (and is
+  repacked, key by key, when it shrinks);
 - otadata is written as ESP-IDF would after ``esp_ota_set_boot_partition(ota_0)``.
 """
 
@@ -201,7 +203,12 @@ def _requirements(image: Image, *, erase_fs: bool = False) -> tuple:  # type: ig
                           "not verify. Sign the new table with your key instead")
     # A damaged filesystem is for --erase-fs to discard (_carry_filesystems says so).
     skip = ("layout", "filesystem") if erase_fs else ("layout",)
-    bad = [c for c in image.checks if not c.valid and c.name not in skip]
+    # NVS, keys, certificates and core dumps are carried byte for byte (an NVS repack refuses
+    # damage itself): their findings are for verify, not a reason to refuse a new table.
+    data = [(c.partition.offset - image.base, c.partition.end - image.base)
+            for c in image.partitions if c.content is not None]
+    bad = [c for c in image.checks if not c.valid and c.name not in skip
+           and not any(lo <= c.offset < hi for lo, hi in data)]
     if bad:
         raise LayoutError("the input is damaged (" + "; ".join(
             f"{c.name}: {c.detail}" for c in bad) + "); fix it first (esp-image verify)")
@@ -283,6 +290,7 @@ def _assemble(image: Image, new: PartitionTable, *, base: int, table_address: in
     for part in old.app_partitions:
         _erase(out, base, part.offset, part.end)
     carried = _carry_filesystems(image, old, new, base, actions, erase_fs=erase_fs)
+    carried.update(_carry_nvs(image, new, actions))
     _place_data(image, old, new, out, base=base, carried=carried, actions=actions,
                 notes=notes)
     if app is not None and target is not None and running is not None:
@@ -435,6 +443,39 @@ def _carry_filesystems(image: Image, old: PartitionTable, new: PartitionTable, b
                        f"{format_size(part.size)} filesystem at {part.offset:#x} "
                        "(--erase-fs discards them instead)")
     return carried
+
+
+_NVS_KEYS = table_fmt.SUBTYPES[table_fmt.TYPE_DATA]["nvs_keys"]
+_NVS = table_fmt.SUBTYPE_DATA_NVS
+
+
+def _carry_nvs(image: Image, new: PartitionTable, actions: list[str]) -> dict[str, bytes]:
+    """The contents of the NVS partitions ``new`` moves or resizes: kept when the partition
+    moves or grows, repacked when it shrinks (LayoutError with the numbers when the keys do
+    not fit); an action line each with how many keys went along. Encrypted NVS is repacked
+    with the file's own nvs_keys partition."""
+    assert image.table is not None
+    old = {(p.name, p.offset, p.size) for p in image.table if p.subtype == _NVS}
+    if all((p.name, p.offset, p.size) in old for p in new if p.type == table_fmt.TYPE_DATA
+           and p.subtype == _NVS):
+        return {}  # nothing to carry: the NVS model is not even imported (start-up cost)
+    from ..data_content import file_nvs_keys
+    from ..nvs.locate import carry_nvs
+    from ..nvs.partition import NvsPartition
+
+    keys = file_nvs_keys([(p, image.partition_bytes(p)[:0x44]) for p in image.table
+                          if p.type == table_fmt.TYPE_DATA and p.subtype == _NVS_KEYS
+                          and p.offset >= (image.base or 0)])
+    out: dict[str, bytes] = {}
+    for moved in carry_nvs(image, new, keys):
+        nvs = NvsPartition.from_bytes(moved.data)
+        if not nvs.readable and keys is not None:
+            nvs = NvsPartition.from_bytes(moved.data, keys)
+        count = (f"{len(nvs.entries())} keys in {len(nvs.namespaces())} namespaces"
+                 if nvs.readable else "encrypted, keys not counted")
+        actions.append(f"{moved.action}: {count}")
+        out[moved.partition.name] = moved.data
+    return out
 
 
 def _erased(image: Image, start: int, stop: int, base: int) -> bool:

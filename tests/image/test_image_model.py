@@ -22,8 +22,8 @@ FLASH = FIXTURES / "firmware-esp32-4MB.bin"
 def test_recognisers_follow_the_documented_order() -> None:
     names = [r.__name__ for r in RECOGNISERS]
     assert names == ["_bare_otadata", "_erased", "_bare_table", "_yaota_ota", "direct_boot",
-                     "_wrapped", "_esp8266_forced", "_e9_at_zero", "_esp32_dump",
-                     "_esp8266_any", "_bare_filesystem"]
+                     "_data_partition", "_wrapped", "_esp8266_forced", "_e9_at_zero",
+                     "_esp32_dump", "_esp8266_any", "_bare_filesystem"]
     assert [r.__name__ for r in AFTER_IMAGE] == [
         "_rtos_flash", "_yaota_bundle", "_arduino", "_rboot_flash", "_nonos_flash",
         "_micropython", "_noboot"]

@@ -18,8 +18,8 @@ from ..conftest import CORPUS, FIXTURES
 from .test_secure_cert import CORPUS2, corpus2_file, corpus2_rows
 
 KINDS = FIXTURES / "kinds"
-ELF = KINDS / "coredump-esp32c6-elf-sha256.img"
-BIN = KINDS / "coredump-esp32-bin-crc32.img"
+ELF = FIXTURES / "coredump-esp32c6-elf-sha256.bin"
+BIN = FIXTURES / "coredump-esp32-bin-crc32.bin"
 ROWS = {r["local_file"]: r for r in corpus2_rows("cdump_")}
 _LOADER = re.compile(r"target=(\w+) ver=0x([0-9a-f]+)\((\w+)\) tot_len=(\d+); checksum=(\w+)")
 
@@ -84,8 +84,8 @@ def test_damaged_fixtures(name: str) -> None:
 
 
 def _oracle_paths() -> list[Path]:
-    return sorted(KINDS.glob("coredump-*.img")) + [CORPUS2 / n for n in sorted(ROWS)
-                                                   if (CORPUS2 / n).is_file()]
+    kinds = sorted([*FIXTURES.glob("coredump-*.bin"), *KINDS.glob("coredump-*.img")])
+    return kinds + [CORPUS2 / n for n in sorted(ROWS) if (CORPUS2 / n).is_file()]
 
 
 @pytest.mark.parametrize("path", _oracle_paths(), ids=lambda p: p.name)

@@ -19,7 +19,7 @@ from ..cli.test_json_doc import assert_matches
 from ..conftest import CORPUS, FIXTURES
 
 CORPUS2 = CORPUS.parent / "corpus-2"
-CERT = FIXTURES / "kinds" / "esp-secure-cert.img"
+CERT = FIXTURES / "esp-secure-cert.bin"
 DAMAGED = FIXTURES / "kinds" / "esp-secure-cert-damaged.img"
 _ORACLE_ENTRY = re.compile(r"@0x([0-9a-f]+) (\w+)\(type=(\d+)\)/(\d+) flags=0x([0-9a-f]+) "
                            r"len=(\d+) crc=(\w+)")
