@@ -56,8 +56,8 @@ def retable(file: File, flash_size: FlashSize = None, table: TableChoice = None,
     """Give a merged firmware a new flash size and/or partition table, safely.
 
     Every rule the bootloader enforces is checked first; the bootloader header's SHA-256, the
-    table MD5 and the otadata are rewritten; the app moves to the first app slot; data
-    partitions that moved or shrank are erased.
+    table MD5 and the otadata are rewritten; the app moves to the first app slot; filesystems
+    and NVS that move are carried; other data partitions that moved or shrank are erased.
 
     Example: [bold]esp-image retable -f 8MB --table ota firmware.bin[/bold]
     (writes firmware-8MB-OTA.bin)
@@ -74,14 +74,11 @@ def retable(file: File, flash_size: FlashSize = None, table: TableChoice = None,
         refuse_wrapped(image)
         result = change(image, options)
         target = choose_output(file, output, in_place, options.tag(), force=force)
-        # retable() refuses a file without a chip and a base, so both are known here
-        command = esptool_write_flash(image.chip.name, image.base, target) \
-            if image.chip is not None and image.base is not None else None
         code = emit_write(source=file, output=target, data=result.data, actions=result.actions,
                           notes=result.notes, dry_run=dry_run, as_json=json, quiet=quiet,
                           extra={"flash_size": result.flash_size,
                                  "partitions": [p.to_dict() for p in result.table.partitions]},
-                          original=image.data, flash_command=command)
+                          original=image.data, flash_command=_write_command(image, target))
         if not json and not quiet and result.data != image.data:
             from .render import partition_table_block, plain
 
@@ -124,6 +121,14 @@ def flash_params(
     return run_guarded(body, debug=debug, as_json=json, path=file)
 
 
+def _write_command(image: Image, target: str) -> str | None:
+    """The esptool command that flashes ``target`` (retable() refuses a file without a chip and
+    a base, so both are known after it)."""
+    if image.chip is None or image.base is None:
+        return None
+    return esptool_write_flash(image.chip.name, image.base, target)
+
+
 def otadata(
     file: File,
     boot: Annotated[str | None, option("--boot", metavar="SLOT",
@@ -157,13 +162,11 @@ def otadata(
         refuse_wrapped(image)
         result = otadata_for(image, slot=boot, state=state, erase=erase, ota_slot_count=slots,
                              force=force)
-        after = Image.from_bytes(result.data)
-        return emit_write(source=file, output=choose_output(file, output, in_place, "otadata",
-                                                            force=force),
-                          data=result.data, actions=result.actions, dry_run=dry_run,
-                          as_json=json,
-                          extra={"boot": after.boot.to_dict() if after.boot else None},
-                          quiet=quiet, original=image.data)
+        after = Image.from_bytes(result.data).boot
+        target = choose_output(file, output, in_place, "otadata", force=force)
+        return emit_write(source=file, output=target, data=result.data, actions=result.actions,
+                          dry_run=dry_run, as_json=json, quiet=quiet, original=image.data,
+                          extra={"boot": after.to_dict() if after else None})
     return run_guarded(body, debug=debug, as_json=json, path=file)
 def _change_asked(boot: str | None, state: str | None, erase: bool, writing: bool) -> bool:
     """Whether ``otadata`` changes the records; a contradictory request is refused."""

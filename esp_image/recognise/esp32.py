@@ -419,49 +419,10 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
         if start < 0 or covered == 0:
             contents.append(PartitionContent(part, 0, "absent"))
             continue
-        sub = view[:stop]
         if part.is_app:
-            if sub[start] != esp32_fmt.MAGIC:
-                state: ContentState = "erased" if erased_index.erased(start, stop) \
-                    else "invalid"
-                contents.append(PartitionContent(part, covered, state))
-                if state == "invalid":
-                    issues.append(Issue("warning", "no-app-image",
-                                        f"app partition {part.name!r} at {part.offset:#x} does "
-                                        "not start with an image"))
-                continue
-            if (start, stop) not in parsed:
-                try:
-                    parsed[start, stop] = AppImage.from_bytes(sub, start, flash_offset=part.offset,
-                                                              role_hint="app")
-                except FormatError as exc:
-                    parsed[start, stop] = exc
-            image = parsed[start, stop]
-            if isinstance(image, FormatError):
-                checks.append(Check("structure", False, start, f"{part.name}: {image.reason}"))
-                contents.append(PartitionContent(part, covered, "invalid"))
-                continue
-            checks.extend(prefixed(image.checks(start), part.name))
-            checks.extend(version_rule_checks(image, bootloader, start, part.name))
-            issues.extend(version_rule_issues(image, bootloader, f"app in {part.name!r}"))
-            contents.append(PartitionContent(part, covered, "image", image))
-            if image.end > part.size:
-                issues.append(Issue("error", "app-too-large",
-                                    f"app in {part.name!r} is {image.end:#x} bytes, larger than "
-                                    f"its partition ({part.size:#x})"))
-            elif image.truncated and covered == part.size:
-                issues.append(Issue("error", "app-too-large",
-                                    f"app in {part.name!r} runs past the end of its partition"))
-            if flash_size is not None and image.flash_size not in (None, flash_size):
-                issues.append(Issue(
-                    "warning", "app-flash-size",
-                    f"app in {part.name!r} says {image.flash_size_name} flash, the bootloader "
-                    f"{format_size(flash_size)}; the bootloader's value is used unless the app "
-                    "was built with CONFIG_SPI_FLASH_SIZE_OVERRIDE"))
-            if image.chip is not None and image.chip != chip:
-                issues.append(Issue("error", "chip-mismatch",
-                                    f"app in {part.name!r} is for {image.chip.title}, the "
-                                    f"bootloader for {chip.title}; the bootloader rejects it"))
+            contents.append(_app_partition(
+                view, part, start, stop, covered=covered, chip=chip, bootloader=bootloader,
+                erased_index=erased_index, parsed=parsed, checks=checks, issues=issues))
             continue
         erased = erased_index.erased(start, stop)
         if part.is_otadata and covered >= ota_fmt.OTADATA_SIZE and not erased:
@@ -487,6 +448,62 @@ def _partitions(view: memoryview, base: int, table: PartitionTable, chip: chips.
         contents.append(PartitionContent(part, covered, "erased" if erased else "data",
                                          filesystem=found, content=content))
     return contents, otadata, checks, issues
+
+
+def _app_partition(view: memoryview, part: Partition, start: int, stop: int, *, covered: int,
+                   chip: chips.Chip, bootloader: AppImage | None, erased_index: ErasedIndex,
+                   parsed: dict[tuple[int, int], AppImage | FormatError],
+                   checks: list[Check], issues: list[Issue]) -> PartitionContent:
+    """An app partition's contents, its checks and the bootloader's rules it breaks (an image
+    is parsed once per span: ``parsed`` is shared by every partition of the table)."""
+    sub = view[:stop]
+    if sub[start] != esp32_fmt.MAGIC:
+        state: ContentState = "erased" if erased_index.erased(start, stop) else "invalid"
+        if state == "invalid":
+            issues.append(Issue("warning", "no-app-image",
+                                f"app partition {part.name!r} at {part.offset:#x} does "
+                                "not start with an image"))
+        return PartitionContent(part, covered, state)
+    if (start, stop) not in parsed:
+        try:
+            parsed[start, stop] = AppImage.from_bytes(sub, start, flash_offset=part.offset,
+                                                      role_hint="app")
+        except FormatError as exc:
+            parsed[start, stop] = exc
+    image = parsed[start, stop]
+    if isinstance(image, FormatError):
+        checks.append(Check("structure", False, start, f"{part.name}: {image.reason}"))
+        return PartitionContent(part, covered, "invalid")
+    checks.extend(prefixed(image.checks(start), part.name))
+    checks.extend(version_rule_checks(image, bootloader, start, part.name))
+    issues.extend(version_rule_issues(image, bootloader, f"app in {part.name!r}"))
+    issues.extend(_app_issues(image, part, covered, chip, bootloader))
+    return PartitionContent(part, covered, "image", image)
+
+
+def _app_issues(image: AppImage, part: Partition, covered: int, chip: chips.Chip,
+                bootloader: AppImage | None) -> list[Issue]:
+    """Size, flash-size and chip disagreements between an app and its partition and bootloader."""
+    flash_size = bootloader.flash_size if bootloader else None
+    issues = []
+    if image.end > part.size:
+        issues.append(Issue("error", "app-too-large",
+                            f"app in {part.name!r} is {image.end:#x} bytes, larger than "
+                            f"its partition ({part.size:#x})"))
+    elif image.truncated and covered == part.size:
+        issues.append(Issue("error", "app-too-large",
+                            f"app in {part.name!r} runs past the end of its partition"))
+    if flash_size is not None and image.flash_size not in (None, flash_size):
+        issues.append(Issue(
+            "warning", "app-flash-size",
+            f"app in {part.name!r} says {image.flash_size_name} flash, the bootloader "
+            f"{format_size(flash_size)}; the bootloader's value is used unless the app "
+            "was built with CONFIG_SPI_FLASH_SIZE_OVERRIDE"))
+    if image.chip is not None and image.chip != chip:
+        issues.append(Issue("error", "chip-mismatch",
+                            f"app in {part.name!r} is for {image.chip.title}, the "
+                            f"bootloader for {chip.title}; the bootloader rejects it"))
+    return issues
 
 
 def _data_content(view: memoryview, table: PartitionTable, part: Partition, start: int,
