@@ -259,11 +259,11 @@ class Image:
         return app_slots(list(self.partitions), self.chip)
 
     def to_bytes(self) -> bytes:
-        """Rebuild the file from the parsed models (byte-identical for valid input).
+        """Rebuild the file from the parsed models (byte-identical, damaged input included).
 
         Regions esp_image does not model (gaps, data partitions, trailing data) are kept
         byte for byte; every parsed structure is rebuilt from its model, and a model that
-        cannot be rebuilt (a truncated image) leaves its bytes as they are.
+        cannot be rebuilt (a truncated image) or fails its checks leaves its bytes as they are.
 
         A wrapped file's layers are put back around the rebuilt inner bytes; a layer that
         compresses or encrypts them cannot be redone byte for byte, so the file's own bytes
@@ -278,6 +278,10 @@ class Image:
             return rewrap(self)
         out = bytearray(self.data)
         for offset, model in self._models():
+            # A damaged image keeps its bytes: rebuilding would silently repair its checksum
+            # or SHA-256, and the round trip is byte-exact for damaged input too.
+            if getattr(model, "valid", True) is False:
+                continue
             try:
                 built = model.to_bytes()
             except FormatError:

@@ -24,6 +24,9 @@ FIXTURES = ROOT / "fixtures"
 # fresh clone without ../shared would).
 CORPUS = Path(os.environ.get("ESP_IMAGE_CORPUS") or ROOT.parent / "shared" / "corpus")
 MANIFEST = CORPUS / "MANIFEST.tsv"
+# The second corpus (issue 14's real-world shapes) sits beside the first, with its own manifest.
+CORPUS2 = CORPUS.parent / "corpus-2"
+CORPORA = (CORPUS, CORPUS2)
 CORPUS_ABSENT = "../shared/corpus absent"
 # Every skip that only says the corpus is missing, however a test words it.
 _CORPUS_SKIP = re.compile(r"corpus(-2)? (file \S+ )?(not available|absent)"
@@ -45,24 +48,30 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
 
 
 def corpus_rows() -> list[dict[str, str]]:
-    """Rows of ../shared/corpus/MANIFEST.tsv, or [] when the corpus is absent."""
-    if not MANIFEST.is_file():
-        return []
-    with MANIFEST.open(newline="") as fh:
-        return list(csv.DictReader(fh, delimiter="\t"))
+    """Rows of the MANIFEST.tsv of ../shared/corpus and ../shared/corpus-2 (those present),
+    each with ``path``: the file's full path."""
+    rows: list[dict[str, str]] = []
+    for folder in CORPORA:
+        manifest = folder / "MANIFEST.tsv"
+        if manifest.is_file():
+            with manifest.open(newline="") as fh:
+                rows += [{**r, "path": str(folder / r["local_file"])}
+                         for r in csv.DictReader(fh, delimiter="\t")]
+    return rows
 
 
 def corpus_files(predicate=lambda row: True) -> list[Path]:  # type: ignore[no-untyped-def]
-    """Corpus paths whose manifest row satisfies ``predicate`` (empty when absent)."""
-    return [CORPUS / r["local_file"] for r in corpus_rows() if predicate(r)]
+    """Corpus paths (both corpora) whose manifest row satisfies ``predicate`` (empty when
+    absent)."""
+    return [Path(r["path"]) for r in corpus_rows() if predicate(r)]
 
 
 def corpus_path(name: str) -> Path:
-    """Path of one corpus file; skips the calling test when the corpus is absent."""
-    path = CORPUS / name
-    if not path.is_file():
-        pytest.skip(f"corpus file {name} not available ({CORPUS_ABSENT})")
-    return path
+    """Path of one corpus file (either corpus); skips the calling test when it is absent."""
+    for folder in CORPORA:
+        if (folder / name).is_file():
+            return folder / name
+    pytest.skip(f"corpus file {name} not available ({CORPUS_ABSENT})")
 
 
 def fixture_path(name: str) -> Path:

@@ -11,7 +11,7 @@ import pytest
 from esp_image import Image
 from esp_image.errors import InputError
 
-from ..conftest import CORPUS, FIXTURES, corpus_path, corpus_rows
+from ..conftest import CORPUS, CORPUS2, FIXTURES, corpus_path, corpus_rows
 
 # file -> (kind, chip, valid, role or None); ESP32-family files and negatives (issue 2).
 EXPECTED: dict[str, tuple[str, str | None, bool, str | None]] = {
@@ -323,9 +323,21 @@ def test_hostile_segment_length_in_merged_file() -> None:
 def test_corpus_dir_is_where_expected() -> None:
     if not CORPUS.is_dir():
         pytest.skip("../shared/corpus absent")
-    assert set(EXPECTED) <= set(CORPUS_NAMES)
-    # Every *.bin in the corpus has a file-by-file expectation.
-    assert {n for n in CORPUS_NAMES if n.endswith(".bin")} <= set(EXPECTED)
+    first = {r["local_file"] for r in corpus_rows() if Path(r["path"]).parent == CORPUS}
+    assert set(EXPECTED) <= first
+    # Every *.bin in the first corpus has a file-by-file expectation here.
+    assert {n for n in first if n.endswith(".bin")} <= set(EXPECTED)
+
+
+def test_every_corpus2_file_is_judged_file_by_file() -> None:
+    """corpus-2's files are judged, each by name, by the tests of their shape."""
+    second = [r["local_file"] for r in corpus_rows() if Path(r["path"]).parent == CORPUS2]
+    if not second:
+        pytest.skip("../shared/corpus-2 absent")
+    here = Path(__file__).resolve().parents[1]
+    sources = "".join(p.read_text() for p in here.rglob("test_*.py")
+                      if p.name != Path(__file__).name)
+    assert [n for n in second if n not in sources] == []
 
 
 def test_app_and_bootloader_flash_size_disagree() -> None:

@@ -81,8 +81,8 @@ _FACT = re.compile(
 
 
 def _esp32_image_rows() -> list[dict[str, str]]:
-    return [r for r in corpus_rows() if r["kind"].endswith(" image") and
-            r["chip"].startswith("esp32")]
+    # "esp32s3 image", not "LittleFS image" or a Matter file "wrapping an esp32h2 app image"
+    return [r for r in corpus_rows() if re.fullmatch(r"esp32\w* image", r["kind"])]
 
 
 ESP32_IMAGES = [r["local_file"] for r in _esp32_image_rows()]
