@@ -44,7 +44,8 @@ class FsTarget:
 
 def locate(image: Image, partition: str | None = None) -> FsTarget:
     """The filesystem region of ``image``: a named partition, the first filesystem partition
-    of a flash file, or the whole of a bare partition image.
+    of a flash file, the filesystem of an Arduino-ESP8266 flash dump (where its flash map puts
+    it), or the whole of a bare partition image.
 
     Raises:
         InputError: no such partition, not a data partition, or nothing that can hold one.
@@ -76,6 +77,12 @@ def locate(image: Image, partition: str | None = None) -> FsTarget:
         size = readable_size(chosen, image.flash_end)
         missing = max(0, start + size - image.size)
         return FsTarget(chosen.name, start, size, chosen.offset, missing)
+    arduino = image.details.get("filesystem") if image.esp8266 is not None else None
+    if isinstance(arduino, dict) and partition is None:
+        # an Arduino-ESP8266 dump: the filesystem where the core's flash map puts it
+        start, size = int(arduino["offset"]), int(arduino["size"])
+        return FsTarget(str(arduino["type"]), start, size, start + (image.base or 0),
+                        max(0, start + size - image.size))
     if partition is not None:
         raise InputError(f"{image.path or 'input'} is {image.kind}, not a flash file with a "
                          "partition table; --partition does not apply")

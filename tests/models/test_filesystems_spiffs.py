@@ -393,3 +393,20 @@ def test_corpus_fs_command(name: str) -> None:
     assert all(entry["path"].startswith("/css/") for entry in doc) and doc
     cat = run("fs", str(path), "cat", doc[0]["path"])
     assert cat.returncode == 0 and len(cat.stdout) == doc[0]["size"]
+
+
+@pytest.mark.corpus
+def test_fs_reads_the_spiffs_of_an_arduino_dump() -> None:
+    """The whole 2MB dump, not a cut-out: fs finds the SPIFFS where Arduino's flash map puts it
+    (the recogniser's region), and reads it as the cut-out reads."""
+    path = CORPUS2 / "cmmc_esp8266_flash_2M.bin"
+    if not path.is_file():
+        pytest.skip("corpus-2 file cmmc_esp8266_flash_2M.bin not available")
+    doc = json.loads(run("fs", str(path), "--json", "ls", "/").stdout)
+    names = {entry["path"] for entry in doc}
+    assert {"/index.htm", "/index.html", "/mymqtt.json", "/sensors.json"} <= names
+    cat = run("fs", str(path), "cat", "/sensors.json")
+    assert cat.returncode == 0 and len(cat.stdout) == 75
+    json.loads(cat.stdout)
+    refused = run("fs", str(path), "--dry-run", "put", str(path), "/")
+    assert refused.returncode == 2 and b"read-only" in refused.stderr
