@@ -137,6 +137,10 @@ class AppImage:
             (rule, message) (see :mod:`esp_image.idf_versions`); not in ``problems``.
         role_from_memory_map: the role was inferred from where the segments load (no
             descriptor, no position in a flash file said it).
+        stale_digest: for a bootloader whose SHA-256 is that of the same image with other
+            flash parameters (header bytes 2-3, which esptool rewrites at flash time after the
+            digest was made), those two bytes; else None. Without secure boot the ROM only warns
+            about such a digest and boots the bootloader (esp32-image.md §8).
     """
 
     header: ImageHeader
@@ -158,6 +162,7 @@ class AppImage:
     data: memoryview = field(repr=False, compare=False, default=memoryview(b""))
     version_rules: tuple[tuple[VersionRule, str], ...] = ()
     role_from_memory_map: bool = False
+    stale_digest: tuple[int, int] | None = None
 
     # ------------------------------------------------------------------ parsing
     @classmethod
@@ -219,10 +224,15 @@ class AppImage:
         if chip is not None:
             problems.extend(_segment_rules(segments, chip, role, app_desc, flash_offset))
             version_rules = _version_rules(segments, role)
+        stale = None
+        if role == "bootloader" and signature is None and stored_digest != computed_digest \
+                and stored_digest is not None \
+                and walked.stored_checksum == walked.computed_checksum:
+            stale = _stale_digest(view[:length - fmt.DIGEST_SIZE], stored_digest)
         return cls(header, chip, segments, length, walked.padding, walked.stored_checksum,
                    walked.computed_checksum, stored_digest, computed_digest, signature, app_desc,
                    boot_desc, role, tuple(problems), size - end, flash_offset, view[:end],
-                   version_rules, from_map)
+                   version_rules, from_map, stale)
 
     # ------------------------------------------------------------------ derived facts
     @property
@@ -287,7 +297,14 @@ class AppImage:
             out.append(compare("checksum", base + self.length - 1
                                - (fmt.DIGEST_SIZE if self.stored_digest is not None else 0),
                                self.stored_checksum, self.computed_checksum))
-        if self.stored_digest is not None and self.computed_digest is not None:
+        if self.stale_digest is not None:
+            mode, size_freq = self.stale_digest
+            out.append(Check("sha256", True, base + self.length - fmt.DIGEST_SIZE,
+                             f"the stored SHA-256 is this bootloader's with flash bytes 2-3 "
+                             f"{mode:#04x} {size_freq:#04x} (esptool rewrote them after the "
+                             "digest was made); without secure boot the ROM warns 'SHA-256 "
+                             "comparison failed ... Attempting to boot anyway' and boots it"))
+        elif self.stored_digest is not None and self.computed_digest is not None:
             out.append(compare_digest("sha256", base + self.length - fmt.DIGEST_SIZE,
                                       self.stored_digest, self.computed_digest))
         if self.signature is not None:
@@ -314,7 +331,8 @@ class AppImage:
         """Rebuild the image bytes (header, segments, padding, checksum, SHA-256, signature).
 
         The checksum and SHA-256 are recomputed, so for a valid image the result equals the
-        parsed bytes exactly.
+        parsed bytes exactly (a bootloader's :attr:`stale_digest` is kept while its header is
+        unchanged).
 
         Raises:
             FormatError: the image was truncated and cannot be rebuilt.
@@ -330,7 +348,10 @@ class AppImage:
         # parsed (a model is immutable), so it is the checksum of what is built here.
         parts.append(bytes([self.computed_checksum]))
         body = bytearray().join(parts)
-        if self.header.hash_appended == 1:
+        if self.stale_digest is not None and self.stored_digest is not None \
+                and self.header.to_bytes() == self.data[:fmt.ImageHeader.SIZE]:
+            body += self.stored_digest  # unchanged: what the ROM boots stays as it was
+        elif self.header.hash_appended == 1:
             body += hashlib.sha256(body).digest()
         if self.signature is not None:
             body += self.data[self.length:self.end]
@@ -362,6 +383,19 @@ class AppImage:
 
 
 # ---------------------------------------------------------------------- helpers
+def _stale_digest(body: memoryview, stored: bytes) -> tuple[int, int] | None:
+    """Header bytes 2-3 (flash mode; size and frequency) under which ``body`` (an image up to
+    its digest) hashes to ``stored``, or None: at most 6 x 256 hashes, for a bootloader whose
+    digest is wrong while its checksum is right."""
+    data = bytearray(body)
+    for mode in range(6):  # qio, qout, dio, dout, fast read, slow read
+        for size_freq in range(256):
+            data[2], data[3] = mode, size_freq
+            if hashlib.sha256(data).digest() == stored:
+                return mode, size_freq
+    return None
+
+
 def _descriptors(view: memoryview, segments: tuple[Segment, ...]
                  ) -> tuple[AppDescriptor | None, BootloaderDescriptor | None]:
     if not segments or segments[0].data_offset != desc_fmt.DESC_OFFSET:

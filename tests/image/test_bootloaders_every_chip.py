@@ -154,3 +154,47 @@ def test_unknown_random_data_says_near_random() -> None:
     image = Image.from_bytes(random.Random(1).randbytes(0x8000))
     assert image.kind == "unknown" and image.reason is not None
     assert "near random" in image.reason and "raw ESP8266 irom0 blob" not in image.reason
+
+
+def _stale(data: bytes, byte3: int) -> bytes:
+    """``data`` (a firmware whose bootloader is at file offset 0) with the bootloader's header
+    byte 3 rewritten and its SHA-256 left as it was, as esptool's flash-time rewrite leaves it."""
+    out = bytearray(data)
+    out[3] = byte3
+    return bytes(out)
+
+
+def test_stale_bootloader_digest_is_what_the_rom_boots() -> None:
+    """esp32-image.md §8: without secure boot the ROM warns about a bootloader whose SHA-256
+    was made before esptool rewrote the flash parameters, and boots it; the model finds the
+    header the digest was made for, keeps the bytes, and a real rewrite repairs the digest."""
+    data = (FIXTURES / "firmware-esp32c3.bin").read_bytes()
+    boot = AppImage.from_bytes(data, 0, role_hint="bootloader")
+    assert boot.header.hash_appended == 1 and boot.stale_digest is None
+    stale = _stale(data, data[3] ^ 0x10)             # another flash size code
+    image = Image.from_bytes(stale)
+    assert image.valid and image.bootloader is not None
+    assert image.bootloader.stale_digest == (data[2], data[3])
+    assert any(c.name == "sha256" and "Attempting to boot anyway" in c.detail
+               for c in image.checks)
+    assert image.to_bytes() == stale                 # byte-exact: the stored digest is kept
+    # A damaged digest matches no header: still a failed check.
+    damaged = bytearray(stale)
+    damaged[boot.length - 1] ^= 0x01
+    assert "sha256" in {c.name for c in Image.from_bytes(bytes(damaged)).checks if not c.valid}
+    # A damaged body: the checksum fails, and the digest is not excused.
+    body = bytearray(stale)
+    body[boot.segments[0].data_offset] ^= 0x01
+    failed = {c.name for c in Image.from_bytes(bytes(body)).checks if not c.valid}
+    assert {"checksum", "sha256"} <= failed
+
+
+def test_flash_params_repairs_a_stale_bootloader_digest() -> None:
+    from esp_image.transforms.flash import FlashParams, set_flash_params
+
+    data = (FIXTURES / "firmware-esp32c3.bin").read_bytes()
+    stale = _stale(data, data[3] ^ 0x10)
+    result = set_flash_params(Image.from_bytes(stale), FlashParams.parse(size="16MB"))
+    after = Image.from_bytes(result.data)
+    assert after.valid and after.bootloader is not None
+    assert after.bootloader.stale_digest is None and after.bootloader.digest_valid
