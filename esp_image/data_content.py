@@ -100,6 +100,10 @@ def read_bare(data: bytes | memoryview) -> DataContent | None:
     if _KEYS_RECORD <= len(data) <= 0x1000 and _keys_crc_ok(data) \
             and bytes(data[_KEYS_RECORD:]).count(0xFF) == len(data) - _KEYS_RECORD:
         return _nvs_keys(bytes(data))
+    # A dump's version word (chip id << 16 | version) has a zero top byte where an image holds
+    # its entry address (0x40..., 0x42...): most files never import the core dump model.
+    if len(data) < 8 or data[7] != 0:
+        return None
     from .coredump import looks_like_coredump
 
     return _coredump(data) if looks_like_coredump(data) else None

@@ -455,9 +455,12 @@ def _carry_nvs(image: Image, new: PartitionTable, actions: list[str]) -> dict[st
     not fit); an action line each with how many keys went along. Encrypted NVS is repacked
     with the file's own nvs_keys partition."""
     assert image.table is not None
-    old = {(p.name, p.offset, p.size) for p in image.table if p.subtype == _NVS}
-    if all((p.name, p.offset, p.size) in old for p in new if p.type == table_fmt.TYPE_DATA
-           and p.subtype == _NVS):
+    kept = {(p.name, p.offset, p.size) for p in new
+            if p.type == table_fmt.TYPE_DATA and p.subtype == _NVS}
+    changed = [c for c in image.partitions if c.partition.type == table_fmt.TYPE_DATA
+               and c.partition.subtype == _NVS
+               and (c.partition.name, c.partition.offset, c.partition.size) not in kept]
+    if all(c.state in ("erased", "absent") for c in changed):
         return {}  # nothing to carry: the NVS model is not even imported (start-up cost)
     from ..data_content import file_nvs_keys
     from ..nvs.locate import carry_nvs

@@ -346,7 +346,10 @@ def test_app_and_bootloader_flash_size_disagree() -> None:
     image = Image.from_bytes(bytes(data))
     assert [i.code for i in image.issues] == ["app-flash-size"]
     assert image.issues[0].severity == "warning"
-    assert [c.name for c in image.checks if not c.valid] == ["sha256"]  # header edit
+    # The header edit leaves the bootloader's digest stale: the ROM warns and boots it anyway.
+    assert [c.name for c in image.checks if not c.valid] == []
+    assert any(c.name == "sha256" and "Attempting to boot anyway" in c.detail
+               for c in image.checks)
 
 
 def test_signed_partition_table() -> None:
