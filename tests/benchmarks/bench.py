@@ -340,6 +340,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="OUT", help="write all raw samples here")
     parser.add_argument("--markdown", action="store_true", help="also print Markdown tables")
     args = parser.parse_args(argv)
+    # Installed packages run from cached bytecode (pip compiles it); with PYTHONDONTWRITEBYTECODE
+    # every sample would compile every module from source again (~35 ms of an esp-image info),
+    # which no user pays. The warm-up runs write the cache.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     if args.runs is not None and args.runs < 1:
         parser.error("--runs must be at least 1")
     if args.json is not None and not args.json.parent.is_dir():  # fail now, not after minutes
