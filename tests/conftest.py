@@ -55,7 +55,7 @@ def corpus_rows() -> list[dict[str, str]]:
         manifest = folder / "MANIFEST.tsv"
         if manifest.is_file():
             with manifest.open(newline="") as fh:
-                rows += [{**r, "path": str(folder / r["local_file"])}
+                rows += [{"path": str(folder / r["local_file"]), **r}
                          for r in csv.DictReader(fh, delimiter="\t")]
     return rows
 

@@ -23,11 +23,10 @@ import pytest
 from esp_image.entry import _typer_main
 from esp_image.nvs import NvsKeys, NvsPartition, find_nvs, select_nvs
 
-from ..conftest import FIXTURES, ROOT
+from ..conftest import CORPUS2, FIXTURES
 from ..models.nvs.test_nvs_oracles import assert_matches_dump, generate, nvs_tool
 from .test_json_doc import assert_matches
 
-CORPUS2 = ROOT.parent / "shared" / "corpus-2"
 FIXTURE = FIXTURES / "firmware-esp32-nvs.bin"
 NVS_AT = 0x8000  # file offset of the fixture's nvs partition (flash 0x9000, file base 0x1000)
 NVS_SIZE = 0x6000

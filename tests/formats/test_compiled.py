@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from esp_image.errors import FormatError, TruncatedError
 from esp_image.formats import _compile, _compiled
 
-from ..conftest import CORPUS, FIXTURES, corpus_path
+from ..conftest import CORPUS2, FIXTURES, corpus_path
 
 if TYPE_CHECKING:
     from esp_image.formats._records import Record
@@ -139,7 +139,6 @@ def _arduino_samples() -> list[tuple[str, bytes]]:
     return out
 
 
-CORPUS2 = CORPUS.parent / "corpus-2"
 NVS_CORPUS = [("relaymod_nvs.bin", 0, 0x5000), ("roquita_nvs_readback.bin", 0, 0x6000),
               ("escm_nvs_secure_cert_legacy.bin", 0, 0x3000),
               ("smooker_esp32_flash_2M.bin", 0x12000, 0xE000),

@@ -18,9 +18,7 @@ from esp_image.hashing import crc32_msb
 from esp_image.image import Image
 from esp_image.transforms.esp8266 import set_esp8266_flash_params
 
-from ..conftest import CORPUS, FIXTURES
-
-CORPUS2 = CORPUS.parent / "corpus-2"
+from ..conftest import FIXTURES, corpus_path
 
 
 def crc8266(data: bytes) -> int:
@@ -43,10 +41,7 @@ def elf2bin_words_ok(data: bytes, at: int) -> bool:
 
 
 def corpus2(name: str) -> bytes:
-    path = CORPUS2 / name
-    if not path.is_file():
-        pytest.skip(f"corpus-2 file {name} not available")
-    return path.read_bytes()
+    return corpus_path(name).read_bytes()
 
 
 def fixture(name: str) -> bytes:

@@ -5,7 +5,6 @@ ESP-IDF's ota_data_initial.bin."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -14,17 +13,7 @@ from esp_image import Image
 from esp_image.app_image import AppImage
 from esp_image.cli.app import app as cli_app
 
-ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT / "fixtures"
-SHARED = ROOT.parent / "shared"
-
-
-def _corpus(name: str) -> Path:
-    for folder in ("corpus", "corpus-2"):
-        path = SHARED / folder / name
-        if path.is_file():
-            return path
-    pytest.skip(f"corpus file {name} not available")
+from ..conftest import FIXTURES, corpus_path
 
 
 def _esptool_rom_loadable(image: AppImage) -> bool:
@@ -53,7 +42,7 @@ BOOTLOADERS = ["ard106_bootloader_dio_40m.bin", "ard106_bootloader_qio_80m.bin",
 
 @pytest.mark.parametrize("name", BOOTLOADERS)
 def test_corpus_bootloader_role_agrees_with_esptool(name: str) -> None:
-    image = Image.open(_corpus(name))
+    image = Image.open(corpus_path(name))
     assert image.kind == "image" and isinstance(image.firmware, AppImage)
     assert image.firmware.role == "bootloader"
     assert _esptool_rom_loadable(image.firmware)
@@ -66,7 +55,7 @@ def test_corpus_bootloader_role_agrees_with_esptool(name: str) -> None:
 ])
 def test_descriptorless_bootloaders_cut_out_of_dumps(name: str, offset: int, chip: str) -> None:
     """The bootloader of each dump, read bare (no position to hint its role)."""
-    data = _corpus(name).read_bytes()
+    data = corpus_path(name).read_bytes()
     whole = Image.from_bytes(data)
     assert whole.kind == "flash" and whole.chip is not None and whole.chip.name == chip
     assert whole.table is not None
@@ -80,7 +69,7 @@ def test_descriptorless_bootloaders_cut_out_of_dumps(name: str, offset: int, chi
 @pytest.mark.parametrize("name", ["esf_esp32c3_hello_world.bin", "esf_esp32s2_hello_world.bin",
                                   "esf_esp32p4_hello_world.bin", "esf_esp32c6_hello_world.bin"])
 def test_corpus_apps_are_not_rom_loadable(name: str) -> None:
-    image = Image.open(_corpus(name))
+    image = Image.open(corpus_path(name))
     assert isinstance(image.firmware, AppImage) and image.firmware.role == "app"
     assert not _esptool_rom_loadable(image.firmware)
 

@@ -15,10 +15,9 @@ from esp_image.formats.compiled import nvs as fmt
 from esp_image.image import Image
 from esp_image.nvs import NvsKeys, NvsPartition
 
-from ..conftest import FIXTURES, ROOT
+from ..conftest import FIXTURES, ROOT, corpus_path
 
 CORPUS = ROOT.parent / "shared" / "corpus"
-CORPUS2 = ROOT.parent / "shared" / "corpus-2"
 
 # file -> (kind, valid); every data-partition file of corpus-2 and the dumps holding them.
 CORPUS_KINDS = {
@@ -53,17 +52,13 @@ def info_json(path: Path) -> dict[str, object]:
 
 @pytest.mark.parametrize("name", sorted(CORPUS_KINDS))
 def test_corpus_file_kind_and_verdict(name: str) -> None:
-    path = CORPUS2 / name
-    if not path.is_file():
-        pytest.skip(f"{path} not present")
+    path = corpus_path(name)
     doc = info_json(path)
     assert (doc["kind"], doc["valid"]) == CORPUS_KINDS[name]
 
 
 def _corpus(name: str) -> Image:
-    path = CORPUS2 / name
-    if not path.is_file():
-        pytest.skip(f"{path} not present")
+    path = corpus_path(name)
     return Image.open(path)
 
 

@@ -27,13 +27,12 @@ from esp_image.formats.compiled import matter_ota as matter_fmt
 from esp_image.recognise import RECOGNISERS
 from esp_image.recognise import wrapped as recogniser
 
-from ..conftest import CORPUS, FIXTURES
+from ..conftest import CORPUS, CORPUS2, FIXTURES, corpus_path
 
 needs_crypto = pytest.mark.skipif(importlib.util.find_spec("cryptography") is None,
                                   reason="keys need the cryptography package")
 
 W = FIXTURES / "wrappers"
-CORPUS2 = CORPUS.parent / "corpus-2"
 APP = (FIXTURES / "esp32-app.bin").read_bytes()
 V1 = (FIXTURES / "esp8266-v1.bin").read_bytes()
 
@@ -338,9 +337,7 @@ CORPUS_CASES = {
 
 @pytest.mark.parametrize("name", sorted(CORPUS_CASES))
 def test_corpus_wrapped_file(name: str) -> None:
-    path = CORPUS2 / name
-    if not path.is_file():
-        pytest.skip(f"corpus-2 file {name} not available")
+    path = corpus_path(name)
     kind, chip, layers, plain = CORPUS_CASES[name]
     data = path.read_bytes()
     image = Image.from_bytes(data)

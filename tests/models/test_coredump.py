@@ -14,8 +14,8 @@ from esp_image.coredump import CoreDump, looks_like_coredump
 from esp_image.errors import FormatError
 
 from ..cli.test_json_doc import assert_matches
-from ..conftest import CORPUS, FIXTURES
-from .test_secure_cert import CORPUS2, corpus2_file, corpus2_rows
+from ..conftest import CORPUS, CORPUS2, FIXTURES, corpus_path
+from .test_secure_cert import corpus2_rows
 
 KINDS = FIXTURES / "kinds"
 ELF = FIXTURES / "coredump-esp32c6-elf-sha256.bin"
@@ -27,7 +27,7 @@ _LOADER = re.compile(r"target=(\w+) ver=0x([0-9a-f]+)\((\w+)\) tot_len=(\d+); ch
 @pytest.mark.parametrize("name", sorted(ROWS))
 def test_corpus_file_judged_per_manifest(name: str) -> None:
     row = ROWS[name]
-    data = corpus2_file(name).read_bytes()
+    data = corpus_path(name).read_bytes()
     oracle = row[list(row)[-1]]
     found = _LOADER.search(oracle)
     assert found is not None

@@ -28,9 +28,7 @@ from esp_image.errors import EspImageError, FormatError, InputError, UsageError
 from esp_image.filesystems import detect, open_volume
 from esp_image.filesystems.spiffs import SpiffsVolume
 
-from ..conftest import CORPUS, FIXTURES
-
-CORPUS2 = CORPUS.parent / "corpus-2"
+from ..conftest import CORPUS2, FIXTURES, corpus_path
 
 
 def _tool(name: str) -> Any:
@@ -361,9 +359,7 @@ FILE_COUNTS = {"jackoske_esp8266_spiffs.bin": 3, "bschulten_esp32_spiffs.bin": 1
 @pytest.mark.corpus
 @pytest.mark.parametrize("name", sorted(CORPUS_FILES))
 def test_corpus_spiffs_images(name: str) -> None:
-    path = CORPUS2 / name
-    if not path.is_file():
-        pytest.skip(f"corpus-2 file {name} not available")
+    path = corpus_path(name)
     start, size, block, expected = CORPUS_FILES[name]
     data = path.read_bytes()[start:start + size if size else None]
     info = detect(data)
@@ -386,9 +382,7 @@ def test_corpus_spiffs_images(name: str) -> None:
 @pytest.mark.corpus
 @pytest.mark.parametrize("name", ["jackoske_esp8266_spiffs.bin", "bschulten_esp32_spiffs.bin"])
 def test_corpus_fs_command(name: str) -> None:
-    path = CORPUS2 / name
-    if not path.is_file():
-        pytest.skip(f"corpus-2 file {name} not available")
+    path = corpus_path(name)
     doc = json.loads(run("fs", str(path), "--json", "ls", "/css").stdout)
     assert all(entry["path"].startswith("/css/") for entry in doc) and doc
     cat = run("fs", str(path), "cat", doc[0]["path"])

@@ -3,12 +3,10 @@ fixtures, esp-secure-cert-tool as an oracle, byte-exact round trip, mutations, h
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
 import struct
 import time
-from pathlib import Path
 
 import pytest
 
@@ -16,9 +14,8 @@ from esp_image.errors import FormatError
 from esp_image.secure_cert import SecureCert, looks_like_secure_cert, make_tlv
 
 from ..cli.test_json_doc import assert_matches
-from ..conftest import CORPUS, FIXTURES
+from ..conftest import CORPUS, CORPUS2, FIXTURES, corpus_path, corpus_rows
 
-CORPUS2 = CORPUS.parent / "corpus-2"
 CERT = FIXTURES / "esp-secure-cert.bin"
 DAMAGED = FIXTURES / "kinds" / "esp-secure-cert-damaged.img"
 _ORACLE_ENTRY = re.compile(r"@0x([0-9a-f]+) (\w+)\(type=(\d+)\)/(\d+) flags=0x([0-9a-f]+) "
@@ -26,19 +23,8 @@ _ORACLE_ENTRY = re.compile(r"@0x([0-9a-f]+) (\w+)\(type=(\d+)\)/(\d+) flags=0x([
 
 
 def corpus2_rows(prefix: str) -> list[dict[str, str]]:
-    manifest = CORPUS2 / "MANIFEST.tsv"
-    if not manifest.is_file():
-        return []
-    with manifest.open(newline="") as fh:
-        return [r for r in csv.DictReader(fh, delimiter="\t")
-                if r["local_file"].startswith(prefix)]
-
-
-def corpus2_file(name: str) -> Path:
-    path = CORPUS2 / name
-    if not path.is_file():
-        pytest.skip(f"corpus-2 file {name} not available")
-    return path
+    """corpus-2's manifest rows whose file name starts with ``prefix``."""
+    return [r for r in corpus_rows() if r["local_file"].startswith(prefix)]
 
 
 ROWS = {r["local_file"]: r for r in corpus2_rows("escm_")}
@@ -47,7 +33,7 @@ ROWS = {r["local_file"]: r for r in corpus2_rows("escm_")}
 @pytest.mark.parametrize("name", sorted(ROWS))
 def test_corpus_file_judged_per_manifest(name: str) -> None:
     row = ROWS[name]
-    data = corpus2_file(name).read_bytes()
+    data = corpus_path(name).read_bytes()
     if row["kind"].startswith("NVS partition"):
         # the legacy "nvs" flavour of esp_secure_cert is an NVS partition, not this kind
         assert not looks_like_secure_cert(data)
@@ -73,7 +59,7 @@ def test_corpus_file_judged_per_manifest(name: str) -> None:
 
 
 def test_corpus_integrity_tlv_verified() -> None:
-    data = corpus2_file("escm_tlv_cert_key_userdata.bin").read_bytes()
+    data = corpus_path("escm_tlv_cert_key_userdata.bin").read_bytes()
     cert = SecureCert.from_bytes(data)
     sha = [c for c in cert.checks if c.name == "sha256"]
     assert len(sha) == 1 and sha[0].valid
@@ -81,7 +67,7 @@ def test_corpus_integrity_tlv_verified() -> None:
 
 
 def test_old_generator_flags_ff_read_as_plain() -> None:
-    cert = SecureCert.from_bytes(corpus2_file("escm_cust_flash_tlv.bin").read_bytes())
+    cert = SecureCert.from_bytes(corpus_path("escm_cust_flash_tlv.bin").read_bytes())
     assert [e.type_name for e in cert.entries] == ["dev_cert", "ca_cert", "priv_key"]
     assert all(e.flags == 0xFF and e.flag_names == [] for e in cert.entries)
 

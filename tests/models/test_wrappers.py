@@ -46,22 +46,18 @@ from esp_image.wrappers import (
 )
 from esp_image.wrappers import gzip as wgzip
 
-from ..conftest import CORPUS, FIXTURES
+from ..conftest import CORPUS2, FIXTURES, corpus_files, corpus_path
 
 needs_crypto = pytest.mark.skipif(importlib.util.find_spec("cryptography") is None,
                                   reason="keys need the cryptography package")
 
-CORPUS2 = CORPUS.parent / "corpus-2"
 W = FIXTURES / "wrappers"
 APP = (FIXTURES / "esp32-app.bin").read_bytes()
 V1 = (FIXTURES / "esp8266-v1.bin").read_bytes()
 
 
 def corpus2(name: str) -> bytes:
-    path = CORPUS2 / name
-    if not path.is_file():
-        pytest.skip(f"corpus-2 file {name} not available")
-    return path.read_bytes()
+    return corpus_path(name).read_bytes()
 
 
 def fixture(name: str) -> bytes:
@@ -136,8 +132,7 @@ def test_corpus_pre_encrypted_ota_without_its_key() -> None:
 
 
 def _all_corpus_files() -> list[Path]:
-    return sorted(p for folder in (CORPUS, CORPUS2) if folder.is_dir()
-                  for p in folder.iterdir() if p.is_file() and p.name != "MANIFEST.tsv")
+    return sorted(corpus_files())
 
 
 WRAPPED_CORPUS = {"tasmaht10_tasmota.bin.gz": "gzip", "clockspring_esp32_firmware.bin.gz": "gzip",

@@ -15,9 +15,8 @@ from esp_image.formats.compiled import nvs as fmt
 from esp_image.nvs import NvsKeys, NvsPartition, carry_nvs, find_nvs, replace_nvs
 from esp_image.transforms.merge import merge
 
-from ...conftest import CORPUS, FIXTURES, fixture_path, run_python
+from ...conftest import FIXTURES, corpus_path, fixture_path, run_python
 
-CORPUS2 = CORPUS.parent / "corpus-2"
 BASE = 0x1000
 
 TABLE_CSV = """\
@@ -59,9 +58,7 @@ def firmware(csv: str = TABLE_CSV, nvs: bytes | None = None, nvs_at: int = 0x900
 
 
 def need(name: str) -> bytes:
-    path = CORPUS2 / name
-    if not path.is_file():
-        pytest.skip(f"{path} not available (../shared/corpus-2 absent)")
+    path = corpus_path(name)
     return path.read_bytes()
 
 

@@ -18,12 +18,11 @@ import pytest
 from esp_image.nvs import NvsKeys, NvsPartition
 from esp_image.nvs.csv_io import import_csv, read_csv
 
-from ...conftest import ROOT
+from ...conftest import CORPUS2, ROOT
 
 SHARED = ROOT.parent / "shared"
 SAMPLES = SHARED / "oracles" / "esp-idf-nvs-samples"
 NVS_TOOL = SHARED / "oracles" / "esp-idf-nvs_partition_tool" / "nvs_tool.py"
-CORPUS2 = SHARED / "corpus-2"
 
 pytestmark = pytest.mark.oracle
 
