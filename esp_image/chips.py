@@ -90,6 +90,15 @@ CHIPS: tuple[Chip, ...] = (
 )
 
 _BY_ID = {c.chip_id: c for c in CHIPS if c.chip_id is not None}
+
+UF2_FAMILIES: dict[str, int] = {
+    "esp8266": 0x7EAB61ED, "esp32": 0x1C5F21B0, "esp32s2": 0xBFDD4EEE, "esp32c3": 0xD42BA06C,
+    "esp32s3": 0xC47E5767, "esp32c2": 0x2B88D29C, "esp32c6": 0x540DDF62, "esp32h2": 0x332726F6,
+    "esp32p4": 0x3D308E94, "esp32c61": 0x77D850C4, "esp32c5": 0xF71C0343, "esp32h21": 0xB6DD00AF,
+    "esp32h4": 0x9E0BAA8A, "esp32s31": 0x3101F7C1,
+}
+"""UF2 family id of each chip (esptool 5.6 ``targets/*.py`` ``UF2_FAMILY_ID``, the ids
+microsoft/uf2 ``utils/uf2families.json`` lists); a chip esptool gives none has none."""
 _BY_NAME = {c.name: c for c in CHIPS}
 
 # Beta chip ids used only by esptool <= 4 (esp32-image.md §6); recognised to give a clear message.
@@ -115,6 +124,14 @@ def chip_by_id(chip_id: int) -> Chip:
 def is_known_chip_id(chip_id: int) -> bool:
     """Return whether ``chip_id`` names a released ESP32-family chip."""
     return chip_id in _BY_ID
+
+
+def chip_by_uf2_family(family_id: int) -> Chip | None:
+    """The chip a UF2 family id names, None for an id that is not an Espressif chip's."""
+    for name, fid in UF2_FAMILIES.items():
+        if fid == family_id:
+            return _BY_NAME[name]
+    return None
 
 
 def chip_by_name(name: str) -> Chip:

@@ -107,3 +107,9 @@ Rename = Annotated[list[str] | None, option("--rename", metavar="OLD=NEW",
                                             help="Rename a partition; repeatable.")]
 EraseFs = Annotated[bool, option("--erase-fs", help="Erase filesystems that move or change "
                                                     "size instead of copying their files.")]
+
+# HEX/UF2 output: every command that writes flash bytes takes it.
+OutFormat = Annotated[str | None, typer.Option(
+    "--format", metavar="FORM",
+    help="Write raw | hex | uf2 (default: from -o's suffix .hex/.uf2, else the input's own "
+         "form).")]

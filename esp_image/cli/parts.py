@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 
+from ..chips import chip_by_name
 from ..errors import UsageError, VerificationFailed
 from ..image import Image
 from ..io import read_input
@@ -13,6 +14,8 @@ from .runner import (
     EXIT_OK,
     choose_output,
     emit_write,
+    format_suffix,
+    output_form,
     pair,
     parse_int,
     run_guarded,
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from typing import Annotated
 
     from ..partition_table import PartitionTable
+    from .runner import OutputForm
     from ..transforms.esp8266 import LayoutPlan
     from .options import (
         Chip,
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
         Force,
         InPlace,
         Json,
+        OutFormat,
         Output,
         Port,
         Quiet,
@@ -50,6 +55,9 @@ def extract(
     output: Output = None,
     raw: Annotated[bool, option("--raw", help="The whole region, not just the image.")
                    ] = False,
+    fmt: OutFormat = None,
+    tinyuf2: Annotated[bool, option("--tinyuf2", help="An app as TinyUF2 bootloaders (S2, S3) "
+                                                      "take it: UF2 from address 0.")] = False,
     dry_run: DryRun = False, force: Force = False, json: Json = False, quiet: Quiet = False,
     debug: Debug = False,
 ) -> int:
@@ -61,15 +69,17 @@ def extract(
     """
     def body() -> int:
         from ..io import check_output
-        from ..transforms.extract import default_extract_name
         from ..transforms.extract import extract as cut
 
         image = Image.open(file)
         # A wrapped file's parts are cut from what it wraps (an .ota's payload, a .bin.gz's
         # inflated bytes): what a device writes to flash.
         part = cut(image.unwrapped(), what, raw=raw)
-        target = output or default_extract_name(file, what)
+        target = output or _extract_name(file, what, fmt, image)
         check_output(target, [file], default=not output, force=force)
+        form = output_form("uf2" if tinyuf2 else fmt, target, image, address=part.address)
+        if tinyuf2:
+            _tinyuf2(form, fmt, target, part.data, what)
         # Checked as what it is (an app, a table, otadata, a filesystem); a data partition
         # esp_image does not model (nvs, phy_init) is "unknown", as verify leaves it in a
         # firmware. --raw is the region as it is, damage included: read back only.
@@ -80,8 +90,32 @@ def extract(
         return emit_write(source=file, output=target, data=part.data,
                           actions=list(part.actions), notes=notes,
                           as_json=json, verify=_extracted_check(target, raw, strict),
-                          quiet=quiet, dry_run=dry_run)
+                          quiet=quiet, dry_run=dry_run, form=form)
     return run_guarded(body, debug=debug, as_json=json, path=file)
+
+
+def _extract_name(file: str, what: str, fmt: str | None, image: Image) -> str:
+    """extract's default name: ``<stem>-<what>`` with the suffix of the form written (the
+    input's own for a HEX/UF2 input)."""
+    import os
+
+    from ..transforms.extract import default_extract_name
+
+    name = default_extract_name(file, what)
+    suffix = format_suffix(fmt)
+    if suffix is None and image.wrappers and image.wrappers[0].kind in ("intel-hex", "uf2"):
+        suffix = os.path.splitext(file)[1] or None
+    return name if suffix is None else name.removesuffix(".bin") + suffix
+
+
+def _tinyuf2(form: OutputForm, fmt: str | None, target: str, data: bytes, what: str) -> None:
+    """An app-only TinyUF2 file: UF2, address 0, a chip TinyUF2 serves, an app."""
+    from ..containers.uf2 import check_tinyuf2
+
+    if (fmt or "uf2").lower() != "uf2" or target.lower().endswith((".bin", ".hex")):
+        raise UsageError("--tinyuf2 writes UF2: give -o NAME.uf2 (or --format uf2)")
+    check_tinyuf2(form.chip, data, what)
+    form.address = 0
 
 
 def _extracted_check(target: str, raw: bool, strict: bool) -> Callable[[bytes], None]:
@@ -116,7 +150,8 @@ def merge(
     target_offset: Annotated[str | None, option(
         "--target-offset", metavar="ADDR",
         help="Flash address of the output's first byte.")] = None,
-    dry_run: DryRun = False, json: Json = False, quiet: Quiet = False, debug: Debug = False,
+    fmt: OutFormat = None, dry_run: DryRun = False, json: Json = False, quiet: Quiet = False,
+    debug: Debug = False,
 ) -> int:
     """Build one flash image from parts, like esptool merge-bin, refusing overlaps.
 
@@ -131,13 +166,31 @@ def merge(
         pad = parse_size_option(pad_to, "--pad-to")
         specs = _merge_parts(parts, output)
         # Names stay paired with their parts: two parts at one address must be named apart.
-        result = join([(address, read_input(file, "part to merge")) for address, file in specs],
+        form = output_form(fmt, output, address=start)  # refuses a bad --format first
+        result = join([(address, _merge_input(address, file)) for address, file in specs],
                       chip=chip, pad_to=pad, flash_size=flash_size, flash_mode=flash_mode,
                       flash_freq=flash_freq, target_offset=start, names=[f for _, f in specs])
+        form.chip = chip_by_name(result.chip) if result.chip else None
         return emit_write(source=None, output=output, data=result.data,
                           actions=[f"{addr:#x}: {file}" for addr, file in sorted(specs)],
-                          notes=result.notes, as_json=json, quiet=quiet, dry_run=dry_run)
+                          notes=result.notes, as_json=json, quiet=quiet, dry_run=dry_run,
+                          form=form)
     return run_guarded(body, debug=debug, as_json=json, path=output)
+
+
+def _merge_input(address: int, file: str) -> bytes:
+    """A part's flash bytes: the file, or the flash a HEX/UF2 part describes (which must
+    start at the address given for it)."""
+    from ..containers import decode, sniff
+
+    data = read_input(file, "part to merge")
+    if sniff(data) is None:
+        return data
+    found = decode(data)
+    if found.start != address:
+        raise UsageError(f"{file}: the {found.kind} file starts at {found.start:#x}, not at "
+                         f"{address:#x} as given")
+    return found.flash()
 
 
 def _merge_parts(parts: list[str], output: str) -> list[tuple[int, str]]:

@@ -258,7 +258,7 @@ def flash_bar(image: Image) -> Bar | None:
     if not spans:
         return None
     flash = image.bootloader.flash_size if image.bootloader is not None else None
-    end = max([flash or 0, image.base + image.size, *(e for _, _, e, _ in spans)])
+    end = max([flash or 0, image.base + len(image.data), *(e for _, _, e, _ in spans)])
     unit = max(end // BAR_WIDTH, 1)
     return Bar(f"Flash layout 0x0-{end:#x} ({format_size(end)}): about {format_size(unit)} "
                "a character, small regions widened to one", 0, end, spans)

@@ -46,11 +46,27 @@ def _line(layer: Unwrapped) -> str:
                 f"{facts['bin_size']} bytes of ciphertext")
         what += f", {size} decrypted" if size is not None else \
             "; encrypted, cannot be judged without --key PRIVATE.pem"
+    elif layer.kind in ("intel-hex", "uf2"):
+        what = _container(layer)
     else:
         what = f"{layer.kind}: {size} bytes at {layer.inner_offset:#x}"
     checks = ", ".join(f"{c.name} {'ok' if c.valid else 'FAILED'}" for c in layer.checks)
     return f"{what}; {checks}" if checks else what
 
 
-def _hex(value: object) -> str:
-    return f"{value:#06x}" if isinstance(value, int) else str(value)
+def _container(layer: Unwrapped) -> str:
+    """``inside intel-hex from 0x1000``: where its flash bytes start, its segments, and a
+    UF2's family."""
+    facts = layer.outer
+    segments = facts["segments"]
+    count = len(segments) if isinstance(segments, list) else 0
+    what = (f"{layer.kind}: flash from {_hex(facts['start_address'], 0)}, {count} "
+            f"segment{'s' if count != 1 else ''} ({layer.inner_size} bytes with the gaps)")
+    if layer.kind == "uf2":
+        chip = f" ({facts['chip']})" if facts.get("chip") else ""
+        what += f", family {facts.get('family_id')}{chip}, {facts.get('blocks')} blocks"
+    return what
+
+
+def _hex(value: object, width: int = 6) -> str:
+    return f"{value:#0{width}x}" if isinstance(value, int) else str(value)

@@ -16,7 +16,9 @@ from .runner import (
     choose_output,
     emit_write,
     esptool_write_flash,
-    refuse_wrapped,
+    flash_input,
+    format_suffix,
+    output_form,
     run_guarded,
     write_json,
 )
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
         Force,
         InPlace,
         Json,
+        OutFormat,
         Output,
         Quiet,
         Rename,
@@ -50,7 +53,8 @@ if TYPE_CHECKING:
 def retable(file: File, flash_size: FlashSize = None, table: TableChoice = None,
             app_size: AppSize = None, resize: Resize = None, add: Add = None,
             delete: Delete = None, rename: Rename = None, erase_fs: EraseFs = False,
-            output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
+            output: Output = None, fmt: OutFormat = None, in_place: InPlace = False,
+            dry_run: DryRun = False,
             force: Force = False, json: Json = False, quiet: Quiet = False,
             debug: Debug = False) -> int:
     """Give a merged firmware a new flash size and/or partition table, safely.
@@ -70,15 +74,17 @@ def retable(file: File, flash_size: FlashSize = None, table: TableChoice = None,
                                        resize=resize or (), add=add or (),
                                        delete=delete or (), rename=rename or (),
                                        erase_fs=erase_fs)
-        image = Image.open(file)
-        refuse_wrapped(image)
+        opened = Image.open(file)
+        image = flash_input(opened)
         result = change(image, options)
-        target = choose_output(file, output, in_place, options.tag(), force=force)
+        target = choose_output(file, output, in_place, options.tag(), force=force,
+                               suffix=format_suffix(fmt))
         code = emit_write(source=file, output=target, data=result.data, actions=result.actions,
                           notes=result.notes, dry_run=dry_run, as_json=json, quiet=quiet,
                           extra={"flash_size": result.flash_size,
                                  "partitions": [p.to_dict() for p in result.table.partitions]},
-                          original=image.data, flash_command=_write_command(image, target))
+                          original=image.data, flash_command=_write_command(image, target),
+                          form=output_form(fmt, target, opened))
         if not json and not quiet and result.data != image.data:
             from .render import partition_table_block, plain
 
@@ -96,8 +102,9 @@ def flash_params(
                                        help="qio | qout | dio | dout")] = None,
     freq: Annotated[str | None, option("--freq", metavar="FREQ",
                                        help="Flash clock, e.g. 40m, 80m.")] = None,
-    output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
-    force: Force = False, json: Json = False, quiet: Quiet = False, debug: Debug = False,
+    output: Output = None, fmt: OutFormat = None, in_place: InPlace = False,
+    dry_run: DryRun = False, force: Force = False, json: Json = False, quiet: Quiet = False,
+    debug: Debug = False,
 ) -> int:
     """Set flash size, mode and/or frequency in image headers (hashes and CRCs repaired).
 
@@ -110,14 +117,15 @@ def flash_params(
         from ..transforms.flash import FlashParams, set_flash_params
 
         params = FlashParams.parse(size, mode, freq)
-        image = Image.open(file)
-        refuse_wrapped(image)
+        opened = Image.open(file)
+        image = flash_input(opened)
         tag = "-".join(x for x in (size, mode, freq) if x) or "flash-params"
         result = set_flash_params(image, params)
-        return emit_write(source=file,
-                          output=choose_output(file, output, in_place, tag, force=force),
-                          data=result.data, actions=result.actions, dry_run=dry_run,
-                          as_json=json, quiet=quiet, original=image.data)
+        target = choose_output(file, output, in_place, tag, force=force,
+                               suffix=format_suffix(fmt))
+        return emit_write(source=file, output=target, data=result.data, actions=result.actions,
+                          dry_run=dry_run, as_json=json, quiet=quiet, original=image.data,
+                          form=output_form(fmt, target, opened))
     return run_guarded(body, debug=debug, as_json=json, path=file)
 
 
@@ -142,7 +150,8 @@ def otadata(
     slots: Annotated[int | None, option("--slots", metavar="N",
                                         help="OTA slot count for a bare otadata file "
                                              "(default 2).")] = None,
-    output: Output = None, in_place: InPlace = False, dry_run: DryRun = False,
+    output: Output = None, fmt: OutFormat = None, in_place: InPlace = False,
+    dry_run: DryRun = False,
     force: Annotated[bool, force_option("Do it anyway: replace an existing file under the "
                                         "default output name (otadata: also select a slot "
                                         "whose app the bootloader would skip).")] = False,
@@ -158,15 +167,17 @@ def otadata(
 
         if not _change_asked(boot, state, erase, bool(output or in_place or dry_run or force)):
             return _report_otadata(file, slots, json, quiet)
-        image = Image.open(file)
-        refuse_wrapped(image)
+        opened = Image.open(file)
+        image = flash_input(opened)
         result = otadata_for(image, slot=boot, state=state, erase=erase, ota_slot_count=slots,
                              force=force)
         after = Image.from_bytes(result.data).boot
-        target = choose_output(file, output, in_place, "otadata", force=force)
+        target = choose_output(file, output, in_place, "otadata", force=force,
+                               suffix=format_suffix(fmt))
         return emit_write(source=file, output=target, data=result.data, actions=result.actions,
                           dry_run=dry_run, as_json=json, quiet=quiet, original=image.data,
-                          extra={"boot": after.to_dict() if after else None})
+                          extra={"boot": after.to_dict() if after else None},
+                          form=output_form(fmt, target, opened))
     return run_guarded(body, debug=debug, as_json=json, path=file)
 def _change_asked(boot: str | None, state: str | None, erase: bool, writing: bool) -> bool:
     """Whether ``otadata`` changes the records; a contradictory request is refused."""

@@ -17,6 +17,9 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import TextIO
 
+    from ..chips import Chip
+    from ..containers import Form
+
 EXIT_OK = 0
 EXIT_DAMAGED = 1
 EXIT_UNUSABLE = 2
@@ -77,6 +80,92 @@ def refuse_wrapped(image: Image) -> None:
         raise UsageError(refusal)
 
 
+def flash_input(image: Image) -> Image:
+    """What a changing command works on: a HEX/UF2 file's flash bytes (the same model as the
+    .bin), the file itself when it is plain; other wrappers are refused (:func:`refuse_wrapped`)."""
+    refuse_wrapped(image)
+    return image.unwrapped()
+
+
+class OutputForm:
+    """How an output is written (``--format``, ``-o``'s suffix or the input's container) and
+    what HEX/UF2 need: the flash address of data byte 0 and the chip (UF2's family id)."""
+
+    def __init__(self, form: Form, address: int | None, chip: Chip | None,
+                 source_form: str = "raw") -> None:
+        self.form, self.address, self.chip, self.source_form = form, address, chip, source_form
+
+    def encode(self, data: bytes) -> bytes:
+        """``data`` in this form (raw: unchanged).
+
+        Raises:
+            UsageError: HEX/UF2 without a known address, UF2 without a chip, or nothing but
+                erased flash to describe.
+        """
+        if self.form == "raw":
+            return data
+        from ..containers import encode
+        from ..spans import is_erased
+
+        if self.address is None:
+            raise UsageError(f"{self.form.upper()} needs the flash address of the data, and it "
+                             "is not known for this file; write raw (--format raw)")
+        if is_erased(memoryview(data)):
+            raise UsageError(f"the data is all erased flash: a {self.form.upper()} file would "
+                             "describe nothing; write raw (--format raw)")
+        return encode(self.form, self.address, data, self.chip)
+
+    def verifier(self, data: bytes, inner: Callable[[bytes], None] | None
+                 ) -> Callable[[bytes], None] | None:
+        """The check of the written file: decoded back, it describes ``data`` at the address,
+        sector for sector, and ``data`` passes ``inner`` (the command's usual check)."""
+        if self.form == "raw":
+            return inner
+
+        def check(written: bytes) -> None:
+            from ..containers import decode, sparse
+            from ..errors import VerificationFailed
+
+            try:
+                back = decode(written)
+            except EspImageError as exc:
+                raise VerificationFailed(f"refusing to write it: the {self.form.upper()} "
+                                         f"output does not read back ({exc})") from None
+            assert self.address is not None
+            if list(back.segments) != sparse(self.address, data) or \
+                    not all(c.valid for c in back.checks):
+                raise VerificationFailed(f"refusing to write it: the {self.form.upper()} "
+                                         "output does not describe the flash bytes meant")
+            if inner is not None:
+                inner(data)
+        return check
+
+
+def output_form(requested: str | None, output: str | None, image: Image | None = None, *,
+                address: int | None = None, chip: Chip | None = None) -> OutputForm:
+    """The form of an output (``--format``, else ``-o``'s suffix, else the input ``image``'s
+    container) with the flash address of its byte 0 (``address``, else the container's
+    start, else the flash file's base) and its chip."""
+    from ..containers import FORM_OF_KIND, form_for
+
+    source = image.wrappers[0].kind if image is not None and image.wrappers else None
+    form = form_for(requested, output, source)
+    if image is not None:
+        if address is None and source in FORM_OF_KIND:
+            address = int(image.wrappers[0].outer["start_address"])  # type: ignore[call-overload]
+        elif address is None:
+            address = image.base
+        chip = chip or image.chip
+    return OutputForm(form, address, chip, FORM_OF_KIND.get(source or "", "raw"))
+
+
+def format_suffix(requested: str | None) -> str | None:
+    """The default output name's suffix for ``--format`` (None: keep the input's)."""
+    from ..containers import form_for, suffix_of
+
+    return suffix_of(form_for(requested, None, None)) if requested is not None else None
+
+
 def write_json(doc: object, stream: TextIO | None = None) -> None:
     """One JSON document on stdout (or ``stream``), as every ``--json`` prints it."""
     import json
@@ -127,21 +216,30 @@ def emit_write(*, source: str | None, output: str, data: bytes, actions: Sequenc
                verify: bool | Callable[[bytes], None] = True,
                extra: dict[str, object] | None = None, out: TextIO | None = None,
                quiet: bool = False, original: bytes | memoryview | None = None,
-               flash_command: str | None = None) -> int:
+               flash_command: str | None = None, form: OutputForm | None = None) -> int:
     """Write ``data`` to ``output`` atomically (unless ``dry_run``) and report what was done.
 
     ``original`` is the input's bytes for a command that rewrites it: when ``data`` is equal,
     nothing is written ("nothing to change"; JSON: no actions, ``written`` and ``changed``
     false). ``flash_command`` is how to flash the result, printed after the report and given
-    to JSON as ``write_flash``.
+    to JSON as ``write_flash``. ``form`` writes ``data`` (flash bytes) as HEX or UF2, checked
+    by reading it back before the rename.
     """
     from ..io import verify_bytes, write_atomic
 
     stream = _report_stream(out or sys.stdout, output)
-    changed = original is None or data != original
+    encoded = form.encode(data) if form is not None else data
+    changed = original is None or data != original or \
+        (form is not None and form.form != form.source_form)
     if written := changed and not dry_run:
         check = verify if callable(verify) else verify_bytes if verify else None
-        write_atomic(output, data, verify=check)
+        write_atomic(output, encoded, verify=form.verifier(data, check) if form else check)
+    if form is not None:
+        extra = {"format": form.form, **(extra or {})}
+        data = encoded
+        if form.form == "uf2" and flash_command is not None:  # esptool does not flash UF2
+            flash_command = None
+            notes = [*notes, "copy the UF2 file to a UF2 loader's drive (ESP USB Bridge)"]
     if not changed:
         actions, flash_command = (), None
     if as_json:

@@ -23,6 +23,7 @@ from .compiled import (
     rboot,
     secure_cert,
     spiffs,
+    uf2,
     yaota8266,
 )
 
@@ -86,4 +87,5 @@ RECORDS: dict[str, type[Record]] = {
     'spiffs.IndexHeader': spiffs.IndexHeader,
     'spiffs.LegacyIndexHeader': spiffs.LegacyIndexHeader,
     'arduino.CrcWords': arduino.CrcWords,
+    'uf2.Block': uf2.Block,
 }

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from ..chips import Chip
     from ..wrappers import Unwrapped
 
+CONTAINERS = ("intel-hex", "uf2")
+"""Files that only say where flash bytes go: commands that change a file work on those bytes
+and write the same container back (:mod:`esp_image.containers`)."""
 KEYED = ("arduino-signed", "esp-encrypted-img")
 """The wrappers a key serves: a signature to verify, a payload to decrypt."""
 
@@ -36,6 +39,10 @@ _HEAD_MAGICS = (0x1BEEF11E, 0x0788B6CF)
 _SIGNATURE_SIZES = (128, 256, 384, 512)
 
 
+_UF2_MAGIC = 0x0A324655
+_HEX_START = 0x3A  # ':' (after blanks) starts an Intel HEX record
+
+
 def may_be_wrapped(view: memoryview) -> bool:
     """False when no wrapper can claim ``view`` (a first look, no imports)."""
     n = len(view)
@@ -43,7 +50,13 @@ def may_be_wrapped(view: memoryview) -> bool:
         return False
     head = int.from_bytes(view[:4], "little")
     return (bytes(view[:2]) == _GZIP_MAGIC or head in _HEAD_MAGICS or head == n - 4
+            or head == _UF2_MAGIC or _hex_text(view)
             or int.from_bytes(view[n - 4:], "little") in _SIGNATURE_SIZES)
+
+
+def _hex_text(view: memoryview) -> bool:
+    first = bytes(view[:64]).lstrip()
+    return first[:1] == b":"
 
 
 _REDO = {
@@ -90,8 +103,28 @@ def recognise(view: memoryview, forced: Chip | None, key: bytes | None = None) -
         found = identify_unwrapped(memoryview(inner), forced)
         if found.kind == "unknown" and all(w.kind == "length-prefixed" for w in layers):
             return None
+    placed = _placement(layers, found)
     return replace(found, size=len(view), wrappers=tuple(layers), file_data=view,
-                   checks=(*layer_checks(layers), *found.checks))
+                   checks=(*layer_checks(layers), *placed, *found.checks),
+                   notes=(*found.notes, *_tinyuf2(layers, found)))
+
+
+def _placement(layers: list[Unwrapped], found: Image) -> list[Check]:
+    """Whether a HEX/UF2 file puts what it holds where that belongs (the innermost
+    container's start address and family id against what the recognisers found)."""
+    from ..containers import placement
+
+    return [c for i, w in enumerate(layers) if w.kind in CONTAINERS and i == len(layers) - 1
+            for c in prefixed(placement(w, found), w.kind)]
+
+
+def _tinyuf2(layers: list[Unwrapped], found: Image) -> list[str]:
+    from ..containers import is_tinyuf2_app
+
+    if layers and is_tinyuf2_app(layers[-1], found):
+        return ["a TinyUF2 app: an app image at UF2 address 0 (relative to the app "
+                "partition), not a bootloader; TinyUF2 bootloaders flash it into the app slot"]
+    return []
 
 
 def _sealed(layer: Unwrapped) -> str:
@@ -118,10 +151,15 @@ def uses_key(image: Image) -> bool:
 
 def change_refusal(image: Image) -> str | None:
     """The one line refusing to change a wrapped file in place (None when it is not wrapped)."""
-    if not image.wrappers:
+    if not image.wrappers or is_container(image):
         return None
     outer = image.wrappers[0]
     return f"{image.path or 'input'} {_REDO[outer.kind]}"
+
+
+def is_container(image: Image) -> bool:
+    """Whether ``image`` is a HEX/UF2 file of plain flash bytes (no other layer)."""
+    return len(image.wrappers) == 1 and image.wrappers[0].kind in CONTAINERS
 
 
 def rewrap(image: Image) -> bytes:
@@ -140,4 +178,4 @@ def rewrap(image: Image) -> bytes:
     return built
 
 
-__all__ = ["change_refusal", "layer_checks", "recognise", "rewrap", "uses_key"]
+__all__ = ["change_refusal", "is_container", "layer_checks", "recognise", "rewrap", "uses_key"]

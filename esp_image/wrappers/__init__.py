@@ -30,11 +30,12 @@ if TYPE_CHECKING:
     from ..checks import Check
 
     Kind = Literal["esp-encrypted-img", "matter-ota", "arduino-signed", "gzip",
-                   "length-prefixed"]
+                   "length-prefixed", "intel-hex", "uf2"]
 
-ORDER: tuple[Kind, ...] = ("esp-encrypted-img", "matter-ota", "arduino-signed", "gzip",
-                           "length-prefixed")
-"""The order :func:`unwrap` tries: the wrappers with a 4-byte magic first (0x0788B6CF,
+ORDER: tuple[Kind, ...] = ("uf2", "intel-hex", "esp-encrypted-img", "matter-ota",
+                           "arduino-signed", "gzip", "length-prefixed")
+"""The order :func:`unwrap` tries: the flash containers (a UF2 block's three magics, HEX
+records; :mod:`esp_image.containers`), the wrappers with a 4-byte magic (0x0788B6CF,
 0x1BEEF11E), then the signed update (it may end a gzip, so it must be peeled before gzip is
 tried), then gzip (2-byte magic), and last the bare length word, which has no magic of its own."""
 
@@ -44,6 +45,8 @@ _MODULES: dict[Kind, str] = {
     "arduino-signed": "arduino_signed",
     "gzip": "gzip",
     "length-prefixed": "length_prefix",
+    "intel-hex": "..containers.hex",
+    "uf2": "..containers.uf2",
 }
 
 MAX_DEPTH = 4
@@ -103,7 +106,10 @@ def module(kind: Kind) -> ModuleType:
     """The module implementing ``kind`` (imported on first use)."""
     import importlib
 
-    return importlib.import_module(f"{__name__}.{_MODULES[kind]}")
+    name = _MODULES[kind]
+    if name.startswith(".."):  # a container: esp_image.containers
+        return importlib.import_module(name[1:], __name__.rsplit(".", 1)[0])
+    return importlib.import_module(f"{__name__}.{name}")
 
 
 def unwrap(data: bytes | memoryview, key: bytes | None = None) -> Unwrapped | None:

@@ -1,0 +1,206 @@
+"""UF2: 512-byte blocks, each naming the flash address of its payload (see
+:mod:`esp_image.formats.uf2`).
+
+Written exactly as esptool's ``UF2Writer`` writes it, so ESP USB Bridge takes it: 452-byte
+payloads, each followed by the MD5 part, flags family id | MD5, block numbers and the block
+count per segment (esptool numbers per file added). Read with or without the MD5 part; block
+numbers, totals, payload sizes, the MD5 parts and the family id are checks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from ..checks import Check
+from ..errors import InputError, UsageError
+from ..formats.compiled import uf2 as fmt
+from . import Decoded, Segment, check_layout
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ..chips import Chip
+    from ..wrappers import Kind, Unwrapped
+
+KIND: Kind = "uf2"
+_HEAD = fmt.MAGIC_START0.to_bytes(4, "little") + fmt.MAGIC_START1.to_bytes(4, "little")
+_END = fmt.MAGIC_END.to_bytes(4, "little")
+
+
+def looks_like(data: bytes | memoryview) -> bool:
+    """A first 512-byte block with both start magics and the end magic."""
+    return (len(data) >= fmt.BLOCK_SIZE and bytes(data[:8]) == _HEAD
+            and bytes(data[fmt.BLOCK_SIZE - 4:fmt.BLOCK_SIZE]) == _END)
+
+
+class _Reader:
+    """The checks over the blocks, gathered as they are read (one failure of a kind each)."""
+
+    def __init__(self) -> None:
+        self.failed: dict[str, Check] = {}
+        self.families: dict[int, int] = {}
+        self.md5_blocks = 0
+        self.skipped = 0
+
+    def fail(self, name: str, offset: int, detail: str) -> None:
+        self.failed.setdefault(name, Check(name, False, offset, detail))
+
+    def payload(self, b: fmt.Block, at: int) -> bytes | None:
+        """The payload of a block that describes main flash, None for a block not read."""
+        if b.magic_start0 != fmt.MAGIC_START0 or b.magic_start1 != fmt.MAGIC_START1 \
+                or b.magic_end != fmt.MAGIC_END:
+            self.fail("uf2-magic", at, f"block at offset {at}: a start or end magic is wrong "
+                                       "(the block is not read)")
+            return None
+        if b.flags & (fmt.FLAG_NOT_MAIN_FLASH | fmt.FLAG_FILE_CONTAINER):
+            self.skipped += 1  # not flash contents: UF2 loaders skip these blocks too
+            return None
+        room = fmt.DATA_AREA - (fmt.MD5_PART if b.flags & fmt.FLAG_MD5 else 0)
+        if b.payload_size > room:
+            self.fail("uf2-payload", at, f"block {b.block_no} at offset {at}: payload size "
+                                         f"{b.payload_size} is more than its {room}-byte room "
+                                         "(the block is not read)")
+            return None
+        data = b.data[:b.payload_size]
+        if b.flags & fmt.FLAG_MD5:
+            self.md5_blocks += 1
+            md5 = b.data[b.payload_size:b.payload_size + fmt.MD5_PART]
+            want = (b.target_addr.to_bytes(4, "little") + b.payload_size.to_bytes(4, "little")
+                    + hashlib.md5(data).digest())
+            if md5 != want:
+                self.fail("uf2-md5", at, f"block {b.block_no} at offset {at}: the MD5 part "
+                                         "does not match the payload's address, size and MD5")
+        if b.flags & fmt.FLAG_FAMILY_ID:
+            self.families[b.family_id] = self.families.get(b.family_id, 0) + 1
+        return data
+
+
+def _numbering(blocks: Sequence[tuple[int, int, int]], reader: _Reader) -> None:
+    """Block numbers count 0..total-1 with one total per run (esptool starts a run per file
+    it adds; uf2conv one for the whole file)."""
+    expect, total = 0, None
+    for at, number, count in blocks:
+        if number == 0 and expect == (total or 0):
+            expect, total = 0, count
+        if number != expect or count != total or number >= count:
+            reader.fail("uf2-blocks", at, f"block at offset {at}: number {number} of {count}, "
+                                          f"expected {expect} of {total}")
+            return
+        expect += 1
+    if total is not None and expect != total:
+        reader.fail("uf2-blocks", len(blocks) * fmt.BLOCK_SIZE,
+                    f"the last run of blocks ends at {expect} of {total}: blocks are missing")
+
+
+def decode(data: bytes | memoryview) -> Decoded:
+    """Read every block.
+
+    Raises:
+        InputError: no block describes flash, or the payloads overlap or span more than the
+            largest flash.
+    """
+    view = memoryview(data)
+    reader = _Reader()
+    runs: list[tuple[int, bytearray]] = []
+    numbers: list[tuple[int, int, int]] = []
+    whole = len(view) // fmt.BLOCK_SIZE * fmt.BLOCK_SIZE
+    for at in range(0, whole, fmt.BLOCK_SIZE):
+        b = fmt.Block.parse(view, at, "UF2 block")
+        numbers.append((at, b.block_no, b.num_blocks))
+        payload = reader.payload(b, at)
+        if payload:
+            if runs and runs[-1][0] + len(runs[-1][1]) == b.target_addr:
+                runs[-1][1].extend(payload)
+            else:
+                runs.append((b.target_addr, bytearray(payload)))
+    if whole != len(view):
+        reader.fail("structure", whole, f"{len(view) - whole} bytes after the last whole "
+                                        "512-byte block (not read)")
+    _numbering(numbers, reader)
+    if not runs:
+        raise InputError("UF2: no block describes main flash")
+    segments = check_layout([(a, bytes(r)) for a, r in runs], "UF2")
+    chip, facts = _family(reader)
+    facts.update({"blocks": len(numbers), "md5_blocks": reader.md5_blocks,
+                  "skipped_blocks": reader.skipped})
+    checks = list(reader.failed.values()) or [
+        Check("uf2-blocks", True, 0, f"{len(numbers)} blocks, numbered in order"
+              + (", every MD5 part matches" if reader.md5_blocks else ""))]
+    return Decoded(KIND, tuple(segments), facts, tuple(checks), chip)
+
+
+def _family(reader: _Reader) -> tuple[Chip | None, dict[str, object]]:
+    """The chip the family id names, the facts, and a failed check for an id that names no
+    Espressif chip or for blocks that disagree."""
+    from ..chips import chip_by_uf2_family
+
+    if not reader.families:
+        return None, {"family_id": None}
+    family = max(reader.families, key=lambda f: reader.families[f])
+    facts: dict[str, object] = {"family_id": f"{family:#010x}"}
+    if len(reader.families) > 1:
+        reader.fail("uf2-family", 0, "blocks name different family ids: "
+                    + ", ".join(f"{f:#010x}" for f in reader.families))
+    chip = chip_by_uf2_family(family)
+    if chip is None:
+        reader.fail("uf2-family", 0, f"family id {family:#010x} is not an Espressif chip's")
+    return chip, facts
+
+
+def encode(segments: Sequence[Segment], chip: Chip | None) -> bytes:
+    """The UF2 blocks of ``segments`` for ``chip``, as esptool's ``UF2Writer`` writes them.
+
+    Raises:
+        UsageError: no chip, or one without a UF2 family id.
+    """
+    from ..chips import UF2_FAMILIES
+
+    if chip is None or chip.name not in UF2_FAMILIES:
+        what = "the chip is not known" if chip is None else f"{chip.title} has none"
+        raise UsageError(f"UF2 needs the chip's family id and {what}; write raw or hex")
+    family = UF2_FAMILIES[chip.name]
+    flags = fmt.FLAG_FAMILY_ID | fmt.FLAG_MD5
+    out: list[bytes] = []
+    pad = b"\x00" * fmt.DATA_AREA
+    for address, data in segments:
+        total = -(-len(data) // fmt.CHUNK)
+        for number in range(total):
+            chunk = data[number * fmt.CHUNK:(number + 1) * fmt.CHUNK]
+            at, n = address + number * fmt.CHUNK, len(chunk)
+            area = (chunk + at.to_bytes(4, "little") + n.to_bytes(4, "little")
+                    + hashlib.md5(chunk).digest())
+            out.append(fmt.Block(fmt.MAGIC_START0, fmt.MAGIC_START1, flags, at, n, number,
+                                 total, family, area + pad[len(area):],
+                                 fmt.MAGIC_END).build())
+    return b"".join(out)
+
+
+TINYUF2_CHIPS = ("esp32s2", "esp32s3")
+"""The chips adafruit/tinyuf2's ESP32 port serves (ports/espressif: the native USB ones)."""
+
+
+def check_tinyuf2(chip: Chip | None, data: bytes, what: str) -> None:
+    """Refuse (one line) an app-only TinyUF2 file that would not be one: a chip TinyUF2
+    does not serve, or data that is not an app image.
+
+    Raises:
+        UsageError: see above.
+    """
+    if chip is None or chip.name not in TINYUF2_CHIPS:
+        name = chip.title if chip is not None else "an unknown chip"
+        raise UsageError(f"--tinyuf2: TinyUF2 serves ESP32-S2 and ESP32-S3, not {name}")
+    from ..image import Image
+
+    found = Image.from_bytes(data)
+    if found.kind != "image" or getattr(found.firmware, "role", None) != "app":
+        raise UsageError(f"--tinyuf2: {what!r} is not an app image (TinyUF2 flashes only an "
+                         "app into the app partition)")
+
+
+def open(data: bytes | memoryview, key: bytes | None = None) -> Unwrapped:
+    """The wrapper framework's view: the flash bytes described, from the lowest address."""
+    from . import unwrapped
+
+    del key
+    return unwrapped(decode(data))
