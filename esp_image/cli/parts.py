@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from typing import Annotated
 
     from ..partition_table import PartitionTable
-    from .runner import OutputForm
     from ..transforms.esp8266 import LayoutPlan
     from .options import (
         Chip,
@@ -46,6 +45,7 @@ if TYPE_CHECKING:
         option,
         output_option,
     )
+    from .runner import OutputForm
 
 
 def extract(
