@@ -8,6 +8,7 @@ COMMANDS: dict[str, tuple[str, str, str, bool]] = {
     'info': ('esp_image.cli.inspect', 'info', 'files', True),
     'verify': ('esp_image.cli.inspect', 'verify', 'files', True),
     'retable': ('esp_image.cli.rewrite', 'retable', 'file', False),
+    'merge': ('esp_image.cli.parts', 'merge', 'parts', True),
 }
 
 # command -> option -> (keyword, flag | value | multi)
@@ -48,6 +49,21 @@ OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
         '-q': ('quiet', 'flag'),
         '--quiet': ('quiet', 'flag'),
     },
+    'merge': {
+        '-o': ('output', 'value'),
+        '--output': ('output', 'value'),
+        '--pad-to': ('pad_to', 'value'),
+        '--chip': ('chip', 'value'),
+        '--flash-size': ('flash_size', 'value'),
+        '--flash-mode': ('flash_mode', 'value'),
+        '--flash-freq': ('flash_freq', 'value'),
+        '--target-offset': ('target_offset', 'value'),
+        '--format': ('fmt', 'value'),
+        '--dry-run': ('dry_run', 'flag'),
+        '--json': ('json', 'flag'),
+        '-q': ('quiet', 'flag'),
+        '--quiet': ('quiet', 'flag'),
+    },
 }
 
 # command -> keyword -> default
@@ -80,6 +96,18 @@ DEFAULTS: dict[str, dict[str, object]] = {
         'in_place': False,
         'dry_run': False,
         'force': False,
+        'json': False,
+        'quiet': False,
+    },
+    'merge': {
+        'pad_to': None,
+        'chip': None,
+        'flash_size': None,
+        'flash_mode': None,
+        'flash_freq': None,
+        'target_offset': None,
+        'fmt': None,
+        'dry_run': False,
         'json': False,
         'quiet': False,
     },

@@ -1,6 +1,6 @@
 """Generate ``_fast.py``, the start-up fast path's option table, from the typer declarations.
 
-The fast path (:mod:`esp_image.entry`) runs ``info``, ``verify`` and ``retable`` without
+The fast path (:mod:`esp_image.entry`) runs ``info``, ``verify``, ``retable`` and ``merge`` without
 importing typer and click; it parses their options with this table, made from the same
 declarations typer reads (:func:`.options.declared`), so the two cannot drift apart::
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from typer.models import ArgumentInfo, OptionInfo
 
 from . import inspect as inspect_commands
-from . import rewrite
+from . import parts, rewrite
 from .options import declared
 
 OUTPUT = Path(__file__).with_name("_fast.py")
@@ -28,6 +28,7 @@ FAST: tuple[tuple[str, Callable[..., int]], ...] = (
     ("info", inspect_commands.info),
     ("verify", inspect_commands.verify),
     ("retable", rewrite.retable),
+    ("merge", parts.merge),
 )
 """The commands the fast path runs: the ones people and pipelines run most."""
 
@@ -73,7 +74,8 @@ def table(func: Callable[..., int]) -> tuple[tuple[str, bool], dict[str, tuple[s
             continue
         kind = _kind(base, names[0])
         options.update(dict.fromkeys(names, (name, kind)))
-        keywords[name] = defaults[name]
+        if defaults[name] is not inspect.Parameter.empty:  # a required option has none
+            keywords[name] = defaults[name]
     if positional is None:
         raise TypeError(f"{func.__name__}: the fast path needs a positional argument")
     return positional, options, keywords

@@ -166,6 +166,15 @@ def build_cases(tmp: Path) -> list[Case]:
             contender("esp-image --version", "esp-image", "--version"),
         ], [Target(("hashlib floor", "esp-image --version"), 1.3)],
             rss_limit=2 * 16 * MIB + 40 * MIB, skip=no_input),
+        # HEX and UF2 of MicroPython's firmware (issue 16): esp-image merge against esptool
+        # merge-bin, the same one part at the same address; outputs deleted before every run.
+        *(Case(f"merge-{form}", [
+            contender("esp-image", "esp-image", "merge", "-o", f"out-esp.{form}",
+                      f"0x1000={f['fw']}"),
+            contender("esptool", "esptool", "--chip", "esp32", "merge-bin", "--format", form,
+                      "-o", f"out-esptool.{form}", "0x1000", f["fw"]),
+        ], [Target(("esptool",), 0.6)], scratch=(f"out-esp.{form}", f"out-esptool.{form}"),
+            skip=no_input) for form in ("hex", "uf2")),
         Case("version", [
             contender("esp-image", "esp-image", "--version"),
             contender("python -c pass", py, "-c", "pass"),

@@ -158,3 +158,40 @@ def test_uf2_needs_a_chip_and_hex_an_address(tmp_path: Path) -> None:
     result = run("flash-params", "--size", "8MB", str(fixture_path("esp32-app.bin")),
                  "-o", str(tmp_path / "a.hex"))
     assert result.returncode == 2 and "flash address" in result.stderr
+
+
+def test_merge_runs_on_the_fast_path_and_typer_names_a_missing_output(tmp_path: Path) -> None:
+    from esp_image.entry import _parse_fast
+
+    parsed = _parse_fast("merge", ["-o", "x.uf2", "0x1000=a.bin", "--format", "uf2"])
+    assert parsed == (["0x1000=a.bin"], {**parsed[1], "output": "x.uf2", "fmt": "uf2"}) \
+        if parsed else False
+    assert _parse_fast("merge", ["0x1000=a.bin"]) is None  # -o is required: typer says so
+    code = ("import sys\n"
+            f"sys.argv = ['esp-image', 'merge', '-o', {str(tmp_path / 'o.uf2')!r}, "
+            f"'0x1000={FW}']\n"
+            "from esp_image.entry import main\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    assert exc.code == 0, exc.code\n"
+            "sys.stderr.write(repr([m for m in ('typer', 'click') if m in sys.modules]))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=False, timeout=120)
+    assert result.stderr == "[]", result.stderr
+    result = run("merge", f"0x1000={FW}")
+    assert result.returncode == 2 and "Missing option '-o'" in result.stderr
+
+
+def test_json_documents_match_json_md(tmp_path: Path, fw_hex: Path) -> None:
+    from .test_json_doc import assert_matches, esp_image
+
+    uf2 = tmp_path / "fw.uf2"
+    uf2.write_bytes(encode("uf2", 0x1000, FW.read_bytes(), chip_by_name("esp32")))
+    for path in (fw_hex, uf2):
+        doc = esp_image("info", "--json", str(path))
+        assert_matches("File document", doc)
+        for layer in doc["wrappers"]:
+            assert_matches("Wrapper", layer)
+        for check in doc["checks"]:
+            assert_matches("Check", check)
+    for args in (["retable", "-f", "8MB", str(fw_hex)], ["extract", str(uf2), "factory"],
+                 ["merge", "-o", str(tmp_path / "m.uf2"), f"0x1000={FW}"]):
+        assert_matches("Write document", esp_image(*args, "--dry-run", "--json"))

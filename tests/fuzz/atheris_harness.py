@@ -6,8 +6,9 @@ result must serialise to JSON, render as ``info`` and ``verify`` would show it, 
 escape: anything else, and any assertion, is a crash that libFuzzer saves as ``crash-<sha1>``.
 
 Seeds: every file of ``../shared/corpus`` (when present) and ``fixtures/*.bin`` are copied into
-the corpus directory on the first run (default: $ESP_IMAGE_FUZZ_CORPUS, else
-``<tmp>/esp-image-fuzz-corpus``, outside the repository). See tests/fuzz/README.md.
+the corpus directory on the first run, two fixtures also as Intel HEX and UF2 (default:
+$ESP_IMAGE_FUZZ_CORPUS, else ``<tmp>/esp-image-fuzz-corpus``, outside the repository). See
+tests/fuzz/README.md.
 
     python tests/fuzz/atheris_harness.py [CORPUS_DIR] [libFuzzer options...]
     python tests/fuzz/atheris_harness.py -runs=1 crash-<sha1>     # reproduce one input
@@ -75,6 +76,14 @@ def seed(corpus: Path) -> None:
     for path in sources:
         if path.stat().st_size <= MAX_LEN:
             shutil.copy(path, corpus / path.name)
+    # Intel HEX and UF2 seeds: the containers' readers see records and blocks to mutate.
+    from esp_image.chips import chip_by_name
+    from esp_image.containers import encode
+
+    for name, base in (("firmware-esp32-4MB.bin", 0x1000), ("esp32-bootloader.bin", 0x1000)):
+        data = (ROOT / "fixtures" / name).read_bytes()
+        (corpus / f"{name}.hex").write_bytes(encode("hex", base, data, None))
+        (corpus / f"{name}.uf2").write_bytes(encode("uf2", base, data, chip_by_name("esp32")))
 
 
 def main(argv: list[str]) -> None:
