@@ -16,8 +16,27 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from .options import BlockSize, Debug, DryRun, Force, InPlace, Json, PageSize, Quiet, output_option
-from .runner import choose_output, emit_write, error_line, refuse_wrapped, run_guarded
+from .options import (
+    BlockSize,
+    Debug,
+    DryRun,
+    Force,
+    InPlace,
+    Json,
+    OutFormat,
+    PageSize,
+    Quiet,
+    output_option,
+)
+from .runner import (
+    choose_output,
+    emit_write,
+    error_line,
+    flash_input,
+    format_suffix,
+    output_form,
+    run_guarded,
+)
 
 if TYPE_CHECKING:
     from ..image import Image
@@ -70,6 +89,7 @@ class FileOptions:
     as_json: bool
     quiet: bool
     debug: bool
+    fmt: str | None = None
 
 
 fs_app = file_group("Files inside firmware images: littlefs, FAT and wear-levelled FAT (ls, cat, "
@@ -94,7 +114,7 @@ def fs_main(
                                                 "FILE-fs.bin).")] = None,
     in_place: InPlace = False, dry_run: DryRun = False, force: Force = False,
     json: Json = False, quiet: Quiet = False, debug: Debug = False,
-    page_size: PageSize = None, block_size: BlockSize = None,
+    page_size: PageSize = None, block_size: BlockSize = None, fmt: OutFormat = None,
 ) -> None:
     """Work with the files inside a firmware image, without flashing it.
 
@@ -103,7 +123,7 @@ def fs_main(
     need_command(ctx, "fs")
     ctx.obj = _Options(file=file, partition=partition, output=output, in_place=in_place,
                        dry_run=dry_run, force=force, as_json=json, quiet=quiet, debug=debug,
-                       page_size=page_size, block_size=block_size)
+                       page_size=page_size, block_size=block_size, fmt=fmt)
 
 
 def _opts(ctx: typer.Context) -> _Options:
@@ -149,9 +169,10 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
         from ..transforms.fs import put_back
 
         output = choose_output(opts.file, opts.output, opts.in_place, "fs",
-                               force=opts.force, inputs=sources or [])
-        image, target, data = _open(opts)
-        refuse_wrapped(image)
+                               force=opts.force, inputs=sources or [],
+                               suffix=format_suffix(opts.fmt))
+        opened, target, data = _open(opts)
+        image = flash_input(opened)
         volume, made = _volume(target, data, fresh, what)
         try:
             actions = made + change(volume)
@@ -170,7 +191,7 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
             data=new, actions=[f"{where}: {a}" for a in actions] or [f"{where}: {what}"],
             notes=notes, dry_run=opts.dry_run, as_json=opts.as_json,
             verify=_written_check(target, opts.partition), quiet=opts.quiet,
-            original=image.data)
+            original=image.data, form=output_form(opts.fmt, output, opened))
     raise typer.Exit(run_guarded(run, debug=opts.debug, as_json=opts.as_json, path=opts.file))
 
 

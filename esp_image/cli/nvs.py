@@ -17,14 +17,26 @@ import typer
 
 from ..units import parse_size_option
 from .fs import FileOptions, file_group, need_command
-from .options import Debug, DryRun, InPlace, Json, Quiet, force_option, option, output_option
+from .options import (
+    Debug,
+    DryRun,
+    InPlace,
+    Json,
+    OutFormat,
+    Quiet,
+    force_option,
+    option,
+    output_option,
+)
 from .runner import (
     EXIT_DAMAGED,
     EXIT_UNUSABLE,
     choose_output,
     emit_write,
     error_line,
-    refuse_wrapped,
+    flash_input,
+    format_suffix,
+    output_form,
     run_guarded,
     write_json,
 )
@@ -66,7 +78,7 @@ def nvs_main(
     force: Annotated[bool, force_option(
         "Write into a damaged NVS partition (its damaged items are dropped, as nvs_flash does "
         "at mount), and replace an existing file under the default output name.")] = False,
-    json: Json = False, quiet: Quiet = False, debug: Debug = False,
+    json: Json = False, quiet: Quiet = False, debug: Debug = False, fmt: OutFormat = None,
 ) -> None:
     """Read and edit NVS keys, without flashing anything.
 
@@ -75,7 +87,7 @@ def nvs_main(
     need_command(ctx, "nvs")
     ctx.obj = _Options(file=file, partition=partition, keys=keys, output=output,
                        in_place=in_place, dry_run=dry_run, force=force, as_json=json,
-                       quiet=quiet, debug=debug)
+                       quiet=quiet, debug=debug, fmt=fmt)
 
 
 def _opts(ctx: typer.Context) -> _Options:
@@ -269,9 +281,10 @@ def _change(ctx: typer.Context, change: Change, sources: tuple[str, ...] = (),
         from ..nvs import replace_nvs
 
         output = choose_output(opts.file, opts.output, opts.in_place, "nvs",
-                               force=opts.force, inputs=sources)
-        image, found = _open(opts)
-        refuse_wrapped(image)
+                               force=opts.force, inputs=sources,
+                               suffix=format_suffix(opts.fmt))
+        opened, found = _open(opts)
+        image = flash_input(opened)
         if readable and not found.nvs.readable:
             raise NvsError(f"{_where(found)}: the NVS entries are encrypted; give --keys "
                            "NVS_KEYS_FILE to change them")
@@ -281,7 +294,8 @@ def _change(ctx: typer.Context, change: Change, sources: tuple[str, ...] = (),
         return emit_write(source=opts.file, output=output, data=data,
                           actions=[f"{_where(found)}: {a}" for a in actions],
                           dry_run=opts.dry_run, as_json=opts.as_json, quiet=opts.quiet,
-                          verify=_written_check(found.name, new), original=image.data)
+                          verify=_written_check(found.name, new), original=image.data,
+                          form=output_form(opts.fmt, output, opened))
     _guarded(opts, run)
 
 

@@ -219,8 +219,8 @@ def table(
                                   help="Table offset for CSV input.")] = "0x8000",
     flash_size: Annotated[str | None, option("--flash-size", metavar="SIZE",
                                              help="Check the table fits.")] = None,
-    dry_run: DryRun = False, force: Force = False, json: Json = False, quiet: Quiet = False,
-    debug: Debug = False,
+    fmt: OutFormat = None, dry_run: DryRun = False, force: Force = False, json: Json = False,
+    quiet: Quiet = False, debug: Debug = False,
 ) -> int:
     """Print a table as ESP-IDF CSV, or compile a CSV to a binary table (like gen_esp32part).
 
@@ -243,23 +243,24 @@ def table(
             from ..errors import LayoutError
 
             raise LayoutError("; ".join(i.message for i in errors))
-        return _write_table(file, compiled, output, dry_run=dry_run, force=force, json=json,
-                            quiet=quiet)
+        target = output or (file.rsplit(".", 1)[0] + (format_suffix(fmt) or ".bin"))
+        return _write_table(file, compiled, target, dry_run=dry_run, force=force, json=json,
+                            quiet=quiet, default=not output,
+                            form=output_form(fmt, target, address=table_offset))
     return run_guarded(body, debug=debug, as_json=json, path=file)
 
 
-def _write_table(path: str, compiled: PartitionTable, output: str | None, *, dry_run: bool,
-                 force: bool, json: bool, quiet: bool) -> int:
+def _write_table(path: str, compiled: PartitionTable, target: str, *, dry_run: bool,
+                 force: bool, json: bool, quiet: bool, default: bool, form: OutputForm) -> int:
     """A CSV compiled: the binary table written next to it (or to ``-o``)."""
     from ..io import check_output
 
-    target = output or (path.rsplit(".", 1)[0] + ".bin")
-    check_output(target, [path], default=not output, force=force)
+    check_output(target, [path], default=default, force=force)
     return emit_write(source=path, output=target, data=compiled.to_bytes(),
                       actions=[f"compiled {len(compiled.partitions)} partitions"],
                       as_json=json, extra={"partitions": [p.to_dict() for p in
                                                           compiled.partitions]},
-                      quiet=quiet, dry_run=dry_run)
+                      quiet=quiet, dry_run=dry_run, form=form)
 
 
 def _print_table(path: str, raw: bytes, output: str | None, *, dry_run: bool, json: bool,
@@ -347,7 +348,7 @@ def layout_esp8266(
                          ] = None,
     output: Annotated[str | None, output_option(
         "Also write the complete flash image here (nothing is written without -o).")] = None,
-    port: Port = "PORT",
+    port: Port = "PORT", fmt: OutFormat = None,
     dry_run: DryRun = False, json: Json = False, quiet: Quiet = False, debug: Debug = False,
 ) -> int:
     """The ESP8266 NONOS flash plan for a map, the esptool command, and the full image.
@@ -362,7 +363,8 @@ def layout_esp8266(
         notes = [*plan.notes, *([_BLANK_NOTE] if "blank.bin" in command else [])]
         if output:
             _write_plan(plan, map_name, output, list(files.values()), dry_run=dry_run,
-                        json=json, quiet=quiet)
+                        json=json, quiet=quiet,
+                        form=output_form(fmt, output, address=0, chip=chip_by_name("esp8266")))
         if json:
             write_json({**plan.to_dict(), "write_flash": command, "notes": notes,
                         "output": output})
@@ -398,11 +400,11 @@ def _esp8266_part(name: str, kind: str) -> bytes:
 
 
 def _write_plan(plan: LayoutPlan, map_name: str, output: str, inputs: list[str], *,
-                dry_run: bool, json: bool, quiet: bool) -> None:
+                dry_run: bool, json: bool, quiet: bool, form: OutputForm) -> None:
     """The full flash image; with --json its report goes to stderr, the plan to stdout."""
     from ..io import check_output
 
     check_output(output, inputs)
     emit_write(source=None, output=output, data=plan.build(),
                actions=[f"full flash image for map {map_name}"], as_json=False,
-               out=sys.stderr if json else None, quiet=quiet, dry_run=dry_run)
+               out=sys.stderr if json else None, quiet=quiet, dry_run=dry_run, form=form)

@@ -195,3 +195,35 @@ def test_json_documents_match_json_md(tmp_path: Path, fw_hex: Path) -> None:
     for args in (["retable", "-f", "8MB", str(fw_hex)], ["extract", str(uf2), "factory"],
                  ["merge", "-o", str(tmp_path / "m.uf2"), f"0x1000={FW}"]):
         assert_matches("Write document", esp_image(*args, "--dry-run", "--json"))
+
+
+def test_fs_and_nvs_edit_a_container_and_write_it_back(tmp_path: Path) -> None:
+    esp32 = chip_by_name("esp32")
+    for name in ("lfs", "nvs"):
+        data = fixture_path(f"firmware-esp32-{name}.bin").read_bytes()
+        (tmp_path / f"{name}.uf2").write_bytes(encode("uf2", 0x1000, data, esp32))
+    (tmp_path / "hello.txt").write_text("hi\n")
+    result = run("fs", str(tmp_path / "lfs.uf2"), "put", str(tmp_path / "hello.txt"), "/")
+    assert result.returncode == 0, result.stderr
+    assert "hello.txt" in run("fs", str(tmp_path / "lfs-fs.uf2"), "ls").stdout
+    assert decode((tmp_path / "lfs-fs.uf2").read_bytes()).kind == "uf2"
+    result = run("nvs", str(tmp_path / "nvs.uf2"), "--format", "hex", "set", "ns", "k", "5")
+    assert result.returncode == 0, result.stderr
+    assert decode((tmp_path / "nvs-nvs.hex").read_bytes()).kind == "intel-hex"
+    assert run("nvs", str(tmp_path / "nvs-nvs.hex"), "get", "ns", "k").stdout.strip() == "5"
+
+
+def test_table_and_layout_write_containers(tmp_path: Path) -> None:
+    csv = tmp_path / "p.csv"
+    csv.write_text(run("table", str(fixture_path("partitions-4MiB.bin"))).stdout)
+    result = run("table", str(csv), "--format", "hex")
+    assert result.returncode == 0, result.stderr
+    found = decode((tmp_path / "p.hex").read_bytes())
+    assert found.start == 0x8000 and found.flash() == \
+        fixture_path("partitions-4MiB.bin").read_bytes().rstrip(b"\xff")[:len(found.flash())]
+    result = run("layout", "esp8266", "--map", "1MB", "--boot",
+                 str(fixture_path("esp8266-nonos-boot.bin")), "--user1",
+                 str(fixture_path("esp8266-user1.bin")), "-o", str(tmp_path / "full.uf2"), "-q")
+    assert result.returncode == 0, result.stderr
+    image = Image.open(tmp_path / "full.uf2")
+    assert image.chip is chip_by_name("esp8266") and image.valid
