@@ -34,9 +34,6 @@ from .runner import (
     choose_output,
     emit_write,
     error_line,
-    flash_input,
-    format_suffix,
-    output_form,
     run_guarded,
     write_json,
 )
@@ -279,6 +276,7 @@ def _change(ctx: typer.Context, change: Change, sources: tuple[str, ...] = (),
     def run() -> int:
         from ..errors import NvsError
         from ..nvs import replace_nvs
+        from .runner import flash_input, format_suffix, output_form
 
         output = choose_output(opts.file, opts.output, opts.in_place, "nvs",
                                force=opts.force, inputs=sources,
