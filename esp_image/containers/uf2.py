@@ -10,6 +10,7 @@ numbers, totals, payload sizes, the MD5 parts and the family id are checks.
 from __future__ import annotations
 
 import hashlib
+import struct
 
 from ..checks import Check
 from ..errors import InputError, UsageError
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 KIND: Kind = "uf2"
 _HEAD = fmt.MAGIC_START0.to_bytes(4, "little") + fmt.MAGIC_START1.to_bytes(4, "little")
 _END = fmt.MAGIC_END.to_bytes(4, "little")
+_MD5_HEAD = struct.Struct("<II")
+"""The MD5 part's address and length words (microsoft/uf2 README, flag 0x4000)."""
 
 
 def looks_like(data: bytes | memoryview) -> bool:
@@ -46,44 +49,45 @@ class _Reader:
     def fail(self, name: str, offset: int, detail: str) -> None:
         self.failed.setdefault(name, Check(name, False, offset, detail))
 
-    def payload(self, b: fmt.Block, at: int) -> bytes | None:
-        """The payload of a block that describes main flash, None for a block not read."""
-        if b.magic_start0 != fmt.MAGIC_START0 or b.magic_start1 != fmt.MAGIC_START1 \
-                or b.magic_end != fmt.MAGIC_END:
+    def payload(self, v: tuple[int, int, int, int, int, int, int, int, bytes, int], at: int
+                ) -> bytes | None:
+        """The payload of one block (``v``: its raw fields, :data:`fmt.Block` order) when it
+        describes main flash, None for a block not read."""
+        magic0, magic1, flags, address, size, number, _, family, area, magic_end = v
+        if magic0 != fmt.MAGIC_START0 or magic1 != fmt.MAGIC_START1 or magic_end != fmt.MAGIC_END:
             self.fail("uf2-magic", at, f"block at offset {at}: a start or end magic is wrong "
                                        "(the block is not read)")
             return None
-        if b.flags & (fmt.FLAG_NOT_MAIN_FLASH | fmt.FLAG_FILE_CONTAINER):
+        if flags & (fmt.FLAG_NOT_MAIN_FLASH | fmt.FLAG_FILE_CONTAINER):
             self.skipped += 1  # not flash contents: UF2 loaders skip these blocks too
             return None
-        room = fmt.DATA_AREA - (fmt.MD5_PART if b.flags & fmt.FLAG_MD5 else 0)
-        if b.payload_size > room:
-            self.fail("uf2-payload", at, f"block {b.block_no} at offset {at}: payload size "
-                                         f"{b.payload_size} is more than its {room}-byte room "
-                                         "(the block is not read)")
+        room = fmt.DATA_AREA - (fmt.MD5_PART if flags & fmt.FLAG_MD5 else 0)
+        if size > room:
+            self.fail("uf2-payload", at, f"block {number} at offset {at}: payload size {size} "
+                                         f"is more than its {room}-byte room (the block is not "
+                                         "read)")
             return None
-        data = b.data[:b.payload_size]
-        if b.flags & fmt.FLAG_MD5:
+        data = area[:size]
+        if flags & fmt.FLAG_MD5:
             self.md5_blocks += 1
-            md5 = b.data[b.payload_size:b.payload_size + fmt.MD5_PART]
-            want = (b.target_addr.to_bytes(4, "little") + b.payload_size.to_bytes(4, "little")
-                    + hashlib.md5(data).digest())
-            if md5 != want:
-                self.fail("uf2-md5", at, f"block {b.block_no} at offset {at}: the MD5 part "
+            if area[size:size + fmt.MD5_PART] != \
+                    _MD5_HEAD.pack(address, size) + hashlib.md5(data).digest():
+                self.fail("uf2-md5", at, f"block {number} at offset {at}: the MD5 part "
                                          "does not match the payload's address, size and MD5")
-        if b.flags & fmt.FLAG_FAMILY_ID:
-            self.families[b.family_id] = self.families.get(b.family_id, 0) + 1
+        if flags & fmt.FLAG_FAMILY_ID:
+            self.families[family] = self.families.get(family, 0) + 1
         return data
 
 
-def _numbering(blocks: Sequence[tuple[int, int, int]], reader: _Reader) -> None:
+def _numbering(blocks: Sequence[tuple[int, int]], reader: _Reader) -> None:
     """Block numbers count 0..total-1 with one total per run (esptool starts a run per file
     it adds; uf2conv one for the whole file)."""
     expect, total = 0, None
-    for at, number, count in blocks:
+    for i, (number, count) in enumerate(blocks):
         if number == 0 and expect == (total or 0):
             expect, total = 0, count
         if number != expect or count != total or number >= count:
+            at = i * fmt.BLOCK_SIZE
             reader.fail("uf2-blocks", at, f"block at offset {at}: number {number} of {count}, "
                                           f"expected {expect} of {total}")
             return
@@ -103,17 +107,17 @@ def decode(data: bytes | memoryview) -> Decoded:
     view = memoryview(data)
     reader = _Reader()
     runs: list[tuple[int, bytearray]] = []
-    numbers: list[tuple[int, int, int]] = []
+    numbers: list[tuple[int, int]] = []
     whole = len(view) // fmt.BLOCK_SIZE * fmt.BLOCK_SIZE
-    for at in range(0, whole, fmt.BLOCK_SIZE):
-        b = fmt.Block.parse(view, at, "UF2 block")
-        numbers.append((at, b.block_no, b.num_blocks))
-        payload = reader.payload(b, at)
+    for at, v in zip(range(0, whole, fmt.BLOCK_SIZE), fmt.Block.unpack_all(view[:whole]),
+                     strict=True):
+        numbers.append((v[5], v[6]))
+        payload = reader.payload(v, at)
         if payload:
-            if runs and runs[-1][0] + len(runs[-1][1]) == b.target_addr:
+            if runs and runs[-1][0] + len(runs[-1][1]) == v[3]:
                 runs[-1][1].extend(payload)
             else:
-                runs.append((b.target_addr, bytearray(payload)))
+                runs.append((v[3], bytearray(payload)))
     if whole != len(view):
         reader.fail("structure", whole, f"{len(view) - whole} bytes after the last whole "
                                         "512-byte block (not read)")
@@ -168,11 +172,10 @@ def encode(segments: Sequence[Segment], chip: Chip | None) -> bytes:
         for number in range(total):
             chunk = data[number * fmt.CHUNK:(number + 1) * fmt.CHUNK]
             at, n = address + number * fmt.CHUNK, len(chunk)
-            area = (chunk + at.to_bytes(4, "little") + n.to_bytes(4, "little")
-                    + hashlib.md5(chunk).digest())
-            out.append(fmt.Block(fmt.MAGIC_START0, fmt.MAGIC_START1, flags, at, n, number,
-                                 total, family, area + pad[len(area):],
-                                 fmt.MAGIC_END).build())
+            area = chunk + _MD5_HEAD.pack(at, n) + hashlib.md5(chunk).digest()
+            out.append(fmt.Block.pack_values(fmt.MAGIC_START0, fmt.MAGIC_START1, flags, at, n,
+                                             number, total, family, area + pad[len(area):],
+                                             fmt.MAGIC_END))
     return b"".join(out)
 
 

@@ -16,6 +16,7 @@ from ..errors import FormatError, TruncatedError
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import Any, ClassVar, TypeVar
 
     _R = TypeVar("_R", bound="Record")
@@ -54,6 +55,19 @@ class Record:
             return cls._from_values(cls._STRUCT.unpack_from(data, offset), offset)
         except FormatError as exc:
             raise FormatError(exc.reason, offset, name or cls.NAME) from None
+
+    @classmethod
+    def unpack_all(cls, data: bytes | memoryview) -> Iterator[tuple[Any, ...]]:
+        """The raw field values of back-to-back records filling ``data`` (a multiple of
+        ``SIZE``), no record objects made: for formats of thousands of equal blocks. Magics
+        and fields are the caller's to check."""
+        return cls._STRUCT.iter_unpack(data)
+
+    @classmethod
+    def pack_values(cls, *values: Any) -> bytes:
+        """The ``SIZE`` bytes of raw field values in wire order, no record object made (the
+        writing side of :meth:`unpack_all`)."""
+        return cls._STRUCT.pack(*values)
 
     @classmethod
     def _from_values(cls: type[_R], v: tuple[Any, ...], offset: int) -> _R:
