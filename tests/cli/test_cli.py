@@ -238,7 +238,8 @@ def test_fast_parser_table_matches_typer() -> None:
     from esp_image.cli.app import app
 
     group = typer.main.get_command(app)
-    assert set(COMMANDS) == set(OPTIONS) == set(DEFAULTS) == {"info", "verify", "retable"}
+    assert set(COMMANDS) == set(OPTIONS) == set(DEFAULTS) == {"info", "verify", "retable",
+                                                              "merge"}
     for name in COMMANDS:
         command = group.commands[name]  # type: ignore[attr-defined]
         declared: dict[str, tuple[str, str]] = {}
@@ -250,7 +251,8 @@ def test_fast_parser_table_matches_typer() -> None:
                 continue
             kind = "flag" if param.is_flag else "multi" if param.multiple else "value"
             declared.update({opt: (str(param.name), kind) for opt in param.opts})
-            defaults[str(param.name)] = param.default
+            if not param.required:  # a required option has no default (merge -o)
+                defaults[str(param.name)] = param.default
         assert OPTIONS[name] == declared, name
         assert {k: v or None for k, v in DEFAULTS[name].items()} == \
             {k: v or None for k, v in defaults.items()}, name
