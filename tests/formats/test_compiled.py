@@ -124,7 +124,27 @@ def _samples() -> list[tuple[str, bytes]]:
     main_app = corpus_path("uartremote_micropython_v1.15-ota.bin").read_bytes()
     out.append(("yaota8266.SizeWord", main_app[0x8FFC:0x9000]))
     return (out + _nvs_samples() + _kind_samples() + _wrapper_samples() + _spiffs_samples()
-            + _arduino_samples())
+            + _arduino_samples() + _uf2_samples())
+
+
+def _uf2_samples() -> list[tuple[str, bytes]]:
+    """UF2 blocks as esptool's UF2Writer writes them (with and without the MD5 part), of a
+    corpus app: no corpus file is a UF2."""
+    import tempfile
+    from pathlib import Path
+
+    from esptool.uf2_writer import UF2Writer
+
+    app = corpus_path("esf_esp32_hello_world.bin").read_bytes()[:2000]
+    out = []
+    with tempfile.TemporaryDirectory() as folder:
+        for md5 in (True, False):
+            path = Path(folder) / "app.uf2"
+            with UF2Writer(0x1C5F21B0, str(path), None, md5_enabled=md5) as writer:
+                writer.add_file(0x10000, app)
+            data = path.read_bytes()
+            out += [("uf2.Block", data[i:i + 512]) for i in range(0, len(data), 512)]
+    return out
 
 
 def _arduino_samples() -> list[tuple[str, bytes]]:
