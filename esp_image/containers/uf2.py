@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 KIND: Kind = "uf2"
 _HEAD = fmt.MAGIC_START0.to_bytes(4, "little") + fmt.MAGIC_START1.to_bytes(4, "little")
 _END = fmt.MAGIC_END.to_bytes(4, "little")
+_START0, _START1, _MAGIC_END = fmt.MAGIC_START0, fmt.MAGIC_START1, fmt.MAGIC_END
+_NOT_FLASH = fmt.FLAG_NOT_MAIN_FLASH | fmt.FLAG_FILE_CONTAINER
+_FLAG_MD5, _DATA_AREA, _MD5_SIZE = fmt.FLAG_MD5, fmt.DATA_AREA, fmt.MD5_PART
+_md5 = hashlib.md5
+# (names bound once: the loop over thousands of blocks looks each up per block otherwise)
 _MD5_HEAD = struct.Struct("<II")
 """The MD5 part's address and length words (microsoft/uf2 README, flag 0x4000)."""
 
@@ -54,24 +59,23 @@ class _Reader:
         """The payload of one block (``v``: its raw fields, :data:`fmt.Block` order) when it
         describes main flash, None for a block not read."""
         magic0, magic1, flags, address, size, number, _, family, area, magic_end = v
-        if magic0 != fmt.MAGIC_START0 or magic1 != fmt.MAGIC_START1 or magic_end != fmt.MAGIC_END:
+        if magic0 != _START0 or magic1 != _START1 or magic_end != _MAGIC_END:
             self.fail("uf2-magic", at, f"block at offset {at}: a start or end magic is wrong "
                                        "(the block is not read)")
             return None
-        if flags & (fmt.FLAG_NOT_MAIN_FLASH | fmt.FLAG_FILE_CONTAINER):
+        if flags & _NOT_FLASH:
             self.skipped += 1  # not flash contents: UF2 loaders skip these blocks too
             return None
-        room = fmt.DATA_AREA - (fmt.MD5_PART if flags & fmt.FLAG_MD5 else 0)
-        if size > room:
+        has_md5 = flags & _FLAG_MD5
+        if size > (_DATA_AREA - _MD5_SIZE if has_md5 else _DATA_AREA):
             self.fail("uf2-payload", at, f"block {number} at offset {at}: payload size {size} "
-                                         f"is more than its {room}-byte room (the block is not "
+                                         "is more than the data area holds (the block is not "
                                          "read)")
             return None
         data = area[:size]
-        if flags & fmt.FLAG_MD5:
+        if has_md5:
             self.md5_blocks += 1
-            if area[size:size + fmt.MD5_PART] != \
-                    _MD5_HEAD.pack(address, size) + hashlib.md5(data).digest():
+            if area[size:size + _MD5_SIZE] != _MD5_HEAD.pack(address, size) + _md5(data).digest():
                 self.fail("uf2-md5", at, f"block {number} at offset {at}: the MD5 part "
                                          "does not match the payload's address, size and MD5")
         if flags & fmt.FLAG_FAMILY_ID:
@@ -165,17 +169,17 @@ def encode(segments: Sequence[Segment], chip: Chip | None) -> bytes:
         raise UsageError(f"UF2 needs the chip's family id and {what}; write raw or hex")
     family = UF2_FAMILIES[chip.name]
     flags = fmt.FLAG_FAMILY_ID | fmt.FLAG_MD5
+    pack, head, md5, size = fmt.Block.pack_values, _MD5_HEAD.pack, hashlib.md5, fmt.CHUNK
     out: list[bytes] = []
-    pad = b"\x00" * fmt.DATA_AREA
     for address, data in segments:
-        total = -(-len(data) // fmt.CHUNK)
+        total = -(-len(data) // size)
         for number in range(total):
-            chunk = data[number * fmt.CHUNK:(number + 1) * fmt.CHUNK]
-            at, n = address + number * fmt.CHUNK, len(chunk)
-            area = chunk + _MD5_HEAD.pack(at, n) + hashlib.md5(chunk).digest()
-            out.append(fmt.Block.pack_values(fmt.MAGIC_START0, fmt.MAGIC_START1, flags, at, n,
-                                             number, total, family, area + pad[len(area):],
-                                             fmt.MAGIC_END))
+            lo = number * size
+            chunk = data[lo:lo + size]
+            at, n = address + lo, len(chunk)
+            # the data area is a fixed-size bytes field: struct pads a short one with zeros
+            out.append(pack(fmt.MAGIC_START0, fmt.MAGIC_START1, flags, at, n, number, total,
+                            family, chunk + head(at, n) + md5(chunk).digest(), fmt.MAGIC_END))
     return b"".join(out)
 
 
