@@ -117,7 +117,11 @@ class Diff:
 
 # ---------------------------------------------------------------------- the comparison
 def diff(a: Image, b: Image) -> Diff:
-    """Compare two files; pure (reads only the parsed models and their bytes)."""
+    """Compare two files; pure (reads only the parsed models and their bytes). A HEX or UF2
+    file compares as the flash it describes, so it equals the .bin it was made from."""
+    from .recognise.wrapped import is_container
+
+    a, b = (x.unwrapped() if is_container(x) else x for x in (a, b))
     same_bytes = a.size == b.size and a.data == b.data
     out: list[Change] = []
     if not same_bytes:

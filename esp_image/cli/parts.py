@@ -228,13 +228,14 @@ def table(
     [bold]esp-image table partitions.csv -o partitions.bin[/bold]
     """
     def body() -> int:
+        from ..containers import sniff
         from ..partition_csv import decode_csv, looks_like_csv
         from ..partition_table import PartitionTable
 
         table_offset = parse_int(offset, "--offset", "0x8000")
         size = parse_size_option(flash_size, "--flash-size")
         raw = read_input(file, "partition table or CSV")
-        if not looks_like_csv(file, raw):
+        if not looks_like_csv(file, raw) or sniff(raw) is not None:  # HEX is ASCII too
             return _print_table(file, raw, output, dry_run=dry_run, json=json, quiet=quiet)
         compiled = PartitionTable.from_csv(decode_csv(raw, file), table_offset=table_offset)
         errors = [i for i in compiled.validate(flash_size=size, table_offset=table_offset)

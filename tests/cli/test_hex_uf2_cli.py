@@ -229,3 +229,12 @@ def test_table_and_layout_write_containers(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     image = Image.open(tmp_path / "full.uf2")
     assert image.chip is chip_by_name("esp8266") and image.valid
+
+
+def test_diff_and_table_read_a_container_as_its_flash(tmp_path: Path, fw_hex: Path) -> None:
+    shutil.copy(FW, tmp_path / "fw.bin")
+    result = run("diff", str(fw_hex), str(tmp_path / "fw.bin"))
+    assert result.returncode == 0 and "identical" in result.stdout, result.stdout
+    result = run("table", str(fw_hex))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == run("table", str(tmp_path / "fw.bin")).stdout
