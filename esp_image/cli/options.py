@@ -107,3 +107,8 @@ Rename = Annotated[list[str] | None, option("--rename", metavar="OLD=NEW",
                                             help="Rename a partition; repeatable.")]
 EraseFs = Annotated[bool, option("--erase-fs", help="Erase filesystems that move or change "
                                                     "size instead of copying their files.")]
+# elf's option: which image of a flash file.
+Partition = Annotated[str | None, option(
+    "--partition", metavar="NAME",
+    help="The app partition (or ESP8266 region) to convert, or bootloader (default: the app "
+         "the bootloader boots).")]
