@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import FormatError, InputError, VerificationFailed
+from ..errors import FormatError, InputError, TruncatedError, VerificationFailed
 from . import TransformResult
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
@@ -62,7 +62,7 @@ def to_elf(image: Image, partition: str | None = None) -> ElfConversion:
         chip = img.chip
     if chip is None:
         raise InputError(f"{_where(image)}the {name} image names no chip (use --chip)")
-    _refuse_damaged(img, name)
+    _refuse_damaged(image, img, name)
     prog = program(img, chip, extra=extra)
     skipped = sum(1 for s in img.segments if s.load_addr == 0)
     notes = [f"{chip.title} {name}: {_ARCH[prog.architecture]} ELF (e_machine "
@@ -241,14 +241,15 @@ def _mapped(flash_address: int) -> int:
 
 
 # ---------------------------------------------------------------------- shared
-def _refuse_damaged(img: AppImage | Esp8266Image, name: str) -> None:
+def _refuse_damaged(image: Image, img: AppImage | Esp8266Image, name: str) -> None:
+    what = name if name in ("app", "bootloader", "image") else f"image {name!r}"
     if img.truncated:
-        raise FormatError(f"the {name} image is truncated: the data ends inside it", 0,
-                          "firmware image")
+        raise TruncatedError(f"{_where(image)}the {what} is truncated: the data ends inside "
+                             "it (" + "; ".join(img.problems) + ")")
     failed = [c for c in img.checks() if not c.valid]
     if failed:
         detail = "; ".join(f"{c.name}: {c.detail}" for c in failed)
-        raise VerificationFailed(f"the {name} image is damaged ({detail})")
+        raise VerificationFailed(f"{_where(image)}the {what} is damaged ({detail})")
 
 
 def _where(image: Image) -> str:
