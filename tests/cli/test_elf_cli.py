@@ -90,3 +90,14 @@ def test_truncated_image_and_unknown_choice_exit_2(work: Path) -> None:
     assert not (work / "x.elf").exists()
     result = run("elf", "esp8266-nonos-flash-512K.bin", "-o", "x.elf", cwd=work)
     assert "--partition: boot, user1, user2" in result.stderr
+
+
+def test_json_keys_are_documented(work: Path) -> None:
+    from tests.cli.test_json_doc import assert_matches
+
+    result = run("elf", "esp32-app.bin", "--json", "--dry-run", cwd=work)
+    doc = json.loads(result.stdout)
+    assert_matches("Write document", doc)
+    assert_matches("ELF program", doc["elf"])
+    for segment in doc["elf"]["segments"]:
+        assert_matches("ELF segment", segment)
