@@ -158,9 +158,9 @@ def program(img: AppImage | Esp8266Image, chip: chips.Chip, *,
 
     A segment at address 0 (esptool's padding, which no loader loads) is left out.
     """
-    from .esp8266 import Esp8266Image
+    from .app_image import AppImage  # not esp8266: it imports typing (start-up)
 
-    entry = img.entry if isinstance(img, Esp8266Image) else img.header.entry_addr
+    entry = img.header.entry_addr if isinstance(img, AppImage) else img.entry
     parts = [(s.load_addr, bytes(img.data[s.data_offset:s.end])) for s in img.segments
              if s.load_addr != 0]
     parts += list(extra)

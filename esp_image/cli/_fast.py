@@ -8,6 +8,7 @@ COMMANDS: dict[str, tuple[str, str, str, bool]] = {
     'info': ('esp_image.cli.inspect', 'info', 'files', True),
     'verify': ('esp_image.cli.inspect', 'verify', 'files', True),
     'retable': ('esp_image.cli.rewrite', 'retable', 'file', False),
+    'elf': ('esp_image.cli.elf', 'elf', 'file', False),
 }
 
 # command -> option -> (keyword, flag | value | multi)
@@ -47,6 +48,17 @@ OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
         '-q': ('quiet', 'flag'),
         '--quiet': ('quiet', 'flag'),
     },
+    'elf': {
+        '-o': ('output', 'value'),
+        '--output': ('output', 'value'),
+        '--partition': ('partition', 'value'),
+        '--chip': ('chip', 'value'),
+        '--dry-run': ('dry_run', 'flag'),
+        '--force': ('force', 'flag'),
+        '--json': ('json', 'flag'),
+        '-q': ('quiet', 'flag'),
+        '--quiet': ('quiet', 'flag'),
+    },
 }
 
 # command -> keyword -> default
@@ -76,6 +88,15 @@ DEFAULTS: dict[str, dict[str, object]] = {
         'erase_fs': False,
         'output': None,
         'in_place': False,
+        'dry_run': False,
+        'force': False,
+        'json': False,
+        'quiet': False,
+    },
+    'elf': {
+        'output': None,
+        'partition': None,
+        'chip': None,
         'dry_run': False,
         'force': False,
         'json': False,

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from typer.models import ArgumentInfo, OptionInfo
 
+from . import elf, rewrite
 from . import inspect as inspect_commands
-from . import rewrite
 from .options import declared
 
 OUTPUT = Path(__file__).with_name("_fast.py")
@@ -28,8 +28,10 @@ FAST: tuple[tuple[str, Callable[..., int]], ...] = (
     ("info", inspect_commands.info),
     ("verify", inspect_commands.verify),
     ("retable", rewrite.retable),
+    ("elf", elf.elf),
 )
-"""The commands the fast path runs: the ones people and pipelines run most."""
+"""The commands the fast path runs: the ones people and pipelines run most (and ``elf``,
+which debuggers' scripts run on every build)."""
 
 SLOW_OPTIONS = ("--debug",)
 """Options that always go through typer: a debugging run need not start fast."""

@@ -238,7 +238,7 @@ def test_fast_parser_table_matches_typer() -> None:
     from esp_image.cli.app import app
 
     group = typer.main.get_command(app)
-    assert set(COMMANDS) == set(OPTIONS) == set(DEFAULTS) == {"info", "verify", "retable"}
+    assert set(COMMANDS) == set(OPTIONS) == set(DEFAULTS) == {"info", "verify", "retable", "elf"}
     for name in COMMANDS:
         command = group.commands[name]  # type: ignore[attr-defined]
         declared: dict[str, tuple[str, str]] = {}
