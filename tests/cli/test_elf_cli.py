@@ -102,25 +102,3 @@ def test_json_keys_are_documented(work: Path) -> None:
     for segment in doc["elf"]["segments"]:
         assert_matches("ELF segment", segment)
 
-
-def test_fast_path_imports_no_typer_or_typing(work: Path) -> None:
-    """elf runs on the start-up fast path (issue 16's 0.6x esptool image-info target)."""
-    from tests.conftest import run_python
-
-    out = work / "out.elf"
-    code = (
-        "import sys\n"
-        f"sys.argv = ['esp-image', 'elf', {str(work / 'firmware-esp32-4MB.bin')!r}, "
-        f"'-o', {str(out)!r}]\n"
-        "from esp_image.entry import main\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit as exc:\n"
-        "    assert exc.code == 0, exc.code\n"
-        "heavy = [m for m in ('typer', 'click', 'typing', 'esp_image.cli.options')\n"
-        "         if m in sys.modules]\n"
-        "sys.stderr.write(repr(heavy))\n"
-    )
-    result = run_python(code)
-    assert result.stderr == "[]", result.stderr
-    assert out.read_bytes()[:4] == b"\x7fELF"
