@@ -291,3 +291,12 @@ def test_own_reader_refuses_damaged_elf() -> None:
         ElfProgram.from_bytes(data[:60])  # the program header is cut off
     with pytest.raises(FormatError):
         ElfProgram.from_bytes(b"MZ" + data[2:])
+
+
+def test_arduino_3x_sketch_is_judged_as_its_loader_judges_it() -> None:
+    """elf2bin stores its length and CRC inside a 3.x sketch after the XOR checksum: the
+    file's checks count those words as zero, so the sketch is intact and converts."""
+    image = Image.open(FIXTURES / "esp8266-arduino-core3.bin")
+    result = to_elf(image)
+    assert result.name == "app" and result.program.segments
+    assert to_elf(image, "eboot").program.entry
