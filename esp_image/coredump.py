@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from .checks import Check, Checked, compare, compare_digest
 from .errors import FormatError
 from .formats.compiled import coredump as fmt
+from .formats.compiled import elf as elf_fmt
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 _NAME = "core dump"
 _HEADERS: dict[str, type[Header]] = {"v1": fmt.HeaderV1, "v2": fmt.HeaderV2,
                                      "v2_1": fmt.HeaderV2_1, "v2_2": fmt.HeaderV2_2}
-_MACHINES = {fmt.EM_XTENSA: "xtensa", fmt.EM_RISCV: "riscv"}
+_MACHINES = {elf_fmt.EM_XTENSA: "xtensa", elf_fmt.EM_RISCV: "riscv"}
 _MAX_BIN_TASKS = 1024
 _MAX_TCB_SIZE = 0x1000
 
@@ -142,27 +143,27 @@ class CoreDump(Checked):
         """Read the ELF header, program headers and notes; [] or the structure problems."""
         body, base = self.body, self.header_size
         try:
-            elf = fmt.ElfHeader.parse(body, 0, "ELF header")
+            elf = elf_fmt.Elf32_Ehdr.parse(body, 0, "ELF header")
         except FormatError as exc:
             return [(base, f"the ELF core file does not start with an ELF header ({exc.reason})")]
         self.machine = elf.e_machine
         problems = []
-        if (elf.ei_class, elf.ei_data, elf.e_type) != (fmt.ELFCLASS32, fmt.ELFDATA2LSB,
-                                                       fmt.ET_CORE):
+        if (elf.ei_class, elf.ei_data, elf.e_type) != (elf_fmt.ELFCLASS32, elf_fmt.ELFDATA2LSB,
+                                                       elf_fmt.ET_CORE):
             problems.append((base, f"not a 32-bit little-endian ELF core file (class "
                                    f"{elf.ei_class}, data {elf.ei_data}, type {elf.e_type})"))
-        table_end = elf.e_phoff + elf.e_phnum * fmt.ProgramHeader.SIZE
-        if elf.e_phnum and (elf.e_phentsize != fmt.ProgramHeader.SIZE or table_end > len(body)):
+        table_end = elf.e_phoff + elf.e_phnum * elf_fmt.Elf32_Phdr.SIZE
+        if elf.e_phnum and (elf.e_phentsize != elf_fmt.Elf32_Phdr.SIZE or table_end > len(body)):
             return [*problems, (base + 28, f"{elf.e_phnum} program headers of "
                                            f"{elf.e_phentsize} bytes at {elf.e_phoff:#x} do "
                                            f"not fit the {len(body):#x}-byte ELF")]
         for n in range(elf.e_phnum):
-            ph = fmt.ProgramHeader.parse(body, elf.e_phoff + n * fmt.ProgramHeader.SIZE)
+            ph = elf_fmt.Elf32_Phdr.parse(body, elf.e_phoff + n * elf_fmt.Elf32_Phdr.SIZE)
             if ph.p_offset + ph.p_filesz > len(body):
-                problems.append((base + elf.e_phoff + n * fmt.ProgramHeader.SIZE,
+                problems.append((base + elf.e_phoff + n * elf_fmt.Elf32_Phdr.SIZE,
                                  f"segment {n} ({ph.p_filesz:#x} bytes at {ph.p_offset:#x}) "
                                  f"runs past the end of the ELF"))
-            elif ph.p_type == fmt.PT_NOTE:
+            elif ph.p_type == elf_fmt.PT_NOTE:
                 problems += self._read_notes(ph.p_offset, ph.p_offset + ph.p_filesz)
         return problems
 
@@ -333,6 +334,6 @@ def looks_like_coredump(data: bytes | memoryview) -> bool:
     if not size + fmt.CHECKSUM_SIZES[checksum] <= total <= len(data):
         return False
     if form == "elf":
-        return bytes(data[size:size + 4]) == fmt.ELF_MAGIC
+        return bytes(data[size:size + 4]) == elf_fmt.ELF_MAGIC
     return (not isinstance(header, fmt.HeaderV2_2) and 0 < header.task_num <= _MAX_BIN_TASKS
             and 0 < header.tcbsz <= _MAX_TCB_SIZE)

@@ -288,4 +288,5 @@ def output_name(path: str, tag: str, *, suffix: str | None = None) -> str:
     """
     directory, name = os.path.split(path)
     stem, ext = os.path.splitext(name)
-    return os.path.join(directory, f"{stem}-{tag}{suffix if suffix is not None else ext}")
+    tagged = f"{stem}-{tag}" if tag else stem  # no tag: only the suffix changes (app.elf)
+    return os.path.join(directory, f"{tagged}{suffix if suffix is not None else ext}")

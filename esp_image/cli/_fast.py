@@ -9,6 +9,7 @@ COMMANDS: dict[str, tuple[str, str, str, bool]] = {
     'verify': ('esp_image.cli.inspect', 'verify', 'files', True),
     'retable': ('esp_image.cli.rewrite', 'retable', 'file', False),
     'merge': ('esp_image.cli.parts', 'merge', 'parts', True),
+    'elf': ('esp_image.cli.elf', 'elf', 'file', False),
 }
 
 # command -> option -> (keyword, flag | value | multi)
@@ -64,6 +65,17 @@ OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
         '-q': ('quiet', 'flag'),
         '--quiet': ('quiet', 'flag'),
     },
+    'elf': {
+        '-o': ('output', 'value'),
+        '--output': ('output', 'value'),
+        '--partition': ('partition', 'value'),
+        '--chip': ('chip', 'value'),
+        '--dry-run': ('dry_run', 'flag'),
+        '--force': ('force', 'flag'),
+        '--json': ('json', 'flag'),
+        '-q': ('quiet', 'flag'),
+        '--quiet': ('quiet', 'flag'),
+    },
 }
 
 # command -> keyword -> default
@@ -108,6 +120,15 @@ DEFAULTS: dict[str, dict[str, object]] = {
         'target_offset': None,
         'fmt': None,
         'dry_run': False,
+        'json': False,
+        'quiet': False,
+    },
+    'elf': {
+        'output': None,
+        'partition': None,
+        'chip': None,
+        'dry_run': False,
+        'force': False,
         'json': False,
         'quiet': False,
     },

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from typer.models import ArgumentInfo, OptionInfo
 
+from . import elf, parts, rewrite
 from . import inspect as inspect_commands
-from . import parts, rewrite
 from .options import declared
 
 OUTPUT = Path(__file__).with_name("_fast.py")
@@ -29,8 +29,10 @@ FAST: tuple[tuple[str, Callable[..., int]], ...] = (
     ("verify", inspect_commands.verify),
     ("retable", rewrite.retable),
     ("merge", parts.merge),
+    ("elf", elf.elf),
 )
-"""The commands the fast path runs: the ones people and pipelines run most."""
+"""The commands the fast path runs: the ones people and pipelines run most (and ``elf``,
+which debuggers' scripts run on every build)."""
 
 SLOW_OPTIONS = ("--debug",)
 """Options that always go through typer: a debugging run need not start fast."""

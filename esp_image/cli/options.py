@@ -113,3 +113,8 @@ OutFormat = Annotated[str | None, typer.Option(
     "--format", metavar="FORM",
     help="Write raw | hex | uf2 (default: from -o's suffix .hex/.uf2, else the input's own "
          "form).")]
+# elf's option: which image of a flash file.
+Partition = Annotated[str | None, option(
+    "--partition", metavar="NAME",
+    help="The app partition (or ESP8266 region) to convert, or bootloader (default: the app "
+         "the bootloader boots).")]

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 MODULES = ("esp32_image", "app_desc", "partition_table", "otadata", "esp8266", "rboot",
            "yaota8266", "nvs", "secure_cert", "coredump", "gzip", "arduino_signed",
-           "length_prefix", "matter_ota", "encrypted_img", "spiffs", "arduino", "uf2")
+           "length_prefix", "matter_ota", "encrypted_img", "spiffs", "arduino", "uf2",
+           "elf")
 """The format modules, in the order their records may refer to each other's."""
 
 FUNCTIONS: dict[str, tuple[str, ...]] = {

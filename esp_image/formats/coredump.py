@@ -21,7 +21,7 @@ Pure declarations: no I/O, no policy.
 
 from __future__ import annotations
 
-from construct import Bytes, Const, Int8ul, Int16ul, Int32ul, Struct
+from construct import Int32ul, Struct
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -60,14 +60,7 @@ MAX_CHIP_ID = 0xFF
 
 # --- ELF (elf.py) --------------------------------------------------------------------------------
 
-ELF_MAGIC = b"\x7fELF"
-ELFCLASS32 = 1
-ELFDATA2LSB = 1
-ET_CORE = 4
-EM_XTENSA = 0x5E
-EM_RISCV = 0xF3
-PT_LOAD = 1
-PT_NOTE = 4
+# The ELF32 header and program headers are :mod:`.elf`'s (``Elf32_Ehdr``, ``Elf32_Phdr``).
 NT_PRSTATUS = 1
 PT_ESP_INFO = 8266
 """Note type of ``ESP_CORE_DUMP_INFO`` (and ``ESP_CHIP_REV``)."""
@@ -113,36 +106,6 @@ TaskHeader: Any = """A task record of the binary form; the TCB and stack follow.
 MemSegmentHeader: Any = """A binary-form memory segment; ``mem_sz`` bytes follow.""" * Struct(
     "mem_start" / Int32ul,
     "mem_sz" / Int32ul,
-)
-ElfHeader: Any = """ELF32 little-endian file header (52 bytes).""" * Struct(
-    "magic" / Const(ELF_MAGIC),
-    "ei_class" / Int8ul,
-    "ei_data" / Int8ul,
-    "ei_version" / Int8ul,
-    "ei_pad" / Bytes(9),
-    "e_type" / Int16ul,
-    "e_machine" / Int16ul,
-    "e_version" / Int32ul,
-    "e_entry" / Int32ul,
-    "e_phoff" / Int32ul,
-    "e_shoff" / Int32ul,
-    "e_flags" / Int32ul,
-    "e_ehsize" / Int16ul,
-    "e_phentsize" / Int16ul,
-    "e_phnum" / Int16ul,
-    "e_shentsize" / Int16ul,
-    "e_shnum" / Int16ul,
-    "e_shstrndx" / Int16ul,
-)
-ProgramHeader: Any = """ELF32 program header (32 bytes).""" * Struct(
-    "p_type" / Int32ul,
-    "p_offset" / Int32ul,
-    "p_vaddr" / Int32ul,
-    "p_paddr" / Int32ul,
-    "p_filesz" / Int32ul,
-    "p_memsz" / Int32ul,
-    "p_flags" / Int32ul,
-    "p_align" / Int32ul,
 )
 NoteHeader: Any = """ELF note header; the name (``namesz`` bytes with its NUL) and the desc
 follow, each padded to 4 bytes.""" * Struct(

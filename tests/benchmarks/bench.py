@@ -183,6 +183,12 @@ def build_cases(tmp: Path) -> list[Case]:
             contender("1 process", "esp-image", "info", "--json", *many), each,
         ], [Target(("100 processes",), None)], subject="1 process", runs=5,
             skip=None if many else "no *.bin files in the corpus or fixtures/"),
+        # No peer turns an image into an ELF; esptool's image-info of the same app (reading
+        # every segment) is the reference time, with issue 16's 0.6x target.
+        Case("elf-mpy", [
+            contender("esp-image", "esp-image", "elf", f["fw"], "-o", "out.elf"),
+            contender("esptool image-info", "esptool", "image-info", f["app"]),
+        ], [Target(("esptool image-info",), 0.6)], scratch=("out.elf",), skip=no_input),
     ]
 
 

@@ -239,7 +239,7 @@ def test_fast_parser_table_matches_typer() -> None:
 
     group = typer.main.get_command(app)
     assert set(COMMANDS) == set(OPTIONS) == set(DEFAULTS) == {"info", "verify", "retable",
-                                                              "merge"}
+                                                              "merge", "elf"}
     for name in COMMANDS:
         command = group.commands[name]  # type: ignore[attr-defined]
         declared: dict[str, tuple[str, str]] = {}

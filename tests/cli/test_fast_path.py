@@ -55,11 +55,13 @@ def test_a_missing_value_or_a_second_file_goes_to_typer() -> None:
     assert _fast(["retable", "a.bin", "b.bin"]) is None
 
 
-def test_retable_fast_path_imports_no_typer_or_typing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("argv", [["retable", FIRMWARE, "-f", "8MB"], ["elf", FIRMWARE]],
+                         ids=lambda argv: argv[0])
+def test_fast_path_imports_no_typer_or_typing(tmp_path: Path, argv: list[str]) -> None:
     out = tmp_path / "out.bin"
     code = (
         "import sys\n"
-        f"sys.argv = ['esp-image', 'retable', {FIRMWARE!r}, '-f', '8MB', '-o', {str(out)!r}]\n"
+        f"sys.argv = ['esp-image', *{argv!r}, '-o', {str(out)!r}]\n"
         "from esp_image.entry import main\n"
         "try:\n"
         "    main()\n"

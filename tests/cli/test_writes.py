@@ -105,6 +105,8 @@ def writer(name: str, work: Path) -> Writer:
         return fw, lambda o: ["extract", str(fw), "factory", *o]
     if name == "fs-put":
         return fw, lambda o: ["fs", str(fw), *o, "put", str(work / "hello.py"), "/"]
+    if name == "elf":
+        return fw, lambda o: ["elf", str(fw), *o]
     if name == "fs-mkdir":
         return fw, lambda o: ["fs", str(fw), *o, "mkdir", "/lib"]
     if name == "merge":
@@ -135,9 +137,9 @@ def writer(name: str, work: Path) -> Writer:
 
 
 WITH_O = ["retable", "flash-params", "otadata", "extract", "fs-put", "fs-mkdir", "merge",
-          "table-csv", "table-bin", "convert", "layout-esp8266", "yaota-bundle"]
+          "table-csv", "table-bin", "convert", "layout-esp8266", "yaota-bundle", "elf"]
 WITH_DEFAULT_NAME = ["retable", "flash-params", "otadata", "extract", "fs-put", "table-bin",
-                     "convert", "yaota-bundle"]
+                     "convert", "yaota-bundle", "elf"]
 IN_PLACE = ["retable", "flash-params", "otadata", "fs-put", "convert"]
 
 
