@@ -107,3 +107,8 @@ Rename = Annotated[list[str] | None, option("--rename", metavar="OLD=NEW",
                                             help="Rename a partition; repeatable.")]
 EraseFs = Annotated[bool, option("--erase-fs", help="Erase filesystems that move or change "
                                                     "size instead of copying their files.")]
+
+# check-update's operands.
+UpdateFile = Annotated[str, argument("The OTA update: an app image (or a wrapped one).", "UPDATE")]
+Against = Annotated[str, option("--against", metavar="TARGET",
+                                help="The device: a merged firmware file or a flash dump.")]
