@@ -170,6 +170,8 @@ def describe(image: Image) -> str:
         return f"{chip} {image.kind}"
     desc = getattr(firmware, "app_desc", None)
     name = f" {desc.project_name} {desc.version}" if desc is not None else ""
+    user = getattr(firmware, "user", None)
+    name += f" (gen_appbin user{user}.bin)" if user else ""
     return f"{chip} {firmware.role}{name}"
 
 

@@ -46,8 +46,9 @@ def _render(result: UpdateCheck) -> None:
              f"boots on {result.target}: {'yes' if result.boots else 'no'}"]
     if result.slot is not None:
         slot = result.slot
-        lines.append(f"slot: {slot.label} ({slot.name}) at {slot.offset:#x}, {slot.size:#x} "
-                     f"bytes; {slot.rule}")
+        name = "" if slot.name == slot.label else f" ({slot.name})"
+        lines.append(f"slot: {slot.label}{name} at {slot.offset:#x}, {slot.size:#x} bytes; "
+                     f"{slot.rule}")
     lines += [f"reason: {r}" for r in result.reasons]
     lines += [f"warning: {w}" for w in result.warnings]
     lines += [f"note: {n}" for n in result.notes]
