@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class SignatureBlock:
-    """One Secure Boot v2 signature block (``ets_secure_boot_sig_block_t``)."""
+    """One Secure Boot v2 signature block (``ets_secure_boot_sig_block_t``).
+
+    ``key_digest`` is the SHA-256 of the block's public key, as the ROM and bootloader compute
+    it to compare with the eFuse key digests (what ``espsecure digest-sbv2-public-key``
+    prints): two blocks verify with the same key exactly when their key digests are equal.
+    """
 
     offset: int
     version: int
@@ -20,6 +25,7 @@ class SignatureBlock:
     image_digest: bytes
     block_crc: int
     computed_crc: int
+    key_digest: bytes = b""
 
 
 @dataclass(frozen=True)

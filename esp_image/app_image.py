@@ -549,11 +549,15 @@ def _parse_sbv2(view: memoryview, sector: int) -> Signature:
         c = fmt.SignatureBlockV2.parse(view, off, "signature block")
         if c.version == fmt.SBV2_VERSION_RSA:
             digest = bytes(c.body[:32])
+            key = c.body[32:32 + fmt.SBV2_RSA_KEY_SIZE]
         else:
             scheme = "sbv2-ecdsa"
             digest = bytes(c.body[:48] if c.sha_version == 1 else c.body[:32])
+            # ets_ecdsa_pubkey_t: the curve id, then the point (P-384 with SHA-384 blocks)
+            key = c.body[len(digest):len(digest) + 1 + (96 if c.sha_version == 1 else 64)]
         crc = zlib.crc32(view[off:off + fmt.SBV2_CRC_COVERS]) & 0xFFFFFFFF
-        blocks.append(SignatureBlock(off, c.version, scheme, digest, c.block_crc, crc))
+        blocks.append(SignatureBlock(off, c.version, scheme, digest, c.block_crc, crc,
+                                     hashlib.sha256(key).digest()))
     covered = view[:sector]
     digests = {32: hashlib.sha256(covered).digest()}
     if any(len(b.image_digest) == 48 for b in blocks):

@@ -97,6 +97,12 @@ class FlashMap:
         return address, end - address
 
     @property
+    def shared_link(self) -> bool:
+        """Whether user1 and user2 run from one link: the irom window maps 1 MB, so slots
+        1 MB apart (the 1024+1024 maps) map to the same addresses; only the marker differs."""
+        return bool(self.slot_size and self.slot_size >= 0x100000)
+
+    @property
     def max_user_bin(self) -> int | None:
         """Largest user bin the SDK's OTA code accepts (slot size - 0x5000, ``local_ota.c``)."""
         return self.slot_size - 0x5000 if self.slot_size else None

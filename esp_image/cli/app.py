@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from .. import __version__
-from . import elf, inspect, parts, rewrite, yaota
+from . import elf, inspect, parts, rewrite, update, yaota
 from .fs import fs_app
 from .nvs import nvs_app
 from .options import declared
@@ -105,7 +105,8 @@ _TOP: _Commands = (("info", inspect.info), ("verify", inspect.verify),
                    ("retable", rewrite.retable), ("flash-params", rewrite.flash_params),
                    ("otadata", rewrite.otadata), ("extract", parts.extract),
                    ("merge", parts.merge), ("table", parts.table),
-                   ("convert", parts.convert), ("diff", inspect.diff), ("elf", elf.elf))
+                   ("convert", parts.convert), ("diff", inspect.diff), ("elf", elf.elf),
+                   ("check-update", update.check_update))
 _YAOTA: _Commands = (("keygen", yaota.keygen), ("mkapp", yaota.mkapp), ("sign", yaota.sign),
                      ("verify", yaota.verify), ("bundle", yaota.bundle))
 for _name, _func in _TOP:

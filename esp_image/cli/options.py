@@ -118,3 +118,7 @@ Partition = Annotated[str | None, option(
     "--partition", metavar="NAME",
     help="The app partition (or ESP8266 region) to convert, or bootloader (default: the app "
          "the bootloader boots).")]
+# check-update's operands.
+UpdateFile = Annotated[str, argument("The OTA update: an app image (or a wrapped one).", "UPDATE")]
+Against = Annotated[str, option("--against", metavar="TARGET",
+                                help="The device: a merged firmware file or a flash dump.")]

@@ -30,6 +30,7 @@ SBV2_SECTOR_SIZE = 4096
 SBV2_CRC_COVERS = 1196
 SBV2_VERSION_RSA = 0x02
 SBV2_VERSION_ECDSA = 0x03
+SBV2_RSA_KEY_SIZE = 776  # ets_rsa_pubkey_t: n (384), e (4), rinv (384), mdash (4)
 
 # Annotated Any: construct-typing types the ``"""doc""" * Struct(...)`` idiom as str.
 

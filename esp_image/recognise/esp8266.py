@@ -226,7 +226,7 @@ def _nonos_flash(view: memoryview, boot: Esp8266Image) -> Image | None:
                                   f"user{number} is {img.end:#x} bytes; the SDK's OTA code "
                                   f"accepts at most {limit:#x} for this map"))
         if img is not None and img.user is not None and img.user != number:
-            same_link = fmap.slot_size >= 0x100000
+            same_link = fmap.shared_link
             b.issues.append(Issue(
                 "warning" if same_link else "error", "wrong-slot",
                 f"user{number} slot at {addr:#x} holds gen_appbin user{img.user}.bin"

@@ -33,6 +33,7 @@ UNKNOWN_OPTION = [
     "layout esp8266 --bogus --map 1MB",
     "layout yaota8266 --bogus",
     "diff --bogus fw.bin fw.bin",
+    "check-update --bogus fw.bin --against fw.bin",
     "fs fw.bin --bogus ls",
     "fs fw.bin ls --bogus",
     "nvs fw.bin --bogus ls",
@@ -86,6 +87,8 @@ BAD_VALUE = [
 
 MISSING_ARGUMENT = [
     "info",
+    "check-update fw.bin",
+    "check-update --against fw.bin",
     "verify",
     "retable",
     "retable fw.bin",
@@ -115,6 +118,8 @@ MISSING_ARGUMENT = [
 
 WRONG_KIND_FILE = [
     "info .",
+    "check-update photo.jpg --against fw.bin",
+    "check-update fw.bin --against otadata.bin",
     "retable -f 8MB photo.jpg",
     "flash-params --size 8MB photo.jpg",
     "otadata --boot 0 photo.jpg",

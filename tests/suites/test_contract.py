@@ -146,6 +146,11 @@ COMMANDS: dict[str, Command] = {
     "yaota bundle": lambda f, out: ["yaota", "bundle", f, f, "-o", out],
     # diff compares files of any kind (like info), so it has no wrong-kind case
     "diff": lambda f, out: ["diff", f, f],
+    # an update of the wrong kind is a reason it does not boot (exit 1), not unusable input
+    "check-update": lambda f, out: ["check-update", f, "--against",
+                                    str(FIXTURES / "firmware-esp32-4MB.bin")],
+    "check-update --against": lambda f, out: ["check-update", str(FIXTURES / "esp32-app.bin"),
+                                              "--against", f],
     "fs ls": lambda f, out: ["fs", f, "ls"],
     "fs cat": lambda f, out: ["fs", f, "cat", "/main.py"],
     "fs get": lambda f, out: ["fs", f, "get", "/main.py", out],
@@ -191,6 +196,7 @@ WRONG_KIND = {
     "nvs ls": "esp32-app.bin",
     "nvs set": "partitions-4MiB.bin",
     "nvs mkfs": "otadata-ota0.bin",
+    "check-update --against": "otadata-ota0.bin",
 }
 
 
