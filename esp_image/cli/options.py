@@ -107,3 +107,15 @@ Rename = Annotated[list[str] | None, option("--rename", metavar="OLD=NEW",
                                             help="Rename a partition; repeatable.")]
 EraseFs = Annotated[bool, option("--erase-fs", help="Erase filesystems that move or change "
                                                     "size instead of copying their files.")]
+
+# plan's options.
+Keep = Annotated[list[str] | None, option(
+    "--keep", metavar="NAMES",
+    help="Never touch these partitions (comma list, repeatable): labels, bootloader, "
+         "partition-table, or a subtype / TYPE:SUBTYPE such as nvs or data:nvs.")]
+AssumeErased = Annotated[bool, option(
+    "--assume-erased", help="The board is blank (erased): leave out the erase-region "
+                            "commands for the firmware's erased parts.")]
+PieceDir = Annotated[str | None, option(
+    "-o", "--output", metavar="DIR",
+    help="Directory for the pieces (default: the input's name with -plan, next to it).")]

@@ -19,8 +19,6 @@ from esp_image.transforms.retable import RetableOptions, retable
 
 from ..conftest import FIXTURES, corpus_files
 
-_WRAPPED = (".gz",)
-
 
 def _flash_files() -> list[Path]:
     candidates = sorted(FIXTURES.glob("*.bin")) + corpus_files()
@@ -29,7 +27,7 @@ def _flash_files() -> list[Path]:
         try:
             if Image.open(path).unwrapped().kind == "flash":
                 out.append(path)
-        except Exception:  # noqa: BLE001 - a file that does not open is no plan input
+        except Exception:  # a file that does not open is no plan input
             continue
     return out
 
@@ -194,7 +192,7 @@ def test_keep_takes_labels_subtypes_and_type_pairs() -> None:
 
 def test_unknown_keep_names_the_labels() -> None:
     image = _image(FIXTURES / "firmware-esp32-4MB.bin")
-    with pytest.raises(UsageError, match="'nosuch'.*bootloader, partition-table, nvs, "
+    with pytest.raises(UsageError, match=r"'nosuch'.*bootloader, partition-table, nvs, "
                                          "phy_init, factory, vfs"):
         plan(image, keep=["nosuch"])
 
