@@ -128,3 +128,7 @@ for _name, _func in _YAOTA:
     add_command(yaota_app, _func, _name)
 app.add_typer(fs_app, name="fs")
 app.add_typer(nvs_app, name="nvs")
+
+from . import plan as _plan  # noqa: E402  (after the others: one line to merge)
+
+add_command(app, _plan.plan, "plan")

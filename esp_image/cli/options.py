@@ -122,3 +122,14 @@ Partition = Annotated[str | None, option(
 UpdateFile = Annotated[str, argument("The OTA update: an app image (or a wrapped one).", "UPDATE")]
 Against = Annotated[str, option("--against", metavar="TARGET",
                                 help="The device: a merged firmware file or a flash dump.")]
+# plan's options.
+Keep = Annotated[list[str] | None, option(
+    "--keep", metavar="NAMES",
+    help="Never touch these partitions (comma list, repeatable): labels, bootloader, "
+         "partition-table, or a subtype / TYPE:SUBTYPE such as nvs or data:nvs.")]
+AssumeErased = Annotated[bool, option(
+    "--assume-erased", help="The board is blank (erased): leave out the erase-region "
+                            "commands for the firmware's erased parts.")]
+PieceDir = Annotated[str | None, option(
+    "-o", "--output", metavar="DIR",
+    help="Directory for the pieces (default: the input's name with -plan, next to it).")]

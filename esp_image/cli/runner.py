@@ -309,10 +309,30 @@ def choose_output(path: str, output: str | None, in_place: bool, tag: str,
 def esptool_write_flash(chip: str, address: int, path: str, port: str = "PORT") -> str:
     """The esptool 5 command that flashes ``path`` (a file whose byte 0 belongs at
     ``address``: the file's base, e.g. 0x1000 for an ESP32 MicroPython firmware)."""
+    return esptool_write_flash_pieces(chip, [(address, path)], port)
+
+
+def esptool_write_flash_pieces(chip: str, pieces: Sequence[tuple[int, str]],
+                               port: str = "PORT", *, flash_mode: str | None = None,
+                               flash_size: str | None = None) -> str:
+    """The esptool 5 ``write-flash`` command for ``(address, file)`` pieces; ``flash_mode``
+    and ``flash_size`` are passed on (esptool sets them in the bootloader header it writes)."""
+    words = ["write-flash"]
+    if flash_mode is not None:
+        words += ["--flash-mode", flash_mode]
+    if flash_size is not None:
+        words += ["--flash-size", flash_size]
+    for address, path in pieces:
+        words += [f"{address:#x}", path]
+    return esptool_command(chip, port, words)
+
+
+def esptool_command(chip: str, port: str, words: Sequence[str]) -> str:
+    """``esptool --chip CHIP --port PORT`` and ``words``, quoted for a POSIX shell."""
     import shlex
 
-    words = ["esptool", "--chip", chip, "--port", port, "write-flash", f"{address:#x}", path]
-    return " ".join(shlex.quote(w) for w in words)
+    return " ".join(shlex.quote(w) for w in ["esptool", "--chip", chip, "--port", port,
+                                             *words])
 
 
 def pair(spec: str, sep: str, option: str, form: str) -> tuple[str, str]:

@@ -18,6 +18,8 @@ transforms themselves. The CLI composes these functions; so can library users
   :mod:`~esp_image.transforms.esp8266` (with ``esp8266_layout``),
   :mod:`~esp_image.transforms.yaota` (with ``yaota_keys`` and ``yaota_plan``): whole-file
   rewrites.
+- :mod:`esp_image.transforms.plan`: the fewest flash writes (and the erases a used board needs)
+  that bring a board to a merged file or dump.
 """
 
 from __future__ import annotations

@@ -166,6 +166,7 @@ COMMANDS: dict[str, Command] = {
     "nvs rm": lambda f, out: ["nvs", f, "-o", out, "rm", "wifi"],
     "nvs import": lambda f, out: ["nvs", f, "-o", out, "import", f],
     "nvs mkfs": lambda f, out: ["nvs", f, "-o", out, "mkfs"],
+    "plan": lambda f, out: ["plan", f, "-o", out],
 }
 NO_INPUT = ["yaota keygen"]
 """Commands that read no file: their output path is tested instead."""
@@ -197,6 +198,7 @@ WRONG_KIND = {
     "nvs set": "partitions-4MiB.bin",
     "nvs mkfs": "otadata-ota0.bin",
     "check-update --against": "otadata-ota0.bin",
+    "plan": "esp32-app.bin",
 }
 
 
