@@ -76,6 +76,12 @@ class VerificationFailed(EspImageError):
     """The bytes about to be written do not pass esp_image's own checks (nothing is written)."""
 
 
+class DeviceUnreachable(EspImageError):
+    """A device on the network did not answer as its protocol requires: silent after every
+    retry (which includes a device dropping datagrams whose signature it rejects), nothing
+    listening at the address, or the network failing. Nothing about the input is wrong."""
+
+
 class NvsError(EspImageError):
     """An NVS read or write that ESP-IDF's nvs_flash would refuse (bad key, value, state)."""
 

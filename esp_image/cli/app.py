@@ -108,7 +108,7 @@ _TOP: _Commands = (("info", inspect.info), ("verify", inspect.verify),
                    ("convert", parts.convert), ("diff", inspect.diff), ("elf", elf.elf),
                    ("check-update", update.check_update))
 _YAOTA: _Commands = (("keygen", yaota.keygen), ("mkapp", yaota.mkapp), ("sign", yaota.sign),
-                     ("verify", yaota.verify), ("bundle", yaota.bundle))
+                     ("verify", yaota.verify), ("bundle", yaota.bundle), ("send", yaota.send))
 for _name, _func in _TOP:
     add_command(app, _func, _name)
 

@@ -133,3 +133,15 @@ AssumeErased = Annotated[bool, option(
 PieceDir = Annotated[str | None, option(
     "-o", "--output", metavar="DIR",
     help="Directory for the pieces (default: the input's name with -plan, next to it).")]
+# yaota send's network options. Its --port is the ota-server's UDP port, not the serial PORT of
+# the printed esptool commands (Port above), so it is an option of its own.
+OtaHost = Annotated[str, option("--to", metavar="HOST",
+                                help="The device in OTA mode: its IP address or host name.")]
+UdpPort = Annotated[str, option("--port", metavar="N",
+                                help="The ota-server's UDP port (yaota8266 listens on 8266).")]
+AckTimeout = Annotated[str, option("--timeout", metavar="SECONDS",
+                                   help="How long to wait for each acknowledgement "
+                                        "(ota_client.py waits 0.3 s).")]
+Retries = Annotated[str, option("--retries", metavar="N",
+                                help="Resends of an unanswered datagram before giving up (the "
+                                     "device forgets an update after 10 s without one).")]

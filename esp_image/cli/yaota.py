@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 
 from ..errors import UsageError
 from .runner import (
@@ -22,17 +23,22 @@ from .runner import (
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from typing import Annotated
 
     from ..transforms.yaota import OtaVerification
+    from ..yaota8266_send import SendResult
     from .options import (
+        AckTimeout,
         Debug,
         DryRun,
         Force,
         Json,
+        OtaHost,
         Port,
         Quiet,
+        Retries,
+        UdpPort,
         argument,
         force_option,
         option,
@@ -399,3 +405,90 @@ def _read_main_app(path: str) -> bytes:
         raise InputError(f"{path}: not a yaota8266 main app (firmware-ota.bin): "
                          f"{exc.reason}") from None
     return data
+
+
+# ---------------------------------------------------------------------- send
+def send(
+    file: Annotated[str, argument("The .ota update, or a main app (firmware-ota.bin) to "
+                                  "sign with --key.", "FILE")],
+    to: OtaHost,
+    port: UdpPort = "8266",
+    key: Annotated[str | None, option(
+        "--key", metavar="FILE",
+        help="priv.key: signs FILE when it is a main app; for a .ota file, every signature is "
+             "checked with it first (pub.key works too).")] = None,
+    timeout: AckTimeout = "0.3", retries: Retries = "30",
+    force: Annotated[bool, force_option("Send an update whose payload is not a main app "
+                                        "boot8266 boots.")] = False,
+    json: Json = False, debug: Debug = False,
+) -> int:
+    """Send a yaota8266 update over the network to a device in OTA mode (ota_client.py ota).
+
+    A .ota FILE is checked first (SHA-1, datagrams, the app it carries, and with --key every
+    signature); any other FILE is signed with --key. Each datagram is resent until the device
+    acknowledges it. A device that stays silent (not in OTA mode, another address, or
+    rejecting the signatures) ends it with one line and exit 2.
+
+    Example: [bold]esp-image yaota send firmware-ota.bin.ota --to 192.168.4.1[/bold]
+    """
+    def body() -> int:
+        from ..yaota8266_send import prepare_update, send_update
+
+        pem = _read(key, "key", KEY_MAX) if key else None
+        udp_port, seconds, tries = _send_settings(port, timeout, retries)
+        ota, signed = prepare_update(_read(file, "update"), pem, force=force)
+        with _send_progress(json, len(ota.payload)) as progress:
+            result = send_update(ota, to, udp_port, timeout=seconds, retries=tries,
+                                 progress=progress)
+        _report({"path": file, "signed": signed, **result.to_dict()},
+                _send_lines(file, key if signed else None, result), json)
+        return EXIT_OK
+    return run_guarded(body, debug=debug, as_json=json, path=file)
+
+
+def _send_settings(port: str, timeout: str, retries: str) -> tuple[int, float, int]:
+    """--port, --timeout and --retries, checked."""
+    import math
+
+    udp_port = parse_int(port, "--port", "8266")
+    tries = parse_int(retries, "--retries", "30")
+    try:
+        seconds = float(timeout)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < udp_port < 65536:
+        raise UsageError(f"--port: {port} is not a UDP port (1 to 65535)")
+    if not 0 < seconds <= 60:  # also refuses nan and inf
+        raise UsageError(f"--timeout: {timeout!r} is not a number of seconds (0 < s <= 60)")
+    if tries < 0:
+        raise UsageError(f"--retries: {retries} is negative")
+    return udp_port, seconds, tries
+
+
+@contextmanager
+def _send_progress(as_json: bool, total: int) -> Iterator[Callable[[int, int], None] | None]:
+    """A rich progress bar on stderr when it is a terminal (and not --json), else nothing."""
+    from .render import use_rich
+
+    if as_json or not use_rich(sys.stderr):
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("sending", total=total)
+        yield lambda done, _total: bar.update(task, completed=done)
+
+
+def _send_lines(path: str, key: str | None, result: SendResult) -> list[str]:
+    lines = [f"sent {path} to {result.host}:{result.port}: {result.datagrams} datagrams "
+             f"({result.payload_length} bytes) acknowledged, {result.end_markers} end "
+             f"markers sent, in {result.seconds:.1f} s"]
+    if key:
+        lines.append(f"  - signed here with {key}")
+    lines.append(f"  - {result.retransmits} datagrams resent after no answer, "
+                 f"{result.stale_answers} late answers skipped")
+    lines.append("  note: the device writes its last sector and reboots on the end marker, "
+                 "without answering it: check that the new app is up")
+    return lines

@@ -59,6 +59,7 @@ RECORDS: dict[str, type[Record]] = {
     'yaota8266.SizeWord': yaota8266.SizeWord,
     'yaota8266.DatagramHeader': yaota8266.DatagramHeader,
     'yaota8266.RecordLength': yaota8266.RecordLength,
+    'yaota8266.Ack': yaota8266.Ack,
     'nvs.PageHeader': nvs.PageHeader,
     'nvs.Item': nvs.Item,
     'nvs.VarLengthData': nvs.VarLengthData,

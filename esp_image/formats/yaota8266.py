@@ -16,7 +16,7 @@ Pure declarations: no I/O, no policy. Digests are plain fields; the model recomp
 
 from __future__ import annotations
 
-from construct import Int16ul, Int32ul, Struct
+from construct import Bytes, Int16ul, Int32ul, Struct
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
@@ -106,6 +106,22 @@ signed), then the signed body's u16 op, u16 len, u32 offset (relative to MAIN_AP
 RecordLength: Any = "u16 length before every .ota record; 0 terminates" * Struct(
     "n" / Int16ul,
 )
+
+Ack: Any = """ota-server's answer to a data datagram it accepted (ota.c ``confirm``): the datagram's
+u32 seq, then its op, len and offset copied into a 16-byte block whose last 8 bytes the server
+never sets.""" * Struct(
+    "seq" / Int32ul,
+    "op" / Int16ul,
+    "len" / Int16ul,
+    "offset" / Int32ul,
+    "unset" / Bytes(8),
+)
+PKT_WAIT_MS = 10000
+"""config.h.example: ota-server forgets a started update after this long without a datagram
+and expects offset 0 again."""
+END_MARKERS = 3
+"""ota_client.py sends the end datagram (len 0) this many times, 0.1 s apart: the server
+answers none, it writes its last buffer and reboots."""
 
 
 def body_size(data_len: int) -> int:

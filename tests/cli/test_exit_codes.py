@@ -43,6 +43,7 @@ UNKNOWN_OPTION = [
     "yaota sign --bogus --key k fw.bin",
     "yaota verify --bogus fw.bin",
     "yaota bundle --bogus a b",
+    "yaota send --bogus --to 127.0.0.1 fw.bin",
     "nosuchcommand fw.bin",
 ]
 
@@ -77,6 +78,10 @@ BAD_VALUE = [
     "layout esp8266 --map 5MB",
     "layout esp8266 --map 32m-c2",
     "yaota mkapp --offset zz fw.bin fw.bin",
+    "yaota send --to 127.0.0.1 --port zz fw.bin",
+    "yaota send --to 127.0.0.1 --port 0 fw.bin",
+    "yaota send --to 127.0.0.1 --timeout 0 fw.bin",
+    "yaota send --to 127.0.0.1 --retries -1 fw.bin",
     "fs fw.bin mkfs --type bogus",
     "nvs fw.bin set ns k 1 --type bogus",
     "nvs fw.bin set ns k 256 --type u8",
@@ -114,6 +119,7 @@ MISSING_ARGUMENT = [
     "yaota mkapp fw.bin",
     "yaota verify",
     "yaota bundle fw.bin",
+    "yaota send fw.bin",
 ]
 
 WRONG_KIND_FILE = [
@@ -137,6 +143,7 @@ WRONG_KIND_FILE = [
     "yaota verify photo.jpg",
     "yaota sign --key photo.jpg fw.bin",
     "yaota bundle photo.jpg photo.jpg",
+    "yaota send --to 127.0.0.1 photo.jpg",
     "layout yaota8266 --bundle photo.jpg",
     "layout yaota8266 --app photo.jpg",
     "merge -o out.bin 0x1000=.",

@@ -278,11 +278,11 @@ NO_REAL_SAMPLE = {"gzip.ExtraLength", "arduino_signed.SignatureLength",
                   "length_prefix.LengthWord", "encrypted_img.EciesKeyBlock",
                   "esp8266.SysParam", "esp8266.BootHdr", "rboot.ConfigHeader",
                   "rboot.rboot_config", "rboot.rboot_config_chksum", "rboot.rboot_rtc_data",
-                  "yaota8266.DatagramHeader", "yaota8266.RecordLength",
+                  "yaota8266.DatagramHeader", "yaota8266.RecordLength", "yaota8266.Ack",
                   "coredump.HeaderV1", "coredump.HeaderV2", "coredump.MemSegmentHeader",
                   "spiffs.LegacyIndexHeader", "elf.Elf32_Shdr"}
-"""Not in ../shared/corpus (flash-dump sectors, RTC memory, .ota files, spiffs
-before 0.3.3; core dumps have no section headers): random data only."""
+"""Not in ../shared/corpus (flash-dump sectors, RTC memory, .ota files, ota-server's network
+answers, spiffs before 0.3.3; core dumps have no section headers): random data only."""
 
 
 @pytest.mark.corpus

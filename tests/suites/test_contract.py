@@ -144,6 +144,9 @@ COMMANDS: dict[str, Command] = {
     "yaota sign": lambda f, out: ["yaota", "sign", f, "--key", f, "-o", out],
     "yaota verify": lambda f, out: ["yaota", "verify", f],
     "yaota bundle": lambda f, out: ["yaota", "bundle", f, f, "-o", out],
+    # port 9 (discard) on this host: nothing is ever sent, the file is refused first
+    "yaota send": lambda f, out: ["yaota", "send", f, "--to", "127.0.0.1", "--port", "9",
+                                  "--timeout", "0.05", "--retries", "0"],
     # diff compares files of any kind (like info), so it has no wrong-kind case
     "diff": lambda f, out: ["diff", f, f],
     # an update of the wrong kind is a reason it does not boot (exit 1), not unusable input
@@ -191,6 +194,7 @@ WRONG_KIND = {
     "yaota sign": "otadata-ota0.bin",
     "yaota verify": "esp32-app.bin",
     "yaota bundle": "esp32-bootloader.bin",
+    "yaota send": "esp32-app.bin",
     "fs ls": "esp32-app.bin",
     "fs put": "esp32-bootloader.bin",
     "fs mkfs": "otadata-ota0.bin",

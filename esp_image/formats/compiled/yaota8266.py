@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from struct import Struct
 
-from .._records import Record
+from .._records import Record, check_len
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -42,6 +42,8 @@ SHA1_SIZE = 20
 BODY_ALIGN = 16
 UDP_PORT = 0x204A
 SERVER_BUFFER = 0x1000
+PKT_WAIT_MS = 0x2710
+END_MARKERS = 3
 
 
 def body_size(data_len: int) -> int:
@@ -146,3 +148,36 @@ class RecordLength(Record):
 
     def _values(self) -> tuple[Any, ...]:
         return (self.n,)
+
+
+class Ack(Record):
+    """ota-server's answer to a data datagram it accepted (ota.c ``confirm``): the datagram's
+    u32 seq, then its op, len and offset copied into a 16-byte block whose last 8 bytes the server
+    never sets."""
+
+    __slots__ = ('seq', 'op', 'len', 'offset', 'unset')
+    FIELDS = __slots__
+    NAME = 'yaota8266.Ack'
+    SIZE = 20
+    _STRUCT = Struct('<LHHL8s')
+
+    seq: int
+    op: int
+    len: int
+    offset: int
+    unset: bytes
+
+    def __init__(self, seq: int, op: int, len: int, offset: int, unset: bytes) -> None:
+        self.seq = seq
+        self.op = op
+        self.len = len
+        self.offset = offset
+        self.unset = unset
+
+    @classmethod
+    def _from_values(cls, v: tuple[Any, ...], offset: int) -> Ack:
+        return cls(v[0], v[1], v[2], v[3], v[4])
+
+    def _values(self) -> tuple[Any, ...]:
+        check_len(self.NAME, 'unset', self.unset, 8)
+        return (self.seq, self.op, self.len, self.offset, self.unset)
