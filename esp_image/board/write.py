@@ -17,6 +17,8 @@ from .link import Board, _runs
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from ..image import Image
 
 
@@ -36,20 +38,30 @@ class BoardWrite:
                 "backup_address": self.backup_address}
 
 
-def changed_sectors(board: Board, old: Image, new: bytes) -> list[int]:
+def changed_sectors(board: Board, old: Image, new: bytes,
+                    defined: Sequence[tuple[int, int]] = ()) -> list[int]:
     """The sectors whose bytes ``new`` changes. A sector the board's Image did not read is a
     0xFF placeholder there: where ``new`` keeps the placeholder the transform did not touch
-    it; where ``new`` changes it, the board's sector is read first and compared."""
+    it, unless the sector is in a ``defined`` range (one the transform lays out afresh, such
+    as a moved partition it erases), where the board's MD5 tells; where ``new`` changes it,
+    the board's sector is read first and compared."""
     if len(new) != board.flash_size:
         raise LayoutError(f"the new flash contents are {len(new)} bytes, the board's flash "
                           f"{board.flash_size}")
-    out = []
+    differ, kept = [], []
     for s in range(0, board.flash_size, SECTOR):
-        part = new[s:s + SECTOR]
-        if part != old.data[s:s + SECTOR] and (s in board.sectors
-                                                or part != board.read(s, SECTOR)):
-            out.append(s)
-    return out
+        if new[s:s + SECTOR] != old.data[s:s + SECTOR]:
+            differ.append(s)
+        elif s not in board.sectors and any(a <= s < b for a, b in defined):
+            kept.append(s)
+    for start, end in _runs([s for s in differ if s not in board.sectors]):
+        board.read(start, end - start)  # one transfer per run, not per sector
+    out = [s for s in differ if new[s:s + SECTOR] != board.read(s, SECTOR)]
+    for start, end in _runs(kept):  # one MD5 per run; per sector only where it differs
+        if board.md5(start, end - start) != hashlib.md5(new[start:end]).hexdigest():
+            out += [s for s in range(start, end, SECTOR)
+                    if board.md5(s, SECTOR) != hashlib.md5(new[s:s + SECTOR]).hexdigest()]
+    return sorted(out)
 
 
 def backup_name(board: Board, address: int) -> str:
@@ -99,12 +111,12 @@ def _describe(done: list[int], sectors: list[int], start: int, end: int) -> str:
 
 
 def apply(board: Board, old: Image, new: bytes, *, backup: str | bool | None = True,
-          dry_run: bool = False) -> BoardWrite:
+          dry_run: bool = False, defined: Sequence[tuple[int, int]] = ()) -> BoardWrite:
     """Back up, write and check the sectors where ``new`` differs from the board.
 
     ``backup``: True for the default name, a path, or False for none.
     """
-    sectors = changed_sectors(board, old, new)
+    sectors = changed_sectors(board, old, new, defined)
     if not sectors or dry_run:
         return BoardWrite(tuple(sectors), None, None)
     path = backup_name(board, sectors[0]) if backup is True else backup or None

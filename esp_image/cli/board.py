@@ -16,6 +16,7 @@ from .runner import EXIT_DAMAGED, EXIT_OK, report_lines, run_guarded, write_json
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
     from rich.progress import Progress, TaskID
 
@@ -23,9 +24,12 @@ if TYPE_CHECKING:
     from ..board.write import BoardWrite
     from ..image import Image
     from ..transforms import TransformResult
+    from ..transforms.retable import RetableOptions
 
     Change = Callable[[Image], TransformResult]
-    Guard = Callable[[Image, bytes, list[int]], None]
+    Guard = Callable[[Image, bytes, Callable[[], list[int]]], None]
+    Connection = tuple[str | None, str | None, str | None, str, str, bool]
+    Layout = Callable[[Image, TransformResult], tuple[tuple[str, ...], list[tuple[int, int]]]]
 
 
 def board_options(port: str, baud: str | None, chip: str | None, before: str, after: str,
@@ -77,8 +81,13 @@ def inspect_board(options: BoardOptions, *, verify: bool, json: bool, quiet: boo
 
 def write_board(options: BoardOptions, change: Change, *, dry_run: bool, json: bool,
                 quiet: bool, debug: bool, backup: str | None, no_backup: bool,
-                whole: bool = False, guard: Guard | None = None) -> int:
-    """Apply ``change`` to the board's Image and write the sectors that differ."""
+                layout: Layout | None = None, guard: Guard | None = None) -> int:
+    """Apply ``change`` to the board's Image and write the sectors that differ.
+
+    ``layout`` (retable) names the partitions the change needs the contents of (read, then
+    the change is made again) and the flash ranges it lays out afresh; ``guard`` may refuse
+    the new contents before anything is written.
+    """
     def body() -> int:
         if backup is not None and no_backup:
             raise UsageError("--backup PATH and --no-backup contradict each other")
@@ -87,19 +96,48 @@ def write_board(options: BoardOptions, change: Change, *, dry_run: bool, json: b
 
         with open_board(options) as board:
             board.progress = progress_bars()
-            image = read_image(board, whole=whole)
+            image = read_image(board)
             result = change(image)
             new = fit(board, image, result.data)
-            if guard is not None:
-                guard(image, new, changed_sectors(board, image, new))
+            needed, defined = layout(image, result) if layout is not None else ((), [])
+            if guard is not None:  # before reading what moves: a refusal need not wait
+                guard(image, new, lambda: changed_sectors(board, image, new, defined))
+            if needed:
+                image = read_image(board, contents=needed)
+                result = change(image)
+                new = fit(board, image, result.data)
             from ..io import verify_bytes
 
             verify_bytes(new, what=f"the new flash contents of {options.port}")
             done = apply(board, image, new, backup=False if no_backup else backup or True,
-                         dry_run=dry_run)
+                         dry_run=dry_run, defined=defined)
             report(board, result, done, dry_run=dry_run, json=json, quiet=quiet)
         return EXIT_OK
     return run_guarded(body, debug=debug, as_json=json, path=options.port)
+
+
+def on_board(file: str | None, connection: Connection, change: Change, **kwargs: Any) -> int:
+    """A write command's ``--port`` form: ``connection`` is (port, baud, chip, before, after,
+    no_stub) as the options gave them; the rest goes to :func:`write_board`."""
+    port, baud, chip, before, after, no_stub = connection
+
+    def body() -> int:
+        options = board_options(chosen_port(file, port), baud, chip, before, after, no_stub)
+        return write_board(options, change, **kwargs)
+    return run_guarded(body, debug=kwargs["debug"], as_json=kwargs["json"], path=port)
+
+
+def read_board(file: str | None, connection: Connection, render: Callable[[Image], int], *,
+               json: bool, debug: bool) -> int:
+    """A command that only reports (``otadata`` without a change) on the board's Image."""
+    port, baud, chip, before, after, no_stub = connection
+
+    def body() -> int:
+        from ..board import board_image
+
+        options = board_options(chosen_port(file, port), baud, chip, before, after, no_stub)
+        return render(board_image(options)[0])
+    return run_guarded(body, debug=debug, as_json=json, path=port)
 
 
 def fit(board: Board, image: Image, data: bytes) -> bytes:
@@ -170,3 +208,50 @@ class _Bar:
         progress.update(task, completed=done)
         if done >= self.total:
             progress.stop()
+
+
+def retable_on_board(file: str | None, connection: Connection, options: RetableOptions, *,
+                     force: bool, **kwargs: Any) -> int:
+    """``retable --port``: the new layout on the board, carrying what moves, refusing (unless
+    ``force``) to overwrite or move the app the board runs."""
+    from ..transforms.retable import retable
+
+    return on_board(file, connection, lambda image: retable(image, options),
+                    layout=lambda image, result: moved(image, result, options.erase_fs),
+                    guard=None if force else keep_running_app, **kwargs)
+
+
+def moved(image: Image, result: TransformResult,
+          erase_fs: bool) -> tuple[tuple[str, ...], list[tuple[int, int]]]:
+    """The data partitions whose contents retable carries (read them first; filesystems not
+    with ``--erase-fs``), and the flash ranges of every new partition not where it was."""
+    from ..transforms.retable import RetableResult
+
+    assert isinstance(result, RetableResult)
+    old = {(p.name, p.offset, p.size) for p in image.table.partitions} if image.table else set()
+    fresh = [p for p in result.table.partitions if (p.name, p.offset, p.size) not in old]
+    olds = {p.name: p for p in image.table.partitions} if image.table else {}
+    carried = tuple(p.name for p in fresh if p.name in olds and olds[p.name].type_name == "data"
+                    and (p.subtype_name == "nvs" or not erase_fs))
+    return carried, [(p.offset, p.end) for p in fresh]
+
+
+def keep_running_app(image: Image, new: bytes, sectors: Callable[[], list[int]]) -> None:
+    """Refuse a write that overwrites the app the board boots, or boots another one: cut off
+    part-way, it would leave the board without a bootable app."""
+    from ..errors import LayoutError
+    from ..image import Image as Flash
+    from ..transforms.retable import _running_app
+    from ..units import SECTOR
+
+    running = _running_app(image)
+    if running is None or running.image is None:
+        return
+    start, end = running.partition.offset, running.partition.offset + running.image.end
+    after = _running_app(Flash.from_bytes(new))
+    if after is None or after.partition.offset != start \
+            or any(s < end and s + SECTOR > start for s in sectors()):
+        raise LayoutError(f"the board runs the app at {start:#x} ({running.partition.name}); "
+                          "this change would move or overwrite it, and a write cut off part-way "
+                          "would leave the board without an app to boot (--force to do it "
+                          "anyway)")

@@ -52,7 +52,7 @@ def test_info_reads_only_what_it_needs(sim_board: Callable[..., Any]) -> None:
 
 def test_info_text_says_what_was_not_read(sim_board: Callable[..., Any]) -> None:
     board = sim_board(flash_of(), size=FLASH)
-    result = esp_image("info", "--port", board.port, "--no-stub")
+    result = esp_image("info", "--port", board.port)
     assert result.returncode == 0, result.stderr
     assert "not read from the board" in result.stdout
     assert "erased" not in result.stdout.split("Partition table")[1].split("\n\n")[0]
@@ -63,11 +63,11 @@ def test_verify_finds_a_damaged_app_on_the_board(sim_board: Callable[..., Any]) 
     flash = bytearray(flash_of())
     flash[0x10000 + 0x100] ^= 0xFF  # inside the factory app's first segment
     board = sim_board(bytes(flash), size=FLASH)
-    result = esp_image("verify", "--port", board.port, "--no-stub")
+    result = esp_image("verify", "--port", board.port)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "factory" in result.stdout
     clean = sim_board(flash_of(), size=FLASH)
-    assert esp_image("verify", "-q", "--port", clean.port, "--no-stub").returncode == 0
+    assert esp_image("verify", "-q", "--port", clean.port).returncode == 0
 
 
 @pytest.mark.parametrize("args", [["info", str(FIRMWARE), "--port", "socket://127.0.0.1:9"],
@@ -83,7 +83,7 @@ def test_no_board_on_the_port_is_one_line() -> None:
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    result = esp_image("info", "--port", f"socket://127.0.0.1:{port}", "--no-stub")
+    result = esp_image("info", "--port", f"socket://127.0.0.1:{port}")
     assert result.returncode == 2
     assert result.stderr.startswith("esp-image: error: socket://127.0.0.1:")
     assert "no ESP board answered" in result.stderr and result.stderr.count("\n") == 1
@@ -116,7 +116,7 @@ def silent_port() -> Iterator[str]:
 
 
 def test_a_silent_board_is_one_line_in_bounded_time(silent_port: str) -> None:
-    result = esp_image("info", "--port", silent_port, "--no-stub", "--json")
+    result = esp_image("info", "--port", silent_port, "--json")
     assert result.returncode == 2
     assert "no ESP board answered" in result.stderr
     assert json.loads(result.stdout)["error"].startswith(silent_port)

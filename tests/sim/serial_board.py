@@ -22,7 +22,11 @@ What it emulates, from esptool's "Serial Protocol" documentation (ESP32 target):
 - GET_SECURITY_INFO is refused, as the ESP32 ROM refuses it, which is how esptool tells an
   ESP32 from later chips.
 
-Only the ESP32 ROM loader is emulated: no flasher stub (clients pass ``--no-stub``), no other
+The flasher stub esptool uploads (MEM_BEGIN/DATA/END, then ``OHAI``) is not run, of course:
+after MEM_END with an entry point the board answers as esptool's stub does (two status bytes,
+a raw 16-byte MD5, READ_FLASH streaming 4 KiB packets then their MD5, ERASE_REGION,
+ERASE_FLASH), so both esptool's default path and ``--no-stub`` are exercised. Every new
+connection starts in the ROM loader, as after a reset. Only the ESP32 is emulated: no other
 chip, no Secure Download Mode. Faults for tests: ``drop_after_blocks`` closes the connection
 after that many flash data blocks; ``corrupt_writes`` flips a bit in every block written.
 """
@@ -36,6 +40,7 @@ import threading
 import zlib
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 SECTOR = 0x1000
 MAGIC_REG = 0x40001000
@@ -48,10 +53,12 @@ SPI_USR2_REG = SPI_BASE + 0x24
 SPI_W0_REG = SPI_BASE + 0x80
 SPI_CMD_USR = 1 << 18
 
-(FLASH_BEGIN, FLASH_DATA, FLASH_END, SYNC, WRITE_REG, READ_REG, SPI_SET_PARAMS, SPI_ATTACH,
- READ_FLASH_SLOW, CHANGE_BAUDRATE, FLASH_DEFL_BEGIN, FLASH_DEFL_DATA, FLASH_DEFL_END,
- SPI_FLASH_MD5) = (0x02, 0x03, 0x04, 0x08, 0x09, 0x0A, 0x0B, 0x0D, 0x0E, 0x0F, 0x10, 0x11,
-                   0x12, 0x13)
+(FLASH_BEGIN, FLASH_DATA, FLASH_END, MEM_BEGIN, MEM_END, MEM_DATA, SYNC, WRITE_REG, READ_REG,
+ SPI_SET_PARAMS, SPI_ATTACH, READ_FLASH_SLOW, CHANGE_BAUDRATE, FLASH_DEFL_BEGIN, FLASH_DEFL_DATA,
+ FLASH_DEFL_END, SPI_FLASH_MD5) = (0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B,
+                                   0x0D, 0x0E, 0x0F, 0x10, 0x11, 0x12, 0x13)
+# the flasher stub's own commands
+ERASE_FLASH, ERASE_REGION, READ_FLASH = 0xD0, 0xD1, 0xD2
 # ROM error codes (the second status byte)
 INVALID_MESSAGE, FAILED, BAD_CRC, WRITE_ERROR, READ_ERROR, LENGTH_ERROR, DEFLATE_ERROR = (
     0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B)
@@ -107,6 +114,7 @@ class SimulatedBoard:
         self.corrupt_writes = False
         self.blocks_written = 0
         self.commands: list[int] = []
+        self.stub = False
         self._write: tuple[int, int, int, zlib._Decompress | None] | None = None
         self._stop = threading.Event()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -139,6 +147,9 @@ class SimulatedBoard:
                 continue
             with conn:
                 conn.settimeout(0.1)
+                # small replies must not wait for the client's delayed ACK (Nagle)
+                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self.stub = False
                 self._session(conn)
 
     def _session(self, conn: socket.socket) -> None:
@@ -176,19 +187,24 @@ class SimulatedBoard:
         op, size, chk = struct.unpack_from("<BHI", packet, 1)
         data = packet[8:8 + size]
         self.commands.append(op)
+        status = 2 if self.stub else 4  # the ROM sends two reserved bytes more
         try:
-            value, body = self._command(op, data, chk)
+            value, body, *more = self._command(op, data, chk)
         except Refused as exc:
-            return [struct.pack("<BBHI", 1, op, 4, 0) + bytes((1, exc.args[0], 0, 0))]
-        reply = struct.pack("<BBHI", 1, op, len(body) + 4, value) + body + bytes(4)
-        return [reply] * (8 if op == SYNC else 1)
+            failed = bytes((1, exc.args[0])).ljust(status, b"\0")
+            return [struct.pack("<BBHI", 1, op, status, 0) + failed]
+        reply = struct.pack("<BBHI", 1, op, len(body) + status, value) + body + bytes(status)
+        return [reply] * (8 if op == SYNC else 1) + list(more)
 
     # ------------------------------------------------------------------ commands
-    def _command(self, op: int, data: bytes, chk: int) -> tuple[int, bytes]:
+    def _command(self, op: int, data: bytes, chk: int) -> tuple[Any, ...]:
         if op == SYNC:
             if data != b"\x07\x07\x12\x20" + b"\x55" * 32:
                 raise Refused(INVALID_MESSAGE)
-            return 0x20120707, b""  # the ROM answers with a non-zero value; a stub with 0
+            # the ROM answers with a non-zero value; a stub with 0
+            return (0 if self.stub else 0x20120707), b""
+        if op in (MEM_BEGIN, MEM_DATA, MEM_END, ERASE_FLASH, ERASE_REGION, READ_FLASH):
+            return self._stub_command(op, data, chk)
         if op == READ_REG:
             return self._read_reg(struct.unpack("<I", data[:4])[0]), b""
         if op == WRITE_REG:
@@ -213,9 +229,47 @@ class SimulatedBoard:
             offset, length = struct.unpack("<II", data[:8])
             if offset + length > len(self.flash):
                 raise Refused(READ_ERROR)
-            digest = hashlib.md5(self.flash[offset:offset + length]).hexdigest()
-            return 0, digest.encode()
-        raise Refused(INVALID_MESSAGE)  # GET_SECURITY_INFO, MEM_*, stub-only commands
+            digest = hashlib.md5(self.flash[offset:offset + length])
+            return 0, digest.digest() if self.stub else digest.hexdigest().encode()
+        raise Refused(INVALID_MESSAGE)  # GET_SECURITY_INFO, and what an ESP32 lacks
+
+    def _stub_command(self, op: int, data: bytes, chk: int) -> tuple[Any, ...]:
+        """Loading the stub into RAM (ROM), and the commands only the stub has."""
+        if op == MEM_BEGIN:
+            return 0, b""
+        if op == MEM_DATA:
+            length = struct.unpack("<I", data[:4])[0]
+            if data_checksum(data[16:16 + length]) != chk & 0xFF:
+                raise Refused(BAD_CRC)
+            return 0, b""
+        if op == MEM_END:
+            entry = struct.unpack("<II", data[:8])[1]
+            if entry and not self.stub:
+                self.stub = True
+                return 0, b"", b"OHAI"  # the stub greets once it runs
+            return 0, b""
+        if not self.stub:
+            raise Refused(INVALID_MESSAGE)
+        if op == ERASE_FLASH:
+            self._erase(0, len(self.flash))
+            return 0, b""
+        if op == ERASE_REGION:
+            offset, length = struct.unpack("<II", data[:8])
+            if offset % SECTOR or length % SECTOR or offset + length > len(self.flash):
+                raise Refused(FAILED)
+            self._erase(offset, offset + length)
+            return 0, b""
+        offset, length, packet, _in_flight = struct.unpack("<IIII", data[:16])
+        if offset + length > len(self.flash) or not packet:
+            raise Refused(READ_ERROR)
+        blob = bytes(self.flash[offset:offset + length])
+        # all packets at once: the host's acknowledgements only pace a real UART
+        packets = [blob[i:i + packet] for i in range(0, length, packet)]
+        return (0, b"", *packets, hashlib.md5(blob).digest())
+
+    def _erase(self, start: int, end: int) -> None:
+        self.flash[start:end] = b"\xff" * (end - start)
+        self._save(start, end)
 
     def _read_reg(self, address: int) -> int:
         if address == SPI_CMD_REG:
@@ -236,9 +290,7 @@ class SimulatedBoard:
         erase, _blocks, block_size, offset = struct.unpack("<IIII", data[:16])
         if offset % SECTOR or offset + erase > len(self.flash):
             raise Refused(FAILED)
-        end = -(-(offset + erase) // SECTOR) * SECTOR
-        self.flash[offset:end] = b"\xff" * (end - offset)
-        self._save(offset, end)
+        self._erase(offset, -(-(offset + erase) // SECTOR) * SECTOR)
         self._write = (offset, block_size, 0, zlib.decompressobj() if deflate else None)
         return 0, b""
 

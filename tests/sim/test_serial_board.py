@@ -14,14 +14,16 @@ from typing import Any
 
 import pytest
 
-from .serial_board import FLASH_DEFL_DATA, SimulatedBoard, slip_decode, slip_encode
+from .serial_board import FLASH_DEFL_DATA, MEM_END, SimulatedBoard, slip_decode, slip_encode
 
 pytest.importorskip("esptool")
 
 
-def esptool(board: SimulatedBoard, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "esptool", "--port", board.port, "--no-stub",
-                           *args], check=False, capture_output=True, text=True, timeout=120,
+def esptool(board: SimulatedBoard, *args: str, stub: bool = False
+            ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "esptool", "--port", board.port,
+                           *(() if stub else ("--no-stub",)), *args], check=False,
+                          capture_output=True, text=True, timeout=120,
                           env={**os.environ, "NO_COLOR": "1"})
 
 
@@ -40,23 +42,25 @@ def test_esptool_detects_an_esp32_with_its_mac(sim_board: Callable[..., Any]) ->
     assert "a0:b1:c2:d3:e4:f5" in result.stdout
 
 
-def test_read_flash_is_the_flash_file(sim_board: Callable[..., Any], tmp_path: Path) -> None:
+@pytest.mark.parametrize("stub", [False, True])
+def test_read_flash_is_the_flash_file(sim_board: Callable[..., Any], tmp_path: Path,
+                                      stub: bool) -> None:
     content = random.Random(1).randbytes(0x10000)
     board = sim_board(content)
     out = tmp_path / "out.bin"
-    result = esptool(board, "read-flash", "0", "0x10000", str(out))
+    result = esptool(board, "read-flash", "0", "0x10000", str(out), stub=stub)
     assert result.returncode == 0, result.stdout + result.stderr
     assert out.read_bytes() == content
 
 
-@pytest.mark.parametrize("mode", ["-u", "-z"])
+@pytest.mark.parametrize(("mode", "stub"), [("-u", False), ("-z", False), ("-z", True)])
 def test_write_flash_erases_whole_sectors_and_programs(
-        sim_board: Callable[..., Any], tmp_path: Path, mode: str) -> None:
+        sim_board: Callable[..., Any], tmp_path: Path, mode: str, stub: bool) -> None:
     before = random.Random(2).randbytes(0x40000)
     board = sim_board(before, size=0x40000)
     new = (b"esp-image " * 1000)[:9000]  # compressible, and not a whole sector
     (tmp_path / "w.bin").write_bytes(new)
-    result = esptool(board, "write-flash", mode, "0x11000", str(tmp_path / "w.bin"))
+    result = esptool(board, "write-flash", mode, "0x11000", str(tmp_path / "w.bin"), stub=stub)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Hash of data verified" in result.stdout
     after = board.path.read_bytes()
@@ -65,6 +69,7 @@ def test_write_flash_erases_whole_sectors_and_programs(
     assert after[0x11000 + len(new):0x14000] == b"\xff" * (0x14000 - 0x11000 - len(new))
     assert after[:0x11000] == before[:0x11000] and after[0x14000:] == before[0x14000:]
     assert (FLASH_DEFL_DATA in board.commands) == (mode == "-z")
+    assert (MEM_END in board.commands) == stub
 
 
 def test_md5_is_the_rom_answer(sim_board: Callable[..., Any]) -> None:
