@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from ..conftest import FIXTURES
+from .test_json_doc import assert_matches
 
 pytest.importorskip("esptool")
 
@@ -37,6 +38,10 @@ def test_info_reads_only_what_it_needs(sim_board: Callable[..., Any]) -> None:
     result = esp_image("info", "--port", board.port, "--no-stub", "--json")
     assert result.returncode == 0, result.stderr
     doc = json.loads(result.stdout)
+    assert_matches("File document", doc)
+    assert_matches("Board", doc["board"])
+    for partition in doc["partitions"]:
+        assert_matches("Partition", partition)
     assert doc["kind"] == "flash" and doc["valid"] and doc["chip"] == "esp32"
     assert doc["board"]["mac"] == "24:0a:c4:12:34:56"
     assert doc["board"]["flash_size"] == FLASH and doc["board"]["bytes_written"] == 0
