@@ -48,6 +48,10 @@ class CsvFieldError(EspImageError):
     """A partition CSV field does not parse; re-raised as a FormatError naming the line."""
 
 
+class BoardError(InputError):
+    """A board that cannot be reached, or a read or write on it that failed (exit 2)."""
+
+
 class LayoutError(EspImageError):
     """A partition layout breaks a rule the generator or the bootloader enforces."""
 

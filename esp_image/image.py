@@ -66,12 +66,12 @@ if TYPE_CHECKING:
                         "esp-secure-cert", "coredump", "unknown"]
     RegionKind = Literal["image", "partition-table", "otadata", "data", "erased", "gap", "irom",
                          "init-data", "system-params", "rboot-config", "filesystem", "nvs",
-                         "nvs-keys", "esp-secure-cert", "coredump"]
+                         "nvs-keys", "esp-secure-cert", "coredump", "unread"]
     Esp8266Shape = Literal["image", "nonos-flash", "rboot-flash", "micropython", "noboot",
                            "nodemcu", "arduino", "yaota8266-bundle", "yaota8266-initial",
                            "yaota8266-main-app", "rtos-sdk-flash", "init-data", "rboot-config",
                            "irom", "unknown"]
-    ContentState = Literal["absent", "erased", "image", "data", "invalid"]
+    ContentState = Literal["absent", "erased", "image", "data", "invalid", "unread"]
 
 
 TABLE_AREA = table_fmt.TABLE_SECTOR

@@ -7,8 +7,9 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -90,3 +91,23 @@ def run_python(code: str) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a fresh interpreter (start-up and import-state tests need one)."""
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=False)
+
+
+@pytest.fixture
+def sim_board(tmp_path: Path) -> Generator[Callable[..., Any], None, None]:
+    """Start simulated ESP32 boards (tests/sim/serial_board.py) on flash files made from
+    bytes (padded with 0xFF to ``size``); every board started is stopped after the test."""
+    from .sim.serial_board import SimulatedBoard
+
+    started: list[SimulatedBoard] = []
+
+    def start(content: bytes = b"", size: int = 0x100000, **kwargs: Any) -> SimulatedBoard:
+        path = tmp_path / f"board{len(started)}.flash"
+        path.write_bytes(content.ljust(size, b"\xff"))
+        board = SimulatedBoard(path, **kwargs).__enter__()
+        started.append(board)
+        return board
+
+    yield start
+    for board in started:
+        board.__exit__(None, None, None)

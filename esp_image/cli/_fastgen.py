@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import sys
+import types
 import typing
 from collections.abc import Callable
 from pathlib import Path
@@ -68,6 +69,8 @@ def table(func: Callable[..., int]) -> tuple[tuple[str, bool], dict[str, tuple[s
         if isinstance(info, ArgumentInfo):
             if positional is not None:
                 raise TypeError(f"{func.__name__}: the fast path takes one positional argument")
+            if typing.get_origin(base) in (typing.Union, types.UnionType):  # optional FILE...
+                base = next(a for a in typing.get_args(base) if a is not type(None))
             positional = (name, typing.get_origin(base) is list)
             continue
         assert isinstance(info, OptionInfo)

@@ -16,24 +16,36 @@ if TYPE_CHECKING:
     from typing import Annotated
 
     from .options import (
+        After,
+        Baud,
+        Before,
+        BoardPort,
         Debug,
         FileChip,
-        Files,
         Json,
         Key,
         NoLimit,
+        NoStub,
+        OptFiles,
         Quiet,
         argument,
         quiet_option,
     )
 
 
-def info(files: Files, json: Json = False, chip: FileChip = None, quiet: Quiet = False,
-         debug: Debug = False, no_size_limit: NoLimit = False, key: Key = None) -> int:
+def info(files: OptFiles = None, json: Json = False, chip: FileChip = None,
+         quiet: Quiet = False, debug: Debug = False, no_size_limit: NoLimit = False,
+         key: Key = None, port: BoardPort = None, baud: Baud = None,
+         before: Before = "default-reset", after: After = "hard-reset",
+         no_stub: NoStub = False) -> int:
     """Identify each file, parse it completely, run every check and describe it.
 
-    Example: [bold]esp-image info firmware.bin[/bold]  (or [bold]--json[/bold] for pipelines)
+    Example: [bold]esp-image info firmware.bin[/bold]  (or [bold]--json[/bold] for pipelines;
+    [bold]--port /dev/ttyUSB0[/bold] reads a connected board)
     """
+    if port is not None or not files:
+        return _board(files, port, baud, chip, before, after, no_stub, verify=False, json=json,
+                      quiet=quiet, debug=debug)
     results = open_all(files, chip=chip, debug=debug, no_size_limit=no_size_limit, key=key)
     images = [r for r in results if isinstance(r, Image)]
     if json:
@@ -49,12 +61,18 @@ def info(files: Files, json: Json = False, chip: FileChip = None, quiet: Quiet =
     return EXIT_UNUSABLE if len(images) < len(results) else EXIT_OK
 
 
-def verify(files: Files, json: Json = False, chip: FileChip = None, quiet: Quiet = False,
-           debug: Debug = False, no_size_limit: NoLimit = False, key: Key = None) -> int:
+def verify(files: OptFiles = None, json: Json = False, chip: FileChip = None,
+           quiet: Quiet = False, debug: Debug = False, no_size_limit: NoLimit = False,
+           key: Key = None, port: BoardPort = None, baud: Baud = None,
+           before: Before = "default-reset", after: After = "hard-reset",
+           no_stub: NoStub = False) -> int:
     """Run every integrity check; exit 0 if all pass, 1 if anything is damaged.
 
-    Example: [bold]esp-image verify build/*.bin[/bold]
+    Example: [bold]esp-image verify build/*.bin[/bold]  (or [bold]--port /dev/ttyUSB0[/bold])
     """
+    if port is not None or not files:
+        return _board(files, port, baud, chip, before, after, no_stub, verify=True, json=json,
+                      quiet=quiet, debug=debug)
     results = open_all(files, chip=chip, debug=debug, no_size_limit=no_size_limit, key=key)
     images = [r for r in results if isinstance(r, Image)]
     if json:
@@ -66,6 +84,19 @@ def verify(files: Files, json: Json = False, chip: FileChip = None, quiet: Quiet
     if len(images) < len(results):
         return EXIT_UNUSABLE
     return EXIT_OK if all(i.valid for i in images) else EXIT_DAMAGED
+
+
+def _board(files: list[str] | None, port: str | None, baud: str | None, chip: str | None,
+           before: str, after: str, no_stub: bool, *, verify: bool, json: bool, quiet: bool,
+           debug: bool) -> int:
+    """``--port``: the board instead of files (given both or neither: one usage line)."""
+    from .board import board_options, chosen_port, inspect_board
+
+    def options() -> int:
+        connection = board_options(chosen_port(files, port), baud, chip, before, after,
+                                   no_stub)
+        return inspect_board(connection, verify=verify, json=json, quiet=quiet, debug=debug)
+    return run_guarded(options, debug=debug, as_json=json, path=port)
 
 
 def _documents(paths: list[str], results: list[Image | str]) -> object:

@@ -56,7 +56,7 @@ Chip = Annotated[str | None, typer.Option("--chip", metavar="CHIP",
 FileChip = Annotated[str | None, typer.Option(
     "--chip", metavar="CHIP",
     help="The chip the files must be for, e.g. esp32s3: a file that states another fails its "
-         "chip check.")]
+         "chip check (with --port: the board's chip for esptool, default auto).")]
 NoLimit = Annotated[bool, typer.Option("--no-size-limit",
                                        help="Read files larger than 128MB (the largest flash).")]
 Key = Annotated[str | None, typer.Option(
@@ -65,7 +65,8 @@ Key = Annotated[str | None, typer.Option(
          "the signature), the private key (or 32-byte HMAC key) of a pre-encrypted OTA image "
          "(decrypts it).")]
 Port = Annotated[str, typer.Option("--port", metavar="PORT",
-                                   help="Serial port for the printed esptool command.")]
+                                   help="The board's serial port, for the printed esptool "
+                                        "command.")]
 Files = Annotated[list[str], argument("Firmware files, tables, otadata or dumps.", "FILE...")]
 File = Annotated[str, argument("The firmware file.", "FILE")]
 PageSize = Annotated[str | None, typer.Option(
@@ -145,3 +146,29 @@ AckTimeout = Annotated[str, option("--timeout", metavar="SECONDS",
 Retries = Annotated[str, option("--retries", metavar="N",
                                 help="Resends of an unanswered datagram before giving up (the "
                                      "device forgets an update after 10 s without one).")]
+# A connected board (esp_image.board), esptool's options with esptool's names. --port is the
+# board's serial port everywhere (merge and yaota print it in the esptool command they show).
+BoardPort = Annotated[str | None, typer.Option(
+    "--port", "-p", metavar="PORT",
+    help="Read (and write) the board on this serial port, or socket://HOST:PORT, through "
+         "esptool, instead of a file.")]
+Baud = Annotated[str | None, typer.Option("--baud", "-b", metavar="BAUD",
+                                          help="Serial speed after connecting (default "
+                                               "460800).")]
+Before = Annotated[str, typer.Option("--before", metavar="RESET",
+                                     help="default-reset | usb-reset | no-reset | "
+                                          "no-reset-no-sync")]
+After = Annotated[str, typer.Option("--after", metavar="RESET",
+                                    help="hard-reset | soft-reset | no-reset | no-reset-stub "
+                                         "| watchdog-reset")]
+NoStub = Annotated[bool, typer.Option("--no-stub", help="Talk to the ROM loader; do not "
+                                                        "upload esptool's flasher stub.")]
+Backup = Annotated[str | None, typer.Option(
+    "--backup", metavar="PATH",
+    help="Save what a board write overwrites here (default: esp-image-backup-MAC-TIME-"
+         "ADDRESS.bin).")]
+NoBackup = Annotated[bool, typer.Option("--no-backup", help="Write the board without saving "
+                                                            "what is overwritten.")]
+OptFiles = Annotated[list[str] | None, argument("Firmware files, tables, otadata or dumps "
+                                                "(none with --port).", "FILE...")]
+OptFile = Annotated[str | None, argument("The firmware file (none with --port).", "FILE")]

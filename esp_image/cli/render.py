@@ -80,7 +80,7 @@ Block = str | Table | Bar
 BAR_WIDTH = 64
 _BAR_STYLES = {"image": "green", "app": "green", "bootloader": "cyan",
                "partition-table": "magenta", "otadata": "yellow", "data": "blue",
-               "erased": "bright_black", "gap": "red"}
+               "erased": "bright_black", "gap": "red", "unread": "dim"}
 
 
 def hex_size(size: int) -> str:
@@ -325,6 +325,8 @@ def _partition_table(image: Image) -> Table:
                 what = f"app {format_size(c.image.end)}, {c.fill:.1%} full"
             elif c.state == "absent":
                 what = "not in file"
+            elif c.state == "unread":
+                what = "not read from the board"
             elif c.filesystem is not None:
                 what = fs_summary(c.filesystem)
             elif c.content is not None:

@@ -27,18 +27,27 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from typing import Annotated
 
+    from .board import Connection
     from .options import (
         Add,
+        After,
         AppSize,
+        Backup,
+        Baud,
+        Before,
+        BoardPort,
         Debug,
         Delete,
         DryRun,
         EraseFs,
-        File,
+        FileChip,
         FlashSize,
         Force,
         InPlace,
         Json,
+        NoBackup,
+        NoStub,
+        OptFile,
         OutFormat,
         Output,
         Quiet,
@@ -50,13 +59,16 @@ if TYPE_CHECKING:
     )
 
 
-def retable(file: File, flash_size: FlashSize = None, table: TableChoice = None,
+def retable(file: OptFile = None, flash_size: FlashSize = None, table: TableChoice = None,
             app_size: AppSize = None, resize: Resize = None, add: Add = None,
             delete: Delete = None, rename: Rename = None, erase_fs: EraseFs = False,
             output: Output = None, fmt: OutFormat = None, in_place: InPlace = False,
             dry_run: DryRun = False,
             force: Force = False, json: Json = False, quiet: Quiet = False,
-            debug: Debug = False) -> int:
+            debug: Debug = False, chip: FileChip = None, port: BoardPort = None,
+            baud: Baud = None, before: Before = "default-reset", after: After = "hard-reset",
+            no_stub: NoStub = False, backup: Backup = None, no_backup: NoBackup = False
+            ) -> int:
     """Give a merged firmware a new flash size and/or partition table, safely.
 
     Every rule the bootloader enforces is checked first; the bootloader header's SHA-256, the
@@ -64,7 +76,8 @@ def retable(file: File, flash_size: FlashSize = None, table: TableChoice = None,
     and NVS that move are carried; other data partitions that moved or shrank are erased.
 
     Example: [bold]esp-image retable -f 8MB --table ota firmware.bin[/bold]
-    (writes firmware-8MB-OTA.bin)
+    (writes firmware-8MB-OTA.bin; with [bold]--port[/bold] it rewrites the board, refusing to
+    move the running app unless [bold]--force[/bold])
     """
     def body() -> int:
         from ..transforms.retable import RetableOptions
@@ -74,7 +87,13 @@ def retable(file: File, flash_size: FlashSize = None, table: TableChoice = None,
                                        resize=resize or (), add=add or (),
                                        delete=delete or (), rename=rename or (),
                                        erase_fs=erase_fs)
-        opened = Image.open(file)
+        if port is not None or file is None:
+            from .board import retable_on_board
+
+            return retable_on_board(file, (port, baud, chip, before, after, no_stub), options,
+                                    dry_run=dry_run, json=json, quiet=quiet, debug=debug,
+                                    backup=backup, no_backup=no_backup, force=force)
+        opened = Image.open(file, chip=chip)
         image = flash_input(opened)
         result = change(image, options)
         target = choose_output(file, output, in_place, options.tag(), force=force,
@@ -94,7 +113,7 @@ def retable(file: File, flash_size: FlashSize = None, table: TableChoice = None,
 
 
 def flash_params(
-    file: File,
+    file: OptFile = None,
     size: Annotated[str | None, option(
         "--size", metavar="SIZE",
         help="Flash size (4MB, 8MB; ESP8266 also 4MB-c1, 32m-c1 ...).")] = None,
@@ -105,6 +124,9 @@ def flash_params(
     output: Output = None, fmt: OutFormat = None, in_place: InPlace = False,
     dry_run: DryRun = False, force: Force = False, json: Json = False, quiet: Quiet = False,
     debug: Debug = False,
+    chip: FileChip = None, port: BoardPort = None, baud: Baud = None,
+    before: Before = "default-reset", after: After = "hard-reset", no_stub: NoStub = False,
+    backup: Backup = None, no_backup: NoBackup = False,
 ) -> int:
     """Set flash size, mode and/or frequency in image headers (hashes and CRCs repaired).
 
@@ -117,7 +139,14 @@ def flash_params(
         from ..transforms.flash import FlashParams, set_flash_params
 
         params = FlashParams.parse(size, mode, freq)
-        opened = Image.open(file)
+        if port is not None or file is None:
+            from .board import on_board
+
+            return on_board(file, (port, baud, chip, before, after, no_stub),
+                            lambda image: set_flash_params(image, params), dry_run=dry_run,
+                            json=json, quiet=quiet, debug=debug, backup=backup,
+                            no_backup=no_backup)
+        opened = Image.open(file, chip=chip)
         image = flash_input(opened)
         tag = "-".join(x for x in (size, mode, freq) if x) or "flash-params"
         result = set_flash_params(image, params)
@@ -138,7 +167,7 @@ def _write_command(image: Image, target: str) -> str | None:
 
 
 def otadata(
-    file: File,
+    file: OptFile = None,
     boot: Annotated[str | None, option("--boot", metavar="SLOT",
                                        help="Slot to boot: 0, ota_1, or a partition name.")
                     ] = None,
@@ -156,6 +185,9 @@ def otadata(
                                         "default output name (otadata: also select a slot "
                                         "whose app the bootloader would skip).")] = False,
     json: Json = False, quiet: Quiet = False, debug: Debug = False,
+    chip: FileChip = None, port: BoardPort = None, baud: Baud = None,
+    before: Before = "default-reset", after: After = "hard-reset", no_stub: NoStub = False,
+    backup: Backup = None, no_backup: NoBackup = False,
 ) -> int:
     """Show or choose the OTA slot that boots, writing the record ESP-IDF would write.
 
@@ -165,18 +197,23 @@ def otadata(
     def body() -> int:
         from ..transforms.ota import otadata_for
 
+        if port is not None or file is None:
+            return _otadata_on_board(file, (port, baud, chip, before, after, no_stub), boot,
+                                     state, erase, slots, force, dry_run=dry_run, json=json,
+                                     quiet=quiet, debug=debug, backup=backup,
+                                     no_backup=no_backup)
         if not _change_asked(boot, state, erase, bool(output or in_place or dry_run or force)):
             return _report_otadata(file, slots, json, quiet)
-        opened = Image.open(file)
+        opened = Image.open(file, chip=chip)
         image = flash_input(opened)
         result = otadata_for(image, slot=boot, state=state, erase=erase, ota_slot_count=slots,
                              force=force)
-        after = Image.from_bytes(result.data).boot
+        booted = Image.from_bytes(result.data).boot
         target = choose_output(file, output, in_place, "otadata", force=force,
                                suffix=format_suffix(fmt))
         return emit_write(source=file, output=target, data=result.data, actions=result.actions,
                           dry_run=dry_run, as_json=json, quiet=quiet, original=image.data,
-                          extra={"boot": after.to_dict() if after else None},
+                          extra={"boot": booted.to_dict() if booted else None},
                           form=output_form(fmt, target, opened))
     return run_guarded(body, debug=debug, as_json=json, path=file)
 def _change_asked(boot: str | None, state: str | None, erase: bool, writing: bool) -> bool:
@@ -192,11 +229,30 @@ def _change_asked(boot: str | None, state: str | None, erase: bool, writing: boo
     return True
 
 
-def _report_otadata(path: str, slots: int | None, as_json: bool, quiet: bool) -> int:
-    """Both records and the boot answer; a file without otadata is described, not refused."""
+def _otadata_on_board(file: str | None, connection: Connection, boot: str | None,
+                      state: str | None, erase: bool, slots: int | None, force: bool, *,
+                      dry_run: bool, json: bool, quiet: bool, debug: bool,
+                      backup: str | None, no_backup: bool) -> int:
+    """``otadata --port``: report the board's records, or write the new ones."""
+    from ..transforms.ota import otadata_for
+    from .board import on_board, read_board
+
+    if not _change_asked(boot, state, erase, dry_run or force):
+        return read_board(file, connection, lambda image: _report_otadata(
+            connection[0] or "", slots, json, quiet, image), json=json, debug=debug)
+    return on_board(file, connection, lambda image: otadata_for(
+        image, slot=boot, state=state, erase=erase, ota_slot_count=slots, force=force),
+        dry_run=dry_run, json=json, quiet=quiet, debug=debug, backup=backup,
+        no_backup=no_backup)
+
+
+def _report_otadata(path: str, slots: int | None, as_json: bool, quiet: bool,
+                    board: Image | None = None) -> int:
+    """Both records and the boot answer; a file without otadata is described, not refused.
+    ``board``: the Image of a board read for ``path`` (its port)."""
     from ..transforms.ota import otadata_location
 
-    image = Image.open(path).unwrapped()
+    image = board if board is not None else Image.open(path).unwrapped()
     if not (image.kind == "flash" and image.table is not None
             and image.table.otadata is None):
         otadata_location(image, slots)  # one line for a file that holds no otadata

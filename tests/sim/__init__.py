@@ -1,0 +1,1 @@
+"""Simulated devices the board and network tests talk to (no real hardware in the tests)."""

@@ -1,0 +1,134 @@
+"""A board's flash as an :class:`~esp_image.image.Image`, reading only what is needed.
+
+Read: the bootloader (header, segments, checksum and hash: its extent, not its slot), the
+partition table sector, the otadata partition and each app image (its extent, so every check
+``verify`` runs on a file runs here too). NVS, filesystems and other data partitions are read
+only when asked (``contents``). What was not read is a 0xFF placeholder for the recognisers
+and is then reported as ``unread`` (regions, partition states, a note): never as erased.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+
+from .. import chips
+from ..container import MAX_SEGMENTS, SegmentHeader
+from ..formats.compiled import esp32_image as image_fmt
+from ..image import DEFAULT_TABLE_OFFSET, TABLE_AREA, Image, PartitionContent
+from ..units import SECTOR, format_size
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from ..partition_table import Partition
+    from ..spans import Region
+    from .link import Board
+
+IMAGE_MAGIC = 0xE9
+HASH_SIZE = 32  # the SHA-256 appended after the checksum
+
+
+def image_extent(board: Board, start: int, limit: int) -> int:
+    """Read the app image at ``start`` (within ``limit`` bytes) segment header by segment
+    header, then all of it; return its length (the first sector only if it holds none)."""
+    head = board.read(start, min(limit, SECTOR))
+    if len(head) < image_fmt.ImageHeader.SIZE or head[0] != IMAGE_MAGIC:
+        return 0
+    header = image_fmt.ImageHeader.parse(head)
+    pos = image_fmt.ImageHeader.SIZE
+    for _ in range(min(header.segment_count, MAX_SEGMENTS)):
+        if pos + SegmentHeader.SIZE > limit:
+            break
+        segment = SegmentHeader.parse(board.read(start + pos, SegmentHeader.SIZE))
+        pos = min(limit, pos + SegmentHeader.SIZE + segment.data_len)
+    # the checksum is the last byte of the 16-byte line the data ends in; the hash follows
+    end = min(limit, (pos | 15) + 1 + HASH_SIZE)
+    board.read(start, end)
+    return end
+
+
+def read_image(board: Board, *, contents: Collection[str] = (), whole: bool = False) -> Image:
+    """The board's flash as an Image; ``contents`` names data partitions (or subtypes such as
+    ``nvs``, ``spiffs``, ``fat``) to read whole, ``whole`` reads every partition."""
+    chip = chips.chip_by_name(board.chip)
+    image_extent(board, chip.bootloader_offset, DEFAULT_TABLE_OFFSET - chip.bootloader_offset)
+    board.read(DEFAULT_TABLE_OFFSET, TABLE_AREA)
+    table = _build(board).table
+    for p in table.partitions if table is not None else ():
+        if p.end > board.flash_size:
+            continue  # the layout check reports a partition past the flash
+        if whole or (p.type_name == "data" and p.subtype_name == "ota") \
+                or p.name in contents or p.subtype_name in contents:
+            board.read(p.offset, p.size)
+        elif p.type_name == "app":
+            image_extent(board, p.offset, p.size)
+    return mark_unread(board, _build(board))
+
+
+def _build(board: Board) -> Image:
+    buffer = bytearray(b"\xff" * board.flash_size)
+    for start, end in board.read_map():
+        buffer[start:end] = board.read(start, end - start)
+    return Image.from_bytes(buffer, path=board.options.port, chip=board.chip)
+
+
+def mark_unread(board: Board, image: Image) -> Image:
+    """Replace what the placeholder made look erased by ``unread``, and say what was read."""
+    read = board.read_map()
+    regions: list[Region] = []
+    for r in image.regions:
+        regions += _split(r, read) if r.kind in ("erased", "gap", "data") else [r]
+    partitions = tuple(_partition(c, read) for c in image.partitions)
+    unread = _complement(read, board.flash_size)
+    note = (f"read from the board at {board.options.port}: {format_size(board.bytes_read)} "
+            f"({', '.join(f'{a:#x}-{b:#x}' for a, b in read)}); the rest of its "
+            f"{format_size(board.flash_size)} flash was not read")
+    return dataclasses.replace(image, regions=tuple(regions), partitions=partitions,
+                               notes=(*image.notes, note) if unread else image.notes)
+
+
+def _overlap(start: int, end: int, read: list[tuple[int, int]]) -> int:
+    return sum(max(0, min(end, b) - max(start, a)) for a, b in read)
+
+
+def _split(region: Region, read: list[tuple[int, int]]) -> list[Region]:
+    """A placeholder-derived region cut into its read parts and its ``unread`` parts."""
+    start, end = region.address, region.address + region.size
+    if _overlap(start, end, read) == region.size:
+        return [region]
+    if region.kind == "data":  # a data region that was partly read is still data
+        return [region] if _overlap(start, end, read) else [
+            dataclasses.replace(region, kind="unread", detail="not read from the board")]
+    cuts = sorted({start, end, *(x for a, b in read for x in (a, b) if start < x < end)})
+    out = []
+    for a, b in itertools.pairwise(cuts):
+        was_read = _overlap(a, b, read) == b - a
+        out.append(dataclasses.replace(
+            region, offset=region.offset + a - start, size=b - a, address=a,
+            kind=region.kind if was_read else "unread",
+            detail=region.detail if was_read else "not read from the board"))
+    return out
+
+
+def _partition(content: PartitionContent, read: list[tuple[int, int]]) -> PartitionContent:
+    p: Partition = content.partition
+    covered = _overlap(p.offset, p.end, read)
+    if content.image is not None or covered == p.size:
+        return dataclasses.replace(content, covered=covered)
+    if covered:  # a header was read and held no image: what the rest holds is unknown
+        return dataclasses.replace(content, covered=covered)
+    return dataclasses.replace(content, covered=0, state="unread", filesystem=None,
+                               content=None)
+
+
+def _complement(read: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
+    out, pos = [], 0
+    for a, b in read:
+        if a > pos:
+            out.append((pos, a))
+        pos = b
+    if pos < size:
+        out.append((pos, size))
+    return out
