@@ -19,6 +19,8 @@ OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
         '--quiet': ('quiet', 'flag'),
         '--no-size-limit': ('no_size_limit', 'flag'),
         '--key': ('key', 'value'),
+        '--html': ('html', 'value'),
+        '--svg': ('svg', 'value'),
     },
     'verify': {
         '--json': ('json', 'flag'),
@@ -57,6 +59,8 @@ DEFAULTS: dict[str, dict[str, object]] = {
         'quiet': False,
         'no_size_limit': False,
         'key': None,
+        'html': None,
+        'svg': None,
     },
     'verify': {
         'json': False,

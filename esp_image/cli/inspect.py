@@ -19,21 +19,30 @@ if TYPE_CHECKING:
         Debug,
         FileChip,
         Files,
+        Html,
         Json,
         Key,
         NoLimit,
         Quiet,
+        Svg,
         argument,
         quiet_option,
     )
 
 
 def info(files: Files, json: Json = False, chip: FileChip = None, quiet: Quiet = False,
-         debug: Debug = False, no_size_limit: NoLimit = False, key: Key = None) -> int:
+         debug: Debug = False, no_size_limit: NoLimit = False, key: Key = None,
+         html: Html = None, svg: Svg = None) -> int:
     """Identify each file, parse it completely, run every check and describe it.
 
-    Example: [bold]esp-image info firmware.bin[/bold]  (or [bold]--json[/bold] for pipelines)
+    Example: [bold]esp-image info firmware.bin[/bold]  (or [bold]--json[/bold] for pipelines;
+    [bold]--html report.html[/bold] for people and CI artifacts)
     """
+    if html is not None or svg is not None:
+        from .report import check_picture_outputs
+
+        if code := run_guarded(lambda: check_picture_outputs(files, html, svg), debug=debug):
+            return code
     results = open_all(files, chip=chip, debug=debug, no_size_limit=no_size_limit, key=key)
     images = [r for r in results if isinstance(r, Image)]
     if json:
@@ -46,7 +55,13 @@ def info(files: Files, json: Json = False, chip: FileChip = None, quiet: Quiet =
         from .render import write_descriptions
 
         write_descriptions(images)
-    return EXIT_UNUSABLE if len(images) < len(results) else EXIT_OK
+    code = EXIT_UNUSABLE if len(images) < len(results) else EXIT_OK
+    if html is not None or svg is not None:
+        from .report import write_info_pictures
+
+        code = max(code, run_guarded(lambda: write_info_pictures(
+            files, results, html, svg, quiet=json or quiet), debug=debug))
+    return code
 
 
 def verify(files: Files, json: Json = False, chip: FileChip = None, quiet: Quiet = False,
@@ -80,7 +95,7 @@ def diff(a: Annotated[str, argument("The first (old) file.", "A")],
          json: Json = False,
          quiet: Annotated[bool, quiet_option("Print only the summary line, and only when the "
                                              "files differ.")] = False,
-         debug: Debug = False) -> int:
+         debug: Debug = False, html: Html = None) -> int:
     """Show what changed between two images or firmware files; exit 0 if identical, 1 if not.
 
     Compares header fields, flash parameters, segments, app descriptors, signatures,
@@ -92,7 +107,16 @@ def diff(a: Annotated[str, argument("The first (old) file.", "A")],
     def body() -> int:
         from ..diff import diff as compare
 
-        result = compare(Image.open(a), Image.open(b))
+        if html is not None:
+            from .report import check_picture_outputs
+
+            check_picture_outputs([a, b], html, None)
+        image_a, image_b = Image.open(a), Image.open(b)
+        result = compare(image_a, image_b)
+        if html is not None:
+            from .report import write_diff_picture
+
+            write_diff_picture(image_a, image_b, result, html)
         if json:
             write_json({"a": a, "b": b, **result.to_dict(), "equal": result.equal})
         elif quiet and not result.equal:

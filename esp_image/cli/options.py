@@ -107,3 +107,10 @@ Rename = Annotated[list[str] | None, option("--rename", metavar="OLD=NEW",
                                             help="Rename a partition; repeatable.")]
 EraseFs = Annotated[bool, option("--erase-fs", help="Erase filesystems that move or change "
                                                     "size instead of copying their files.")]
+
+# The report's outputs (info, diff).
+Html = Annotated[str | None, typer.Option(
+    "--html", metavar="OUT.html",
+    help="Also write a self-contained HTML report (verdict, flash map, tables, checks).")]
+Svg = Annotated[str | None, typer.Option(
+    "--svg", metavar="OUT.svg", help="Also write the file's flash map as SVG (one FILE).")]
