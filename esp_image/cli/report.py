@@ -45,8 +45,7 @@ def write_info_pictures(files: Sequence[str], results: Sequence[Image | str],
                    verify=lambda data: check_svg(data, len(fmap.boxes)), quiet=quiet)
     if html is not None:
         made = [_file_section(path, r) for path, r in zip(files, results, strict=True)]
-        title = f"esp-image report: {', '.join(files)}"
-        _write_html(title, [s for s, _ in made], sum(n for _, n in made), html,
+        _write_html("esp-image report", [s for s, _ in made], sum(n for _, n in made), html,
                     source=files[0], quiet=quiet)
     return 0
 
@@ -85,7 +84,7 @@ def write_diff_picture(a: Image, b: Image, result: Diff, html: str) -> None:
                                  if not isinstance(blk, Bar) and blk != verdict]
     section = Section(f"{a.path} -> {b.path}", verdict, True if result.equal else None,
                       svg_map(maps, standalone=False), blocks)
-    _write_html(f"esp-image diff: {a.path} {b.path}", [section],
+    _write_html("esp-image diff", [section],
                 sum(len(m.boxes) for m in maps), html, source=a.path, quiet=True)
 
 
