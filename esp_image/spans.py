@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any, TypeVar
 
-    from .image import RegionKind
+    from .image import Image, RegionKind
 
     R = TypeVar("R", bound="Region")
 
@@ -118,3 +118,29 @@ def fill_gaps(regions: list[R], view: memoryview, base: int, cls: type[R]) -> li
                  cls(a, b - a, a + base, "gap", "(unused)", "not erased")
                  for a, b, erased in gaps(view, ((r.offset, r.size) for r in ordered))]
     return sorted([*ordered, *unclaimed], key=lambda r: r.offset)
+
+
+def layout_spans(image: Image) -> tuple[int, list[tuple[str, int, int, str]]] | None:
+    """A flash file's layout as the maps draw it: the flash end and its (name, start, end,
+    kind) spans in flash addresses; the bootloader, table and partitions when there is a
+    table, else the file's regions that hold something. None for a file that is not a flash
+    file or has nothing to draw."""
+    if image.base is None:
+        return None
+    spans: list[tuple[str, int, int, str]] = []
+    if image.bootloader is not None and image.chip is not None:
+        boot = image.chip.bootloader_offset
+        spans.append(("bootloader", boot, boot + image.bootloader.end, "bootloader"))
+    if image.table is not None and image.table_address is not None:
+        spans.append(("partition-table", image.table_address, image.table_address + 0x1000,
+                      "partition-table"))
+        for p in image.table.partitions:
+            kind = "app" if p.is_app else "otadata" if p.is_otadata else "data"
+            spans.append((p.name, p.offset, p.end, kind))
+    elif image.regions:
+        spans += [(r.name, r.address, r.address + r.size, r.kind) for r in image.regions
+                  if r.kind not in ("erased", "gap")]
+    if not spans:
+        return None
+    flash = image.bootloader.flash_size if image.bootloader is not None else None
+    return max([flash or 0, image.base + len(image.data), *(e for _, _, e, _ in spans)]), spans

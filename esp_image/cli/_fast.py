@@ -28,6 +28,8 @@ OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
         '--before': ('before', 'value'),
         '--after': ('after', 'value'),
         '--no-stub': ('no_stub', 'flag'),
+        '--html': ('html', 'value'),
+        '--svg': ('svg', 'value'),
     },
     'verify': {
         '--json': ('json', 'flag'),
@@ -115,6 +117,8 @@ DEFAULTS: dict[str, dict[str, object]] = {
         'before': 'default-reset',
         'after': 'hard-reset',
         'no_stub': False,
+        'html': None,
+        'svg': None,
     },
     'verify': {
         'json': False,

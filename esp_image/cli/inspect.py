@@ -22,12 +22,14 @@ if TYPE_CHECKING:
         BoardPort,
         Debug,
         FileChip,
+        Html,
         Json,
         Key,
         NoLimit,
         NoStub,
         OptFiles,
         Quiet,
+        Svg,
         argument,
         quiet_option,
     )
@@ -37,15 +39,21 @@ def info(files: OptFiles = None, json: Json = False, chip: FileChip = None,
          quiet: Quiet = False, debug: Debug = False, no_size_limit: NoLimit = False,
          key: Key = None, port: BoardPort = None, baud: Baud = None,
          before: Before = "default-reset", after: After = "hard-reset",
-         no_stub: NoStub = False) -> int:
+         no_stub: NoStub = False, html: Html = None, svg: Svg = None) -> int:
     """Identify each file, parse it completely, run every check and describe it.
 
     Example: [bold]esp-image info firmware.bin[/bold]  (or [bold]--json[/bold] for pipelines;
-    [bold]--port /dev/ttyUSB0[/bold] reads a connected board)
+    [bold]--html report.html[/bold] for people and CI artifacts; [bold]--port
+    /dev/ttyUSB0[/bold] reads a connected board)
     """
     if port is not None or not files:
         return _board(files, port, baud, chip, before, after, no_stub, verify=False, json=json,
                       quiet=quiet, debug=debug)
+    if html is not None or svg is not None:
+        from .report import check_picture_outputs
+
+        if code := run_guarded(lambda: check_picture_outputs(files, html, svg), debug=debug):
+            return code
     results = open_all(files, chip=chip, debug=debug, no_size_limit=no_size_limit, key=key)
     images = [r for r in results if isinstance(r, Image)]
     if json:
@@ -58,7 +66,13 @@ def info(files: OptFiles = None, json: Json = False, chip: FileChip = None,
         from .render import write_descriptions
 
         write_descriptions(images)
-    return EXIT_UNUSABLE if len(images) < len(results) else EXIT_OK
+    code = EXIT_UNUSABLE if len(images) < len(results) else EXIT_OK
+    if html is not None or svg is not None:
+        from .report import write_info_pictures
+
+        code = max(code, run_guarded(lambda: write_info_pictures(
+            files, results, html, svg, quiet=json or quiet), debug=debug))
+    return code
 
 
 def verify(files: OptFiles = None, json: Json = False, chip: FileChip = None,
@@ -111,7 +125,7 @@ def diff(a: Annotated[str, argument("The first (old) file.", "A")],
          json: Json = False,
          quiet: Annotated[bool, quiet_option("Print only the summary line, and only when the "
                                              "files differ.")] = False,
-         debug: Debug = False) -> int:
+         debug: Debug = False, html: Html = None) -> int:
     """Show what changed between two images or firmware files; exit 0 if identical, 1 if not.
 
     Compares header fields, flash parameters, segments, app descriptors, signatures,
@@ -123,7 +137,16 @@ def diff(a: Annotated[str, argument("The first (old) file.", "A")],
     def body() -> int:
         from ..diff import diff as compare
 
-        result = compare(Image.open(a), Image.open(b))
+        if html is not None:
+            from .report import check_picture_outputs
+
+            check_picture_outputs([a, b], html, None)
+        image_a, image_b = Image.open(a), Image.open(b)
+        result = compare(image_a, image_b)
+        if html is not None:
+            from .report import write_diff_picture
+
+            write_diff_picture(image_a, image_b, result, html)
         if json:
             write_json({"a": a, "b": b, **result.to_dict(), "equal": result.equal})
         elif quiet and not result.equal:

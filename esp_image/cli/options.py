@@ -172,3 +172,9 @@ NoBackup = Annotated[bool, typer.Option("--no-backup", help="Write the board wit
 OptFiles = Annotated[list[str] | None, argument("Firmware files, tables, otadata or dumps "
                                                 "(none with --port).", "FILE...")]
 OptFile = Annotated[str | None, argument("The firmware file (none with --port).", "FILE")]
+# The report's outputs (info, diff).
+Html = Annotated[str | None, typer.Option(
+    "--html", metavar="OUT.html",
+    help="Also write a self-contained HTML report (verdict, flash map, tables, checks).")]
+Svg = Annotated[str | None, typer.Option(
+    "--svg", metavar="OUT.svg", help="Also write the file's flash map as SVG (one FILE).")]

@@ -240,25 +240,12 @@ def _rev(full: int) -> str:
 
 def flash_bar(image: Image) -> Bar | None:
     """The flash layout of a flash file as a proportional bar (the table's view of flash)."""
-    if image.base is None:
+    from ..spans import layout_spans
+
+    layout = layout_spans(image)
+    if layout is None:
         return None
-    spans: list[tuple[str, int, int, str]] = []
-    if image.bootloader is not None and image.chip is not None:
-        boot = image.chip.bootloader_offset
-        spans.append(("bootloader", boot, boot + image.bootloader.end, "bootloader"))
-    if image.table is not None and image.table_address is not None:
-        spans.append(("partition-table", image.table_address, image.table_address + 0x1000,
-                      "partition-table"))
-        for p in image.table.partitions:
-            kind = "app" if p.is_app else "otadata" if p.is_otadata else "data"
-            spans.append((p.name, p.offset, p.end, kind))
-    elif image.regions:
-        spans += [(r.name, r.address, r.address + r.size, r.kind) for r in image.regions
-                  if r.kind not in ("erased", "gap")]
-    if not spans:
-        return None
-    flash = image.bootloader.flash_size if image.bootloader is not None else None
-    end = max([flash or 0, image.base + len(image.data), *(e for _, _, e, _ in spans)])
+    end, spans = layout
     unit = max(end // BAR_WIDTH, 1)
     return Bar(f"Flash layout 0x0-{end:#x} ({format_size(end)}): about {format_size(unit)} "
                "a character, small regions widened to one", 0, end, spans)

@@ -15,6 +15,8 @@ bootloader at its chip's offset, read from the bootloader itself: 0x1000 on the 
 the ESP32-S3/C3/C6...; the table at 0x8000; the app at ``$ESP32_APP_OFFSET``, 0x10000 when
 unset) and writes ``${PROGNAME}-merged.bin``, a flash image from 0x0, verified before it
 appears. Flash it with ``esptool write-flash 0x0 .pio/build/ENV/firmware-merged.bin``.
+First it writes ``${PROGNAME}-report.html`` beside the firmware (``esp-image info --html``:
+verdict, flash map, tables and checks), damaged or not, for the person reading the build.
 
 esp-image must be installed in PlatformIO's own Python:
 ``~/.platformio/penv/bin/pip install esp-image``.
@@ -26,6 +28,8 @@ PlatformIO; only ``env.subst()`` and ``env.Exit()`` are used.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 from esp_image import EspImageError, Image
 from esp_image.io import read_input, write_atomic
@@ -61,6 +65,16 @@ def _verified(env, path: str, what: str) -> Image | None:  # type: ignore[no-unt
     return image
 
 
+def _write_report(firmware: str, report: str) -> None:
+    """The HTML report beside the firmware; a report that cannot be written is only noted."""
+    result = subprocess.run([sys.executable, "-m", "esp_image", "info", "-q", "--html", report,
+                             firmware], capture_output=True, text=True, check=False)
+    if os.path.isfile(report):
+        print(f"esp-image: wrote {report}")
+    else:
+        print(f"esp-image: no HTML report: {result.stderr.strip()}")
+
+
 def esp_image_post_build(source, target, env) -> int:  # type: ignore[no-untyped-def]
     """Verify ``$BUILD_DIR/${PROGNAME}.bin`` and write ``${PROGNAME}-merged.bin`` beside it.
 
@@ -73,6 +87,7 @@ def esp_image_post_build(source, target, env) -> int:  # type: ignore[no-untyped
     bootloader = os.path.join(build_dir, "bootloader.bin")
     partitions = os.path.join(build_dir, "partitions.bin")
 
+    _write_report(firmware, os.path.join(build_dir, f"{progname}-report.html"))
     app = _verified(env, firmware, "firmware")
     if app is None:
         return 1
