@@ -49,7 +49,10 @@ class CsvFieldError(EspImageError):
 
 
 class BoardError(InputError):
-    """A board that cannot be reached, or a read or write on it that failed (exit 2)."""
+    """A device that cannot be reached or did not answer as its protocol requires (exit 2): a
+    board on a serial port or socket, a read or write on it that failed, or a yaota8266 device on
+    the network silent after every retry (which includes dropping datagrams whose signature it
+    rejects). Nothing about the input is wrong."""
 
 
 class LayoutError(EspImageError):
@@ -78,12 +81,6 @@ class UnsupportedChip(EspImageError):
 
 class VerificationFailed(EspImageError):
     """The bytes about to be written do not pass esp_image's own checks (nothing is written)."""
-
-
-class DeviceUnreachable(EspImageError):
-    """A device on the network did not answer as its protocol requires: silent after every
-    retry (which includes a device dropping datagrams whose signature it rejects), nothing
-    listening at the address, or the network failing. Nothing about the input is wrong."""
 
 
 class NvsError(EspImageError):

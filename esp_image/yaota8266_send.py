@@ -23,7 +23,7 @@ import socket
 import time
 from dataclasses import dataclass
 
-from .errors import DeviceUnreachable, InputError, UsageError, VerificationFailed
+from .errors import BoardError, InputError, UsageError, VerificationFailed
 from .formats.compiled import yaota8266 as fmt
 from .yaota8266_ota import OtaFile
 
@@ -126,7 +126,7 @@ def send_update(ota: OtaFile, host: str, port: int = fmt.UDP_PORT, *,
 
     Raises:
         InputError: ``host`` does not resolve.
-        DeviceUnreachable: no answer after the retries (not in OTA mode, another address, or
+        BoardError: no answer after the retries (not in OTA mode, another address, or
             it rejects the signatures), nothing listening, or a network error; the message
             says how far the update got.
     """
@@ -145,7 +145,7 @@ def send_update(ota: OtaFile, host: str, port: int = fmt.UDP_PORT, *,
                 time.sleep(end_gap)
             try:
                 link.send(_raw(ota, gram), gram)
-            except DeviceUnreachable:
+            except BoardError:
                 # The device reboots on the first end marker it gets, so the repeats may
                 # find nobody; only the first must go out.
                 if not i:
@@ -171,7 +171,7 @@ def _connect(host: str, port: int) -> socket.socket:
         sock.connect(address)
     except OSError as exc:
         sock.close()
-        raise DeviceUnreachable(f"cannot reach {host}:{port}: {exc.strerror or exc}") from None
+        raise BoardError(f"cannot reach {host}:{port}: {exc.strerror or exc}") from None
     return sock
 
 
@@ -232,7 +232,7 @@ class _Link:
         return (f"{done}: the device's main app is partly overwritten, so boot8266 will stay "
                 "in OTA mode until a complete update arrives; send it again")
 
-    def _silent(self, gram: OtaDatagram) -> DeviceUnreachable:
+    def _silent(self, gram: OtaDatagram) -> BoardError:
         tries = self.retries + 1
         why = ("check that the device is in OTA mode (yaota8266 waits for the first "
                "datagram only a limited time after boot) at this address, and that the update "
@@ -240,16 +240,16 @@ class _Link:
                "drops a datagram whose signature does not verify, without answering"
                if not self.acked else
                "the device went silent mid-transfer (out of range, reset, or powered off)")
-        return DeviceUnreachable(
+        return BoardError(
             f"no answer from {self.peer} to datagram {gram.seq} (offset "
             f"{gram.offset:#x}) after {tries} tries {self.timeout:g} s apart, "
             f"{self._progress()}; {why}")
 
-    def _failure(self, exc: OSError, gram: OtaDatagram) -> DeviceUnreachable:
+    def _failure(self, exc: OSError, gram: OtaDatagram) -> BoardError:
         if isinstance(exc, ConnectionRefusedError):
             what = (f"nothing listens at UDP {self.peer} (it answered \"port unreachable\": the "
                     "device is not in OTA mode, or it is another port)")
         else:
             what = f"network error talking to {self.peer}: {exc.strerror or exc}"
-        return DeviceUnreachable(f"{what}, at datagram {gram.seq}, "
+        return BoardError(f"{what}, at datagram {gram.seq}, "
                                  f"{self._progress()}")
