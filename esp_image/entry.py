@@ -95,10 +95,12 @@ def _defer_imports(*names: str) -> None:
     """Defer modules that construct imports but uses only at run time.
 
     ``construct.debug`` imports ``pdb`` (with bdb, cmd, code, glob, pprint, signal) and
-    ``construct.core`` imports ``pickle``: several milliseconds of every start-up for
-    features esp-image never uses. Done only in the CLI's own process, never when esp_image is
-    imported as a library. (importlib's LazyLoader does not help here: the import statement
-    reads ``module.__spec__``, which makes it load at once.)
+    ``construct.core`` imports ``pickle``, ``dataclasses`` imports ``inspect`` (with ast, dis
+    and tokenize) and calls it only for a class without a docstring: several milliseconds
+    of every start-up for features esp-image never uses. Done only in the CLI's own
+    process, never when esp_image is imported as a library. (importlib's LazyLoader does
+    not help here: the import statement reads ``module.__spec__``, which makes it load at
+    once.)
     """
     for name in names:
         if name not in sys.modules:
@@ -123,7 +125,7 @@ def main() -> None:
 
     guard_streams()
     if argv != ["--version"]:
-        _defer_imports("pdb", "pickle")
+        _defer_imports("pdb", "pickle", "inspect")
     from .errors import Interrupted
     from .io import unwind_on_signals
 

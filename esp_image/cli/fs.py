@@ -98,6 +98,8 @@ fs_app = file_group("Files inside firmware images: littlefs, FAT and wear-levell
 
 @dataclass(frozen=True, kw_only=True)
 class _Options(FileOptions):
+    """The fs group's options, shared by its subcommands."""
+
     page_size: str | None = None
     block_size: str | None = None
 

@@ -53,6 +53,8 @@ nvs_app = file_group(
 
 @dataclass(frozen=True, kw_only=True)
 class _Options(FileOptions):
+    """The nvs group's options, shared by its subcommands."""
+
     keys: str | None = None
 
 

@@ -29,7 +29,8 @@ _HEAD = fmt.MAGIC_START0.to_bytes(4, "little") + fmt.MAGIC_START1.to_bytes(4, "l
 _END = fmt.MAGIC_END.to_bytes(4, "little")
 _START0, _START1, _MAGIC_END = fmt.MAGIC_START0, fmt.MAGIC_START1, fmt.MAGIC_END
 _NOT_FLASH = fmt.FLAG_NOT_MAIN_FLASH | fmt.FLAG_FILE_CONTAINER
-_FLAG_MD5, _DATA_AREA, _MD5_SIZE = fmt.FLAG_MD5, fmt.DATA_AREA, fmt.MD5_PART
+_FLAG_MD5, _FLAG_FAMILY = fmt.FLAG_MD5, fmt.FLAG_FAMILY_ID
+_DATA_AREA, _MD5_SIZE = fmt.DATA_AREA, fmt.MD5_PART
 _md5 = hashlib.md5
 # (names bound once: the loop over thousands of blocks looks each up per block otherwise)
 _MD5_HEAD = struct.Struct("<II")
@@ -50,37 +51,55 @@ class _Reader:
         self.families: dict[int, int] = {}
         self.md5_blocks = 0
         self.skipped = 0
+        self.numbers: list[tuple[int, int]] = []
+        """(block number, block count) of every block read, for :func:`_numbering`."""
 
     def fail(self, name: str, offset: int, detail: str) -> None:
         self.failed.setdefault(name, Check(name, False, offset, detail))
 
-    def payload(self, v: tuple[int, int, int, int, int, int, int, int, bytes, int], at: int
-                ) -> bytes | None:
-        """The payload of one block (``v``: its raw fields, :data:`fmt.Block` order) when it
-        describes main flash, None for a block not read."""
-        magic0, magic1, flags, address, size, number, _, family, area, magic_end = v
-        if magic0 != _START0 or magic1 != _START1 or magic_end != _MAGIC_END:
-            self.fail("uf2-magic", at, f"block at offset {at}: a start or end magic is wrong "
-                                       "(the block is not read)")
-            return None
-        if flags & _NOT_FLASH:
-            self.skipped += 1  # not flash contents: UF2 loaders skip these blocks too
-            return None
-        has_md5 = flags & _FLAG_MD5
-        if size > (_DATA_AREA - _MD5_SIZE if has_md5 else _DATA_AREA):
-            self.fail("uf2-payload", at, f"block {number} at offset {at}: payload size {size} "
-                                         "is more than the data area holds (the block is not "
-                                         "read)")
-            return None
-        data = area[:size]
-        if has_md5:
-            self.md5_blocks += 1
-            if area[size:size + _MD5_SIZE] != _MD5_HEAD.pack(address, size) + _md5(data).digest():
-                self.fail("uf2-md5", at, f"block {number} at offset {at}: the MD5 part "
-                                         "does not match the payload's address, size and MD5")
-        if flags & fmt.FLAG_FAMILY_ID:
-            self.families[family] = self.families.get(family, 0) + 1
-        return data
+    def runs(self, view: memoryview) -> list[tuple[int, list[bytes]]]:
+        """The payloads of the blocks that describe main flash, as runs of contiguous
+        addresses (the start, the payloads in order); ``view`` holds whole blocks. One loop
+        over thousands of blocks, so its names are bound locally and nothing is called per
+        block but struct, slicing and MD5."""
+        head, md5, fail = _MD5_HEAD.pack, _md5, self.fail
+        runs: list[tuple[int, list[bytes]]] = []
+        parts: list[bytes] = []
+        run_end = -1
+        families, numbers = self.families, self.numbers.append
+        for at, (magic0, magic1, flags, address, size, number, count, family, area,
+                 magic_end) in zip(range(0, len(view), fmt.BLOCK_SIZE),
+                                   fmt.Block.unpack_all(view), strict=True):
+            numbers((number, count))
+            if magic0 != _START0 or magic1 != _START1 or magic_end != _MAGIC_END:
+                fail("uf2-magic", at, f"block at offset {at}: a start or end magic is wrong "
+                                      "(the block is not read)")
+                continue
+            if flags & _NOT_FLASH:
+                self.skipped += 1  # not flash contents: UF2 loaders skip these blocks too
+                continue
+            has_md5 = flags & _FLAG_MD5
+            if size > (_DATA_AREA - _MD5_SIZE if has_md5 else _DATA_AREA):
+                fail("uf2-payload", at, f"block {number} at offset {at}: payload size {size} "
+                                        "is more than the data area holds (the block is not "
+                                        "read)")
+                continue
+            payload = area[:size]
+            if has_md5:
+                self.md5_blocks += 1
+                if area[size:size + _MD5_SIZE] != head(address, size) + md5(payload).digest():
+                    fail("uf2-md5", at, f"block {number} at offset {at}: the MD5 part does not "
+                                        "match the payload's address, size and MD5")
+            if flags & _FLAG_FAMILY:
+                families[family] = families.get(family, 0) + 1
+            if not size:
+                continue
+            if address != run_end:
+                parts = []
+                runs.append((address, parts))
+            parts.append(payload)
+            run_end = address + size
+        return runs
 
 
 def _numbering(blocks: Sequence[tuple[int, int]], reader: _Reader) -> None:
@@ -110,30 +129,20 @@ def decode(data: bytes | memoryview) -> Decoded:
     """
     view = memoryview(data)
     reader = _Reader()
-    runs: list[tuple[int, bytearray]] = []
-    numbers: list[tuple[int, int]] = []
     whole = len(view) // fmt.BLOCK_SIZE * fmt.BLOCK_SIZE
-    for at, v in zip(range(0, whole, fmt.BLOCK_SIZE), fmt.Block.unpack_all(view[:whole]),
-                     strict=True):
-        numbers.append((v[5], v[6]))
-        payload = reader.payload(v, at)
-        if payload:
-            if runs and runs[-1][0] + len(runs[-1][1]) == v[3]:
-                runs[-1][1].extend(payload)
-            else:
-                runs.append((v[3], bytearray(payload)))
+    runs = reader.runs(view[:whole])
     if whole != len(view):
         reader.fail("structure", whole, f"{len(view) - whole} bytes after the last whole "
                                         "512-byte block (not read)")
-    _numbering(numbers, reader)
+    _numbering(reader.numbers, reader)
     if not runs:
         raise InputError("UF2: no block describes main flash")
-    segments = check_layout([(a, bytes(r)) for a, r in runs], "UF2")
+    segments = check_layout([(a, b"".join(p)) for a, p in runs], "UF2")
     chip, facts = _family(reader)
-    facts.update({"blocks": len(numbers), "md5_blocks": reader.md5_blocks,
+    facts.update({"blocks": len(reader.numbers), "md5_blocks": reader.md5_blocks,
                   "skipped_blocks": reader.skipped})
     checks = list(reader.failed.values()) or [
-        Check("uf2-blocks", True, 0, f"{len(numbers)} blocks, numbered in order"
+        Check("uf2-blocks", True, 0, f"{len(reader.numbers)} blocks, numbered in order"
               + (", every MD5 part matches" if reader.md5_blocks else ""))]
     return Decoded(KIND, tuple(segments), facts, tuple(checks), chip)
 
@@ -168,9 +177,10 @@ def encode(segments: Sequence[Segment], chip: Chip | None) -> bytes:
         what = "the chip is not known" if chip is None else f"{chip.title} has none"
         raise UsageError(f"UF2 needs the chip's family id and {what}; write raw or hex")
     family = UF2_FAMILIES[chip.name]
-    flags = fmt.FLAG_FAMILY_ID | fmt.FLAG_MD5
-    pack, head, md5, size = fmt.Block.pack_values, _MD5_HEAD.pack, hashlib.md5, fmt.CHUNK
+    flags = _FLAG_FAMILY | _FLAG_MD5
+    pack, head, md5, size = fmt.Block.pack_values, _MD5_HEAD.pack, _md5, fmt.CHUNK
     out: list[bytes] = []
+    add = out.append
     for address, data in segments:
         total = -(-len(data) // size)
         for number in range(total):
@@ -178,8 +188,8 @@ def encode(segments: Sequence[Segment], chip: Chip | None) -> bytes:
             chunk = data[lo:lo + size]
             at, n = address + lo, len(chunk)
             # the data area is a fixed-size bytes field: struct pads a short one with zeros
-            out.append(pack(fmt.MAGIC_START0, fmt.MAGIC_START1, flags, at, n, number, total,
-                            family, chunk + head(at, n) + md5(chunk).digest(), fmt.MAGIC_END))
+            add(pack(_START0, _START1, flags, at, n, number, total, family,
+                     chunk + head(at, n) + md5(chunk).digest(), _MAGIC_END))
     return b"".join(out)
 
 

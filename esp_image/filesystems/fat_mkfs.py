@@ -26,6 +26,8 @@ from .fat_boot import _INVALID_SFN_CHARS, MAX_FAT12, MAX_FAT16
 
 @dataclass(frozen=True)
 class _MkfsParams:
+    """The choices a firmware's FatFs f_mkfs call makes."""
+
     n_fats: int
     n_root: int
     au: int  # cluster size in sectors, 0 = FatFs automatic choice

@@ -16,7 +16,7 @@ from ..errors import FormatError, TruncatedError
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any, ClassVar, TypeVar
 
     _R = TypeVar("_R", bound="Record")
@@ -63,11 +63,14 @@ class Record:
         and fields are the caller's to check."""
         return cls._STRUCT.iter_unpack(data)
 
-    @classmethod
-    def pack_values(cls, *values: Any) -> bytes:
-        """The ``SIZE`` bytes of raw field values in wire order, no record object made (the
-        writing side of :meth:`unpack_all`)."""
-        return cls._STRUCT.pack(*values)
+    pack_values: ClassVar[Callable[..., bytes]]
+    """The ``SIZE`` bytes of raw field values in wire order, no record object made (the
+    writing side of :meth:`unpack_all`): the struct's own ``pack``, so a loop over thousands
+    of blocks pays no Python call per block."""
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        cls.pack_values = cls._STRUCT.pack
 
     @classmethod
     def _from_values(cls: type[_R], v: tuple[Any, ...], offset: int) -> _R:

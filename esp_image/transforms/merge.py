@@ -52,6 +52,8 @@ class MergeResult(TransformResult):
 
 @dataclass(frozen=True)
 class _Part:
+    """One input placed at its flash address (label: its name in messages)."""
+
     address: int
     data: bytes
     label: str

@@ -31,6 +31,8 @@ _INSTALL_HINT = ("RSA keys need the 'cryptography' package: install esp-image[ya
 # ====================================================================== keys
 @dataclass(frozen=True)
 class _PrivateKey:
+    """An RSA private key's numbers, as PKCS#1 lists them."""
+
     n: int
     d: int
     p: int
