@@ -94,6 +94,16 @@ class OutputForm:
     def __init__(self, form: Form, address: int | None, chip: Chip | None,
                  source_form: str = "raw") -> None:
         self.form, self.address, self.chip, self.source_form = form, address, chip, source_form
+        self._sparse: tuple[bytes, list[tuple[int, bytes]]] | None = None
+
+    def _segments(self, data: bytes) -> list[tuple[int, bytes]]:
+        """``data`` without its erased sectors: made once for the encoding and its check."""
+        from ..containers import sparse
+
+        assert self.address is not None
+        if self._sparse is None or self._sparse[0] is not data:
+            self._sparse = (data, sparse(self.address, data))
+        return self._sparse[1]
 
     def encode(self, data: bytes) -> bytes:
         """``data`` in this form (raw: unchanged).
@@ -104,16 +114,16 @@ class OutputForm:
         """
         if self.form == "raw":
             return data
-        from ..containers import encode
-        from ..spans import is_erased
+        from ..containers import encode_segments
 
         if self.address is None:
             raise UsageError(f"{self.form.upper()} needs the flash address of the data, and it "
                              "is not known for this file; write raw (--format raw)")
-        if is_erased(memoryview(data)):
+        segments = self._segments(data)
+        if not segments:
             raise UsageError(f"the data is all erased flash: a {self.form.upper()} file would "
                              "describe nothing; write raw (--format raw)")
-        return encode(self.form, self.address, data, self.chip)
+        return encode_segments(self.form, segments, self.chip)
 
     def verifier(self, data: bytes, inner: Callable[[bytes], None] | None
                  ) -> Callable[[bytes], None] | None:
@@ -123,7 +133,7 @@ class OutputForm:
             return inner
 
         def check(written: bytes) -> None:
-            from ..containers import decode, sparse
+            from ..containers import decode
             from ..errors import VerificationFailed
 
             try:
@@ -131,8 +141,7 @@ class OutputForm:
             except EspImageError as exc:
                 raise VerificationFailed(f"refusing to write it: the {self.form.upper()} "
                                          f"output does not read back ({exc})") from None
-            assert self.address is not None
-            if list(back.segments) != sparse(self.address, data) or \
+            if list(back.segments) != self._segments(data) or \
                     not all(c.valid for c in back.checks):
                 raise VerificationFailed(f"refusing to write it: the {self.form.upper()} "
                                          "output does not describe the flash bytes meant")

@@ -17,6 +17,7 @@ import binascii
 
 from ..checks import Check
 from ..errors import InputError
+from . import HEX_SNIFF as _SNIFF
 from . import Decoded, Segment, check_layout
 
 TYPE_CHECKING = False
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
 KIND: Kind = "intel-hex"
 RECORD_BYTES = 16
-_SNIFF = 1024
 
 
 def _parsed(line: bytes) -> bytes | None:

@@ -362,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="5 runs, 1 warm-up")
     parser.add_argument("--json", type=Path, metavar="OUT", help="write all raw samples here")
     parser.add_argument("--markdown", action="store_true", help="also print Markdown tables")
+    parser.add_argument("--only", metavar="NAME", action="append",
+                        help="run only the cases whose name contains NAME (repeatable)")
     args = parser.parse_args(argv)
     # Installed packages run from cached bytecode (pip compiles it); with PYTHONDONTWRITEBYTECODE
     # every sample would compile every module from source again (~35 ms of an esp-image info),
@@ -375,7 +377,10 @@ def main(argv: list[str] | None = None) -> int:
     warmups = 1 if args.quick else 2
     info = machine()
     with tempfile.TemporaryDirectory(prefix="esp-image-bench-") as tmp:
-        cases = build_cases(Path(tmp))
+        cases = [c for c in build_cases(Path(tmp))
+                 if not args.only or any(name in c.name for name in args.only)]
+        if not cases:
+            parser.error(f"--only: no case name contains {' or '.join(args.only)}")
         for case in cases:
             print(f"running {case.name} ...", file=sys.stderr, flush=True)
             run_case(case, runs, warmups, Path(tmp))
