@@ -136,7 +136,8 @@ def main() -> None:
             code = _typer_main(sys.argv[1:])
     except Interrupted as exc:
         # Ctrl-C or SIGTERM: a file being written is already removed (io.write_atomic).
-        sys.stderr.write(f"esp-image: {'interrupted' if exc.signum == 2 else 'terminated'}\n")
+        what = "interrupted" if exc.signum == 2 else "terminated"
+        sys.stderr.write(f"esp-image: {what}{'; ' + exc.detail if exc.detail else ''}\n")
         code = 128 + exc.signum
     sys.exit(code)
 

@@ -103,6 +103,8 @@ class Interrupted(SystemExit):
     A SystemExit, so that click, typer and ``except Exception`` handlers let it pass.
     """
 
-    def __init__(self, signum: int) -> None:
+    def __init__(self, signum: int, detail: str = "") -> None:
         super().__init__(128 + signum)
         self.signum = signum
+        self.detail = detail
+        """What was left half done (a board write names its sectors and the backup)."""

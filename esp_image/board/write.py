@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from ..errors import BoardError, LayoutError
+from ..errors import BoardError, Interrupted, LayoutError
 from ..units import SECTOR, format_size
 from .link import Board, _runs
 
@@ -99,6 +99,8 @@ def write_sectors(board: Board, new: bytes, sectors: list[int], *,
         except BoardError as exc:
             written = _describe(done, sectors, start, end)
             raise BoardError(f"{exc}; {written}{where}") from None
+        except Interrupted as exc:  # Ctrl-C mid-write: the same account, then exit 128+signal
+            raise Interrupted(exc.signum, _describe(done, sectors, start, end) + where) from None
     return tuple(done)
 
 

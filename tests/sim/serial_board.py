@@ -28,7 +28,8 @@ a raw 16-byte MD5, READ_FLASH streaming 4 KiB packets then their MD5, ERASE_REGI
 ERASE_FLASH), so both esptool's default path and ``--no-stub`` are exercised. Every new
 connection starts in the ROM loader, as after a reset. Only the ESP32 is emulated: no other
 chip, no Secure Download Mode. Faults for tests: ``drop_after_blocks`` closes the connection
-after that many flash data blocks; ``corrupt_writes`` flips a bit in every block written.
+after that many flash data blocks; ``corrupt_writes`` flips a bit in every block written;
+``on_block`` is called after each block (to interrupt the client mid-write).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import socket
 import struct
 import threading
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -111,6 +113,9 @@ class SimulatedBoard:
             UART_CLKDIV_REG: 40_000_000 // 115200,  # a 40 MHz crystal at the ROM's baud rate
         }
         self.drop_after_blocks: int | None = None
+        self.on_block: Callable[[int], None] | None = None
+        """Called with the count of flash data blocks written so far, before the reply
+        (a test interrupts the client mid-write from here)."""
         self.corrupt_writes = False
         self.blocks_written = 0
         self.commands: list[int] = []
@@ -320,6 +325,8 @@ class SimulatedBoard:
         self._write = (offset, block_size, written + len(plain), inflater)
         self.blocks_written += 1
         self._save(start, start + len(plain))
+        if self.on_block is not None:
+            self.on_block(self.blocks_written)
         return 0, b""
 
     def _save(self, start: int, end: int) -> None:
