@@ -90,6 +90,14 @@ class Board:
         self.bytes_read += size
         return bytes(data)
 
+    def peek(self, address: int, size: int) -> bytes:
+        """Exactly ``size`` bytes at ``address`` (a few, to look for a magic), not kept as a
+        read sector: the whole sector is read only where something is found."""
+        data = self.call(lambda: self.esp.read_flash(address, size),
+                         f"reading {size} bytes at {address:#x}")
+        self.bytes_read += len(data)
+        return bytes(data)
+
     def md5(self, address: int, size: int) -> str:
         """The board's own MD5 of a flash range (lower-case hex), nothing transferred."""
         digest = self.call(lambda: self.esp.flash_md5sum(address, size),

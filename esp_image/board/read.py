@@ -14,7 +14,9 @@ import itertools
 
 from .. import chips
 from ..container import MAX_SEGMENTS, SegmentHeader
+from ..errors import FormatError
 from ..formats.compiled import esp32_image as image_fmt
+from ..formats.compiled import partition_table as table_fmt
 from ..image import DEFAULT_TABLE_OFFSET, TABLE_AREA, Image, PartitionContent
 from ..units import SECTOR, format_size
 
@@ -53,8 +55,8 @@ def read_image(board: Board, *, contents: Collection[str] = (), whole: bool = Fa
     """The board's flash as an Image; ``contents`` names data partitions (or subtypes such as
     ``nvs``, ``spiffs``, ``fat``) to read whole, ``whole`` reads every partition."""
     chip = chips.chip_by_name(board.chip)
-    image_extent(board, chip.bootloader_offset, DEFAULT_TABLE_OFFSET - chip.bootloader_offset)
-    board.read(DEFAULT_TABLE_OFFSET, TABLE_AREA)
+    table_offset = _table_offset(board, chip.bootloader_offset)
+    image_extent(board, chip.bootloader_offset, table_offset - chip.bootloader_offset)
     table = _build(board).table
     for p in table.partitions if table is not None else ():
         if p.end > board.flash_size:
@@ -65,6 +67,31 @@ def read_image(board: Board, *, contents: Collection[str] = (), whole: bool = Fa
         elif p.type_name == "app":
             image_extent(board, p.offset, p.size)
     return mark_unread(board, _build(board))
+
+
+def _table_offset(board: Board, boot_offset: int) -> int:
+    """Where the partition table is: the default offset, else the first 4 KiB boundary after
+    the bootloader's start holding a table whose MD5 record matches (failing that, the first
+    that parses), as a file is scanned (:mod:`esp_image.recognise.esp32`). Two bytes are read
+    at each boundary and a sector only where the magic is (a relocated table costs a second
+    or so of probes); the default offset when none is found (the Image reports no table)."""
+    from ..partition_table import PartitionTable
+    from ..recognise.esp32 import TABLE_SCAN_END
+
+    if board.read(DEFAULT_TABLE_OFFSET, 2) == table_fmt.MAGIC:
+        return DEFAULT_TABLE_OFFSET
+    first: int | None = None
+    for pos in range(boot_offset + SECTOR, min(board.flash_size, TABLE_SCAN_END), SECTOR):
+        if pos == DEFAULT_TABLE_OFFSET or board.peek(pos, 2) != table_fmt.MAGIC:
+            continue
+        try:
+            table = PartitionTable.from_bytes(board.read(pos, TABLE_AREA))
+        except FormatError:
+            continue
+        if table.md5 is None or table.md5 == table.computed_md5:
+            return pos
+        first = pos if first is None else first  # a damaged table is reported, not hidden
+    return DEFAULT_TABLE_OFFSET if first is None else first
 
 
 def _build(board: Board) -> Image:

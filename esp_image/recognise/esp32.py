@@ -240,6 +240,11 @@ def _erased_otadata(view: memoryview) -> Image:
                  notes=notes, data=view)
 
 
+TABLE_SCAN_END = 0x100000
+"""A table not at the default offset is looked for on 4 KiB boundaries up to this flash
+address (ESP-IDF's CONFIG_PARTITION_TABLE_OFFSET values stay well below it)."""
+
+
 def _scan_for_table(view: memoryview, after: int, base: int) -> int | None:
     """File offset of a partition table at a 4 KiB boundary after ``after``, if any.
 
@@ -247,7 +252,7 @@ def _scan_for_table(view: memoryview, after: int, base: int) -> int | None:
     damaged relocated table is reported by its ``md5`` check instead of going unnoticed).
     """
     start = align_up(after, SECTOR)
-    stop = min(len(view), 0x100000 - base)
+    stop = min(len(view), TABLE_SCAN_END - base)
     first: int | None = None
     for pos in range(start, stop, SECTOR):
         if bytes(view[pos:pos + 2]) != table_fmt.MAGIC:
