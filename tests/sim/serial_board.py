@@ -1,11 +1,13 @@
-"""A simulated ESP32 board: the ROM serial bootloader over TCP, backed by a flash file.
+"""A simulated ESP32 or ESP32-S3 board: the ROM serial bootloader over TCP, backed by a flash
+file.
 
 It stands in for a real board on a USB serial port, which no test run has: no real board was
 available to write or run these tests. esptool and ``esp-image --port`` reach it as
 ``socket://127.0.0.1:N``, the way esptool reaches a board behind a serial-to-TCP bridge (over a
 socket esptool cannot toggle DTR/RTS, so it connects without a reset).
 
-What it emulates, from esptool's "Serial Protocol" documentation (ESP32 target):
+What it emulates, from esptool's "Serial Protocol" documentation (ESP32 target; the ESP32-S3
+differences are listed after):
 
 - SLIP framing (0xC0 ends a frame; 0xC0 and 0xDB escaped as DB DC and DB DD);
 - command packets ``00 op size:u16 checksum:u32 data`` and responses
@@ -22,14 +24,25 @@ What it emulates, from esptool's "Serial Protocol" documentation (ESP32 target):
 - GET_SECURITY_INFO is refused, as the ESP32 ROM refuses it, which is how esptool tells an
   ESP32 from later chips.
 
+``chip="esp32s3"`` makes it an ESP32-S3 (the ESP32 is the default), as esptool 5's
+``ESP32S3ROM`` sees one connected through a USB-UART bridge: GET_SECURITY_INFO answered (no
+security feature enabled, chip id 9, which is how esptool detects an S3), the MAC, package and
+revision words in its eFuse block 1 at 0x60007000 (an ESP32-S3 QFN56 v0.2 without embedded
+flash or PSRAM), every flash-encryption, secure-boot and key-purpose eFuse word zero (nothing
+enabled), and the SPI "user command" registers at 0x60002000 with the S3's offsets. The S3 ROM
+has READ_FLASH_SLOW too (esptool's ``ESP32S3ROM`` inherits the ESP32's 64-byte reads and its
+own test suite reads with ``--no-stub`` on every chip but the ESP8266), so ``--no-stub`` works
+on both chips.
+
 The flasher stub esptool uploads (MEM_BEGIN/DATA/END, then ``OHAI``) is not run, of course:
 after MEM_END with an entry point the board answers as esptool's stub does (two status bytes,
 a raw 16-byte MD5, READ_FLASH streaming 4 KiB packets then their MD5, ERASE_REGION,
 ERASE_FLASH), so both esptool's default path and ``--no-stub`` are exercised. Every new
-connection starts in the ROM loader, as after a reset. Only the ESP32 is emulated: no other
-chip, no Secure Download Mode. Faults for tests: ``drop_after_blocks`` closes the connection
-after that many flash data blocks; ``corrupt_writes`` flips a bit in every block written;
-``on_block`` is called after each block (to interrupt the client mid-write).
+connection starts in the ROM loader, as after a reset. Only these two chips are emulated, no
+Secure Download Mode, no USB-OTG or USB-Serial/JTAG console. Faults for tests:
+``drop_after_blocks`` closes the connection after that many flash data blocks;
+``corrupt_writes`` flips a bit in every block written; ``on_block`` is called after each block
+(to interrupt the client mid-write).
 """
 
 from __future__ import annotations
@@ -40,6 +53,7 @@ import struct
 import threading
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -55,10 +69,24 @@ SPI_USR2_REG = SPI_BASE + 0x24
 SPI_W0_REG = SPI_BASE + 0x80
 SPI_CMD_USR = 1 << 18
 
+# ESP32-S3 facts, from esptool 5's targets/esp32s3.py (ESP32S3ROM) unless said otherwise
+S3_CHIP_ID = 9  # IMAGE_CHIP_ID: what GET_SECURITY_INFO names and image headers carry
+S3_MAGIC = 0x9  # the ROM word at MAGIC_REG (esptool 4's CHIP_DETECT_MAGIC_VALUE; 5 never reads it)
+S3_EFUSE_BLOCK1 = 0x60007044  # EFUSE_BLOCK1_ADDR = MAC_EFUSE_REG: MAC low word, then high
+S3_EFUSE_WORD3 = S3_EFUSE_BLOCK1 + 12  # package (bits 21-23) and minor revision (bits 18-20)
+S3_MINOR_REVISION = 2  # v0.2, a common production revision; package 0 is the QFN56
+S3_UART_CLKDIV_REG = 0x60000014
+S3_UARTDEV_BUF_NO = 0x3FCEF14C  # the ROM's console: 0 is UART0 (3 USB-OTG, 4 USB-Serial/JTAG;
+# esptool 4 and esptool-js read it, esptool 5 asks the host's USB VID/PID instead)
+S3_SPI_BASE = 0x60002000  # SPI_REG_BASE; the user-command registers at the offsets below
+S3_SPI_USR2_OFFS, S3_SPI_W0_OFFS = 0x20, 0x58
+ESP32_SPI_USR2_OFFS, ESP32_SPI_W0_OFFS = SPI_USR2_REG - SPI_BASE, SPI_W0_REG - SPI_BASE
+
 (FLASH_BEGIN, FLASH_DATA, FLASH_END, MEM_BEGIN, MEM_END, MEM_DATA, SYNC, WRITE_REG, READ_REG,
  SPI_SET_PARAMS, SPI_ATTACH, READ_FLASH_SLOW, CHANGE_BAUDRATE, FLASH_DEFL_BEGIN, FLASH_DEFL_DATA,
- FLASH_DEFL_END, SPI_FLASH_MD5) = (0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B,
-                                   0x0D, 0x0E, 0x0F, 0x10, 0x11, 0x12, 0x13)
+ FLASH_DEFL_END, SPI_FLASH_MD5, GET_SECURITY_INFO) = (
+    0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0D, 0x0E, 0x0F, 0x10, 0x11,
+    0x12, 0x13, 0x14)
 # the flasher stub's own commands
 ERASE_FLASH, ERASE_REGION, READ_FLASH = 0xD0, 0xD1, 0xD2
 # ROM error codes (the second status byte)
@@ -66,6 +94,46 @@ INVALID_MESSAGE, FAILED, BAD_CRC, WRITE_ERROR, READ_ERROR, LENGTH_ERROR, DEFLATE
     0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B)
 
 DEFAULT_MAC = bytes.fromhex("240ac4123456")
+
+
+@dataclass(frozen=True)
+class ChipModel:
+    """What differs between the emulated chips: where esptool finds things, and whether the ROM
+    answers GET_SECURITY_INFO (``chip_id`` None: it refuses it, as the ESP32's does)."""
+
+    name: str
+    mac_reg: int  # the MAC's low four bytes; the high two are in the next word
+    spi_base: int
+    spi_usr2_offs: int
+    spi_w0_offs: int
+    chip_id: int | None
+    fixed_regs: dict[int, int] = field(default_factory=dict)
+
+    def registers(self, mac: bytes) -> dict[int, int]:
+        return {**self.fixed_regs, self.mac_reg: int.from_bytes(mac[2:6], "big"),
+                self.mac_reg + 4: int.from_bytes(mac[0:2], "big")}
+
+    def security_info(self) -> bytes:
+        """The S3 ROM's 20 bytes (esptool's ``get_security_info`` layout ``<IBBBBBBBBII``): no
+        flag set, flash_crypt_cnt 0, seven key purposes 0 (user/empty), the chip id, and an
+        eco/API version of 0."""
+        if self.chip_id is None:
+            raise Refused(INVALID_MESSAGE)
+        return struct.pack("<IB7BII", 0, 0, *bytes(7), self.chip_id, 0)
+
+
+CHIPS = {
+    # eFuse block 0 words 1 and 2 hold the MAC behind a CRC byte (esptool drops it)
+    "esp32": ChipModel("ESP32", EFUSE_BASE + 4, SPI_BASE, ESP32_SPI_USR2_OFFS,
+                       ESP32_SPI_W0_OFFS, None,
+                       {MAGIC_REG: ESP32_MAGIC,
+                        # a 40 MHz crystal at the ROM's baud rate
+                        UART_CLKDIV_REG: 40_000_000 // 115200}),
+    "esp32s3": ChipModel("ESP32-S3", S3_EFUSE_BLOCK1, S3_SPI_BASE, S3_SPI_USR2_OFFS,
+                         S3_SPI_W0_OFFS, S3_CHIP_ID,
+                         {MAGIC_REG: S3_MAGIC, S3_EFUSE_WORD3: S3_MINOR_REVISION << 18,
+                          S3_UART_CLKDIV_REG: 40_000_000 // 115200, S3_UARTDEV_BUF_NO: 0}),
+}
 
 
 class Refused(Exception):
@@ -89,29 +157,27 @@ def data_checksum(data: bytes) -> int:
 
 
 class SimulatedBoard:
-    """An ESP32 in its serial bootloader, listening on 127.0.0.1 (a random free port).
+    """An ESP32 (or, with ``chip="esp32s3"``, an ESP32-S3) in its serial bootloader, listening
+    on 127.0.0.1 (a random free port).
 
     Use as a context manager; :attr:`port` is what esptool's ``--port`` takes. The flash file
     is read at start and every flash change is written back to it at once, so a test can read
     it at any time after a client finished.
     """
 
-    def __init__(self, flash: str | Path, *, mac: bytes = DEFAULT_MAC,
+    def __init__(self, flash: str | Path, *, mac: bytes = DEFAULT_MAC, chip: str = "esp32",
                  timeout: float = 10.0) -> None:
         self.path = Path(flash)
         self.flash = bytearray(self.path.read_bytes())
         size = len(self.flash)
         if size < 0x10000 or size & (size - 1):
             raise ValueError(f"{flash}: a flash file is a power of two of 64 KiB or more")
+        if chip not in CHIPS:
+            raise ValueError(f"{chip}: the simulator is one of {', '.join(CHIPS)}")
+        self.chip = CHIPS[chip]
         self.mac = mac
         self.timeout = timeout
-        self.regs: dict[int, int] = {
-            MAGIC_REG: ESP32_MAGIC,
-            # eFuse block 0 words 1 and 2 hold the MAC behind a CRC byte (esptool drops it)
-            EFUSE_BASE + 4: int.from_bytes(mac[2:6], "big"),
-            EFUSE_BASE + 8: int.from_bytes(mac[0:2], "big"),
-            UART_CLKDIV_REG: 40_000_000 // 115200,  # a 40 MHz crystal at the ROM's baud rate
-        }
+        self.regs = self.chip.registers(mac)
         self.drop_after_blocks: int | None = None
         self.on_block: Callable[[int], None] | None = None
         """Called with the count of flash data blocks written so far, before the reply
@@ -236,7 +302,9 @@ class SimulatedBoard:
                 raise Refused(READ_ERROR)
             digest = hashlib.md5(self.flash[offset:offset + length])
             return 0, digest.digest() if self.stub else digest.hexdigest().encode()
-        raise Refused(INVALID_MESSAGE)  # GET_SECURITY_INFO, and what an ESP32 lacks
+        if op == GET_SECURITY_INFO:
+            return 0, self.chip.security_info()
+        raise Refused(INVALID_MESSAGE)
 
     def _stub_command(self, op: int, data: bytes, chk: int) -> tuple[Any, ...]:
         """Loading the stub into RAM (ROM), and the commands only the stub has."""
@@ -277,19 +345,20 @@ class SimulatedBoard:
         self._save(start, end)
 
     def _read_reg(self, address: int) -> int:
-        if address == SPI_CMD_REG:
+        if address == self.chip.spi_base:
             return 0  # a user command finishes at once
         return self.regs.get(address, 0)
 
     def _write_reg(self, address: int, value: int, mask: int) -> None:
         old = self.regs.get(address, 0)
         self.regs[address] = (old & ~mask) | (value & mask)
-        if address == SPI_CMD_REG and value & SPI_CMD_USR:
-            command = self.regs.get(SPI_USR2_REG, 0) & 0xFF
+        base = self.chip.spi_base  # the SPI command register is the first
+        if address == base and value & SPI_CMD_USR:
+            command = self.regs.get(base + self.chip.spi_usr2_offs, 0) & 0xFF
             size_id = len(self.flash).bit_length() - 1
             # JEDEC id read: manufacturer (Winbond), memory type, log2(capacity)
-            self.regs[SPI_W0_REG] = (0xEF | 0x40 << 8 | size_id << 16) if command == 0x9F \
-                else 0
+            self.regs[base + self.chip.spi_w0_offs] = \
+                (0xEF | 0x40 << 8 | size_id << 16) if command == 0x9F else 0
 
     def _begin(self, data: bytes, *, deflate: bool) -> tuple[int, bytes]:
         erase, _blocks, block_size, offset = struct.unpack("<IIII", data[:16])
