@@ -95,8 +95,9 @@ def run_python(code: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def sim_board(tmp_path: Path) -> Generator[Callable[..., Any], None, None]:
-    """Start simulated ESP32 boards (tests/sim/serial_board.py) on flash files made from
-    bytes (padded with 0xFF to ``size``); every board started is stopped after the test."""
+    """Start simulated ESP32 boards (tests/sim/serial_board.py; ``chip="esp32s3"`` for an
+    ESP32-S3) on flash files made from bytes (padded with 0xFF to ``size``); every board
+    started is stopped after the test."""
     from .sim.serial_board import SimulatedBoard
 
     started: list[SimulatedBoard] = []

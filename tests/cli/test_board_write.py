@@ -36,10 +36,10 @@ def sectors_differing(a: bytes, b: bytes) -> list[int]:
     return [s for s in range(0, len(a), 0x1000) if a[s:s + 0x1000] != b[s:s + 0x1000]]
 
 
-def esptool_image_info(data: bytes, tmp_path: Path) -> str:
+def esptool_image_info(data: bytes, tmp_path: Path, chip: str = "esp32") -> str:
     path = tmp_path / "part.bin"
     path.write_bytes(data)
-    result = subprocess.run([sys.executable, "-m", "esptool", "--chip", "esp32", "image-info",
+    result = subprocess.run([sys.executable, "-m", "esptool", "--chip", chip, "image-info",
                              str(path)], capture_output=True, text=True, check=False, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
