@@ -63,10 +63,8 @@ MAGIC_REG = 0x40001000
 ESP32_MAGIC = 0x00F01D83
 EFUSE_BASE = 0x3FF5A000
 UART_CLKDIV_REG = 0x3FF40014
-SPI_BASE = 0x3FF42000
-SPI_CMD_REG = SPI_BASE
-SPI_USR2_REG = SPI_BASE + 0x24
-SPI_W0_REG = SPI_BASE + 0x80
+SPI_BASE = 0x3FF42000  # the SPI command register; USR2 (the command byte) and W0 (the reply)
+SPI_USR2_OFFS, SPI_W0_OFFS = 0x24, 0x80  # follow at these offsets
 SPI_CMD_USR = 1 << 18
 
 # ESP32-S3 facts, from esptool 5's targets/esp32s3.py (ESP32S3ROM) unless said otherwise
@@ -80,7 +78,6 @@ S3_UARTDEV_BUF_NO = 0x3FCEF14C  # the ROM's console: 0 is UART0 (3 USB-OTG, 4 US
 # esptool 4 and esptool-js read it, esptool 5 asks the host's USB VID/PID instead)
 S3_SPI_BASE = 0x60002000  # SPI_REG_BASE; the user-command registers at the offsets below
 S3_SPI_USR2_OFFS, S3_SPI_W0_OFFS = 0x20, 0x58
-ESP32_SPI_USR2_OFFS, ESP32_SPI_W0_OFFS = SPI_USR2_REG - SPI_BASE, SPI_W0_REG - SPI_BASE
 
 (FLASH_BEGIN, FLASH_DATA, FLASH_END, MEM_BEGIN, MEM_END, MEM_DATA, SYNC, WRITE_REG, READ_REG,
  SPI_SET_PARAMS, SPI_ATTACH, READ_FLASH_SLOW, CHANGE_BAUDRATE, FLASH_DEFL_BEGIN, FLASH_DEFL_DATA,
@@ -124,8 +121,7 @@ class ChipModel:
 
 CHIPS = {
     # eFuse block 0 words 1 and 2 hold the MAC behind a CRC byte (esptool drops it)
-    "esp32": ChipModel("ESP32", EFUSE_BASE + 4, SPI_BASE, ESP32_SPI_USR2_OFFS,
-                       ESP32_SPI_W0_OFFS, None,
+    "esp32": ChipModel("ESP32", EFUSE_BASE + 4, SPI_BASE, SPI_USR2_OFFS, SPI_W0_OFFS, None,
                        {MAGIC_REG: ESP32_MAGIC,
                         # a 40 MHz crystal at the ROM's baud rate
                         UART_CLKDIV_REG: 40_000_000 // 115200}),
