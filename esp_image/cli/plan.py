@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-from ..errors import UsageError
 from ..image import Image
 from .runner import EXIT_OK, run_guarded, write_json
 
@@ -53,20 +52,14 @@ def plan(
         from ..transforms.plan import keep_names
         from ..transforms.plan import plan as make_plan
 
-        if port is not None and output is not None:
-            raise UsageError("-o DIR is where the pieces go; with --port the plan is written "
-                             "to the board, not to files")
         image = Image.open(file, chip=chip).unwrapped()
         result = make_plan(image, keep=keep_names(keep or ()), assume_erased=assume_erased)
         if port is not None:
-            from .board import board_options
             from .port_commands import plan_on_board
 
-            # the board's chip is detected: the plan's own is compared with it, not forced
-            return plan_on_board(file, result, board_options(port, baud, None, before, after,
-                                                             no_stub),
-                                 dry_run=dry_run, json=json, quiet=quiet, backup=backup,
-                                 no_backup=no_backup)
+            return plan_on_board(file, result, (port, baud, before, after, no_stub),
+                                 output=output, dry_run=dry_run, json=json, quiet=quiet,
+                                 backup=backup, no_backup=no_backup)
         target = _piece_dir(file, output, force=force)
         if not dry_run:
             _write_pieces(result, image, target, file)
@@ -84,7 +77,7 @@ def plan(
 def _piece_dir(file: str, output: str | None, *, force: bool) -> str:
     """``-o`` or ``<input stem>-plan`` next to the input; an existing non-empty default
     directory needs --force, and an existing file is never taken for a directory."""
-    from ..errors import InputError
+    from ..errors import InputError, UsageError
 
     target = output or os.path.splitext(file)[0] + "-plan"
     if os.path.lexists(target) and not os.path.isdir(target):

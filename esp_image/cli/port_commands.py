@@ -78,16 +78,23 @@ def _image_with(board: Board, what: str, raw: bool) -> Image:
     return read_image(board)
 
 
-def plan_on_board(file: str, plan: Plan, options: BoardOptions, *, dry_run: bool, json: bool,
-                  quiet: bool, backup: str | None, no_backup: bool) -> int:
+def plan_on_board(file: str, plan: Plan, connection: tuple[str, str | None, str, str, bool], *,
+                  output: str | None, dry_run: bool, json: bool, quiet: bool,
+                  backup: str | None, no_backup: bool) -> int:
     """``plan FILE --port PORT``: carry the plan out on the board (see
-    :func:`esp_image.board.plan.write_plan`) and report each piece."""
+    :func:`esp_image.board.plan.write_plan`) and report each piece. ``connection`` is (port,
+    baud, before, after, no_stub): the chip is detected, then compared with the plan's."""
     from ..board import open_board
     from ..board.plan import write_plan
+    from .board import board_options
 
+    if output is not None:
+        raise UsageError("-o DIR is where the pieces go; with --port the plan is written to "
+                         "the board, not to files")
     if backup is not None and no_backup:
         raise UsageError("--backup PATH and --no-backup contradict each other")
-    with open_board(options) as board:
+    port, baud, before, after, no_stub = connection
+    with open_board(board_options(port, baud, None, before, after, no_stub)) as board:
         board.progress = progress_bars()
         done = write_plan(board, plan, backup=False if no_backup else backup or True,
                           dry_run=dry_run)

@@ -9,6 +9,7 @@ from .runner import EXIT_DAMAGED, EXIT_OK, run_guarded, write_json
 
 TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
+    from ..image import Image
     from ..update_check import UpdateCheck
     from .options import (
         After,
@@ -51,25 +52,33 @@ def check_update(update: UpdateFile, against: Against = None, json: Json = False
         limit = None if no_size_limit else MAX_FILE_SIZE
         key_bytes = read_input(key, "key file") if key is not None else None
         image = Image.open(update, key=key_bytes, max_size=limit)  # refused before connecting
-        board: dict[str, object] | None = None
-        if port is not None:
-            from .board import board_options
-            from .port_commands import update_target
-
-            target, board, transfers = update_target(board_options(port, baud, chip, before,
-                                                                   after, no_stub))
-        else:
-            assert against is not None  # one of the two, checked above
-            target = Image.open(against, max_size=limit)
+        target, board, transfers = _device(against, limit, port,
+                                           (baud, chip, before, after, no_stub))
         result = judge(image, target)
         if json:
             write_json({**result.to_dict(), **({"board": board} if board else {})})
         else:
             _render(result)
-            if board is not None:
-                sys.stdout.write(transfers + "\n")
+            sys.stdout.write(transfers)
         return EXIT_OK if result.boots else EXIT_DAMAGED
     return run_guarded(body, debug=debug, as_json=json, path=update)
+
+
+def _device(against: str | None, limit: int | None, port: str | None,
+            connection: tuple[str | None, str | None, str, str, bool]
+            ) -> tuple[Image, dict[str, object] | None, str]:
+    """The device: the TARGET file, or the board on ``port`` (its ``board`` summary and the
+    transfers line too); ``connection`` is (baud, chip, before, after, no_stub)."""
+    from ..image import Image
+
+    if port is None:
+        assert against is not None  # one of the two, checked first
+        return Image.open(against, max_size=limit), None, ""
+    from .board import board_options
+    from .port_commands import update_target
+
+    target, board, transfers = update_target(board_options(port, *connection))
+    return target, board, transfers + "\n"
 
 
 def _render(result: UpdateCheck) -> None:

@@ -145,3 +145,15 @@ def test_option_mistakes_are_one_line(sim_board: Callable[..., Any], tmp_path: P
     result = esp_image("plan", str(LFS), "--port", board.port, *args, cwd=tmp_path)
     assert result.returncode == 2 and says in result.stderr
     assert result.stderr.count("\n") == 1 and board.path.read_bytes() == flashed(OLD)
+
+
+def test_assume_erased_leaves_the_old_bytes(sim_board: Callable[..., Any],
+                                            tmp_path: Path) -> None:
+    before = flashed(OLD)
+    board = sim_board(before, size=SMALL)
+    doc = plan(board, tmp_path, "--assume-erased")
+    assert doc["assume_erased"] and all(p["action"] == "write" for p in doc["pieces"])
+    after = board.path.read_bytes()
+    # this firmware's NVS is erased: on a board taken as blank the old pages stay
+    assert after[0x9000:0xf000] == before[0x9000:0xf000] != flashed(LFS)[0x9000:0xf000]
+    assert after[0x10000:0x35000] == flashed(LFS)[0x10000:0x35000]
