@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -70,3 +72,33 @@ def test_a_bad_update_is_refused_before_connecting() -> None:
     # nothing listens on the port: the update's own problem is what is reported
     result = esp_image("check-update", "/nonexistent.bin", "--port", "socket://127.0.0.1:9")
     assert result.returncode == 2 and "/nonexistent.bin" in result.stderr
+
+
+
+def sbv2_bootloader(tmp_path: Path) -> bytes:
+    """The fixture bootloader signed by espsecure (Secure Boot v2, RSA-3072): the signature
+    sector follows the image at the next 4 KiB boundary."""
+    def espsecure(*args: str) -> None:
+        result = subprocess.run([sys.executable, "-m", "espsecure", *args], cwd=tmp_path,
+                                capture_output=True, text=True, check=False, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+    espsecure("generate-signing-key", "--version", "2", "--scheme", "rsa3072", "key.pem")
+    espsecure("sign-data", "--version", "2", "--keyfile", "key.pem", "--output", "boot.bin",
+              str(FIXTURES / "esp32-bootloader.bin"))
+    return (tmp_path / "boot.bin").read_bytes()
+
+
+@pytest.mark.parametrize("scheme", ["v1", "v2"])
+def test_a_signed_bootloader_is_read_with_its_signature(sim_board: Callable[..., Any],
+                                                        tmp_path: Path, scheme: str) -> None:
+    """The secure-boot check needs the bootloader's signature, after its image (v2: in the
+    next sector): it is read, and the verdict is the flash file's."""
+    flash = bytearray(flash_of(FIXTURES / "firmware-esp32-4MB.bin"))
+    signed = (FIXTURES / "bootloader-sbv1-signed.bin").read_bytes() if scheme == "v1" \
+        else sbv2_bootloader(tmp_path)
+    flash[0x1000:0x8000] = signed.ljust(0x7000, b"\xff")
+    board = sim_board(bytes(flash), size=FLASH)
+    doc, file_doc = both(FIXTURES / "esp32-app.bin", board)
+    secure = next(c for c in doc["checks"] if c["name"] == "secure-boot")
+    assert f"Secure Boot {scheme}" in secure["detail"] and not secure["valid"]
+    assert doc["checks"] == file_doc["checks"]
