@@ -59,13 +59,16 @@ def read_image(board: Board, *, contents: Collection[str] = (), whole: bool = Fa
     image_extent(board, chip.bootloader_offset, table_offset - chip.bootloader_offset)
     table = _build(board).table
     for p in table.partitions if table is not None else ():
-        if p.end > board.flash_size:
+        if p.offset >= board.flash_size:
             continue  # the layout check reports a partition past the flash
+        # a partition running past the flash is read as far as the flash goes, as a dump of
+        # that flash holds it: its app may still end inside (and boot)
+        size = min(p.size, board.flash_size - p.offset)
         if whole or (p.type_name == "data" and p.subtype_name == "ota") \
                 or p.name in contents or p.subtype_name in contents:
-            board.read(p.offset, p.size)
+            board.read(p.offset, size)
         elif p.type_name == "app":
-            image_extent(board, p.offset, p.size)
+            image_extent(board, p.offset, size)
     return mark_unread(board, _build(board))
 
 

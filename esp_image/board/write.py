@@ -57,11 +57,23 @@ def changed_sectors(board: Board, old: Image, new: bytes,
     for start, end in _runs([s for s in differ if s not in board.sectors]):
         board.read(start, end - start)  # one transfer per run, not per sector
     out = [s for s in differ if new[s:s + SECTOR] != board.read(s, SECTOR)]
-    for start, end in _runs(kept):  # one MD5 per run; per sector only where it differs
-        if board.md5(start, end - start) != hashlib.md5(new[start:end]).hexdigest():
-            out += [s for s in range(start, end, SECTOR)
-                    if board.md5(s, SECTOR) != hashlib.md5(new[s:s + SECTOR]).hexdigest()]
+    out += md5_differing(board, new, _runs(kept))
     return sorted(out)
+
+
+def md5_differing(board: Board, new: bytes, runs: Sequence[tuple[int, int]]) -> dict[int, str]:
+    """The sectors of ``runs`` whose bytes on the board differ from ``new``'s (the whole
+    flash), with the board's MD5 of each, nothing read: one MD5 per run, then one per sector
+    only where the run differs."""
+    out: dict[int, str] = {}
+    for start, end in runs:
+        if board.md5(start, end - start) == hashlib.md5(new[start:end]).hexdigest():
+            continue
+        for s in range(start, end, SECTOR):
+            theirs = board.md5(s, SECTOR)
+            if theirs != hashlib.md5(new[s:s + SECTOR]).hexdigest():
+                out[s] = theirs
+    return out
 
 
 def backup_name(board: Board, address: int) -> str:

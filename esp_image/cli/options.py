@@ -121,8 +121,9 @@ Partition = Annotated[str | None, option(
          "the bootloader boots).")]
 # check-update's operands.
 UpdateFile = Annotated[str, argument("The OTA update: an app image (or a wrapped one).", "UPDATE")]
-Against = Annotated[str, option("--against", metavar="TARGET",
-                                help="The device: a merged firmware file or a flash dump.")]
+Against = Annotated[str | None, option("--against", metavar="TARGET",
+                                       help="The device: a merged firmware file or a flash "
+                                            "dump (or --port PORT: a connected board).")]
 # plan's options.
 Keep = Annotated[list[str] | None, option(
     "--keep", metavar="NAMES",
@@ -178,3 +179,15 @@ Html = Annotated[str | None, typer.Option(
     help="Also write a self-contained HTML report (verdict, flash map, tables, checks).")]
 Svg = Annotated[str | None, typer.Option(
     "--svg", metavar="OUT.svg", help="Also write the file's flash map as SVG (one FILE).")]
+# --port on extract, check-update and plan (issue 17): esptool's chip for the board, and plan's
+# --port, which connects and writes the plan instead of printing esptool commands.
+BoardChip = Annotated[str | None, typer.Option(
+    "--chip", metavar="CHIP", help="With --port: the board's chip for esptool (default: "
+                                   "detect).")]
+PlanPort = Annotated[str | None, typer.Option(
+    "--port", "-p", metavar="PORT",
+    help="Write the plan to the board on this serial port, or socket://HOST:PORT, through "
+         "esptool: only the pieces the board does not already hold, each checked with its "
+         "flash MD5 (without it: pieces and esptool commands naming PORT).")]
+OptWhat = Annotated[str | None, argument("bootloader | partition-table | otadata | a partition "
+                                         "name (with --port: the only argument).", "WHAT")]

@@ -4,6 +4,7 @@ and plan the parts of a flash image."""
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 
 from ..chips import chip_by_name
 from ..errors import UsageError, VerificationFailed
@@ -29,7 +30,13 @@ if TYPE_CHECKING:
 
     from ..partition_table import PartitionTable
     from ..transforms.esp8266 import LayoutPlan
+    from ..transforms.extract import Extracted
     from .options import (
+        After,
+        Baud,
+        Before,
+        BoardChip,
+        BoardPort,
         Chip,
         Debug,
         DryRun,
@@ -37,6 +44,8 @@ if TYPE_CHECKING:
         Force,
         InPlace,
         Json,
+        NoStub,
+        OptWhat,
         OutFormat,
         Output,
         Port,
@@ -50,8 +59,7 @@ if TYPE_CHECKING:
 
 def extract(
     file: File,
-    what: Annotated[str, argument("bootloader | partition-table | otadata | a partition name",
-                                  "WHAT")],
+    what: OptWhat = None,
     output: Output = None,
     raw: Annotated[bool, option("--raw", help="The whole region, not just the image.")
                    ] = False,
@@ -59,39 +67,78 @@ def extract(
     tinyuf2: Annotated[bool, option("--tinyuf2", help="An app as TinyUF2 bootloaders (S2, S3) "
                                                       "take it: UF2 from address 0.")] = False,
     dry_run: DryRun = False, force: Force = False, json: Json = False, quiet: Quiet = False,
-    debug: Debug = False,
+    debug: Debug = False, port: BoardPort = None, baud: Baud = None, chip: BoardChip = None,
+    before: Before = "default-reset", after: After = "hard-reset", no_stub: NoStub = False,
 ) -> int:
-    """Cut a bootloader, table, otadata or partition out of a firmware file.
+    """Cut a bootloader, table, otadata or partition out of a firmware file (or a board).
 
     Apps and bootloaders end at their real image end (signatures included).
 
-    Example: [bold]esp-image extract firmware.bin factory -o app.bin[/bold]
+    Example: [bold]esp-image extract firmware.bin factory -o app.bin[/bold]  ([bold]extract
+    --port /dev/ttyUSB0 factory[/bold] reads it from a connected board)
     """
+    ask = PartOutput(output, raw, fmt, tinyuf2, dry_run, force, json, quiet)
+
     def body() -> int:
-        from ..io import check_output
+        if port is not None:
+            from .board import board_options
+            from .port_commands import extract_from_board
+
+            if what is not None:
+                raise UsageError("with --port give only WHAT (the board is the input), not "
+                                 "FILE WHAT")
+            return extract_from_board(board_options(port, baud, chip, before, after,
+                                                    no_stub), file, ask)
+        if what is None:
+            raise UsageError("missing WHAT: extract FILE WHAT (or extract --port PORT WHAT)")
         from ..transforms.extract import extract as cut
 
         image = Image.open(file)
         # A wrapped file's parts are cut from what it wraps (an .ota's payload, a .bin.gz's
         # inflated bytes): what a device writes to flash.
         part = cut(image.unwrapped(), what, raw=raw)
-        target = output or _extract_name(file, what, fmt, image)
-        check_output(target, [file], default=not output, force=force)
-        form = output_form("uf2" if tinyuf2 else fmt, target, image, address=part.address)
-        if tinyuf2:
-            _tinyuf2(form, fmt, target, part.data, what)
-        # Checked as what it is (an app, a table, otadata, a filesystem); a data partition
-        # esp_image does not model (nvs, phy_init) is "unknown", as verify leaves it in a
-        # firmware. --raw is the region as it is, damage included: read back only.
-        strict = what.lower() in ("bootloader", "partition-table", "otadata") or \
-            part.data[:1] in (b"\xe9", b"\xea")
-        notes = [*part.notes, *(f"read from inside the {w.kind} wrapper"
-                                for w in image.wrappers)]
-        return emit_write(source=file, output=target, data=part.data,
-                          actions=list(part.actions), notes=notes,
-                          as_json=json, verify=_extracted_check(target, raw, strict),
-                          quiet=quiet, dry_run=dry_run, form=form)
-    return run_guarded(body, debug=debug, as_json=json, path=file)
+        return write_part(file, image, part, what, ask)
+    return run_guarded(body, debug=debug, as_json=json, path=port or file)
+
+
+@dataclass(frozen=True)
+class PartOutput:
+    """How ``extract`` writes the part it cut: its options."""
+
+    output: str | None
+    raw: bool
+    fmt: str | None
+    tinyuf2: bool
+    dry_run: bool
+    force: bool
+    json: bool
+    quiet: bool
+
+
+def write_part(source: str, image: Image, part: Extracted, what: str, ask: PartOutput, *,
+               stem: str | None = None, extra: dict[str, object] | None = None,
+               note: str | None = None) -> int:
+    """Write an extracted part as ``extract`` does, whatever it was cut from: ``source`` is
+    the file (or the board's port), ``stem`` the default name's stem when it is not the
+    file's (a board's MAC), ``note`` one more line for the report."""
+    from ..io import check_output
+
+    target = ask.output or _extract_name(stem or source, what, ask.fmt, image)
+    check_output(target, [] if stem else [source], default=not ask.output, force=ask.force)
+    form = output_form("uf2" if ask.tinyuf2 else ask.fmt, target, image, address=part.address)
+    if ask.tinyuf2:
+        _tinyuf2(form, ask.fmt, target, part.data, what)
+    # Checked as what it is (an app, a table, otadata, a filesystem); a data partition
+    # esp_image does not model (nvs, phy_init) is "unknown", as verify leaves it in a
+    # firmware. --raw is the region as it is, damage included: read back only.
+    strict = what.lower() in ("bootloader", "partition-table", "otadata") or \
+        part.data[:1] in (b"\xe9", b"\xea")
+    notes = [*part.notes, *(f"read from inside the {w.kind} wrapper" for w in image.wrappers),
+             *([note] if note else [])]
+    return emit_write(source=source, output=target, data=part.data, actions=list(part.actions),
+                      notes=notes, as_json=ask.json,
+                      verify=_extracted_check(target, ask.raw, strict), quiet=ask.quiet,
+                      dry_run=ask.dry_run, form=form, extra=extra)
 
 
 def _extract_name(file: str, what: str, fmt: str | None, image: Image) -> str:

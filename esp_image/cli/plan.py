@@ -12,7 +12,11 @@ TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
 if TYPE_CHECKING:
     from ..transforms.plan import Plan
     from .options import (
+        After,
         AssumeErased,
+        Backup,
+        Baud,
+        Before,
         Chip,
         Debug,
         DryRun,
@@ -20,22 +24,27 @@ if TYPE_CHECKING:
         Force,
         Json,
         Keep,
+        NoBackup,
+        NoStub,
         PieceDir,
-        Port,
+        PlanPort,
         Quiet,
     )
 
 
 def plan(
     file: File, keep: Keep = None, assume_erased: AssumeErased = False, output: PieceDir = None,
-    port: Port = "PORT", chip: Chip = None, dry_run: DryRun = False, force: Force = False,
-    json: Json = False, quiet: Quiet = False, debug: Debug = False,
+    port: PlanPort = None, chip: Chip = None, dry_run: DryRun = False, force: Force = False,
+    json: Json = False, quiet: Quiet = False, debug: Debug = False, baud: Baud = None,
+    before: Before = "default-reset", after: After = "hard-reset", no_stub: NoStub = False,
+    backup: Backup = None, no_backup: NoBackup = False,
 ) -> int:
     """The fewest flash writes that bring a board to this merged firmware or dump.
 
     Erased 4 KiB sectors are left out; on a used board the parts whose old contents would
     change what it does are erased instead (esptool erase-region), unless --assume-erased.
-    Partitions named by --keep are never touched. The pieces are written to a directory.
+    Partitions named by --keep are never touched. The pieces are written to a directory,
+    or with --port straight to the board (only what it does not hold yet).
 
     Example: [bold]esp-image plan firmware.bin --keep nvs,vfs[/bold]
     """
@@ -45,10 +54,16 @@ def plan(
 
         image = Image.open(file, chip=chip).unwrapped()
         result = make_plan(image, keep=keep_names(keep or ()), assume_erased=assume_erased)
+        if port is not None:
+            from .port_commands import plan_on_board
+
+            return plan_on_board(file, result, (port, baud, before, after, no_stub),
+                                 output=output, dry_run=dry_run, json=json, quiet=quiet,
+                                 backup=backup, no_backup=no_backup)
         target = _piece_dir(file, output, force=force)
         if not dry_run:
             _write_pieces(result, image, target, file)
-        commands = _commands(result, target, port)
+        commands = _commands(result, target, "PORT")
         if json:
             write_json({"input": file, "output": target, "written": not dry_run,
                         **result.to_dict(target), "esptool": commands[0],
