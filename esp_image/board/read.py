@@ -56,7 +56,7 @@ def read_image(board: Board, *, contents: Collection[str] = (), whole: bool = Fa
     ``nvs``, ``spiffs``, ``fat``) to read whole, ``whole`` reads every partition."""
     chip = chips.chip_by_name(board.chip)
     table_offset = _table_offset(board, chip.bootloader_offset)
-    image_extent(board, chip.bootloader_offset, table_offset - chip.bootloader_offset)
+    _signed_extent(board, chip.bootloader_offset, table_offset - chip.bootloader_offset)
     table = _build(board).table
     for p in table.partitions if table is not None else ():
         if p.offset >= board.flash_size:
@@ -68,8 +68,16 @@ def read_image(board: Board, *, contents: Collection[str] = (), whole: bool = Fa
                 or p.name in contents or p.subtype_name in contents:
             board.read(p.offset, size)
         elif p.type_name == "app":
-            image_extent(board, p.offset, size)
+            _signed_extent(board, p.offset, size)
     return mark_unread(board, _build(board))
+
+
+def _signed_extent(board: Board, start: int, limit: int) -> None:
+    """Read the image at ``start`` and the sector after it, where a Secure Boot signature
+    block sits (v2: at the next 4 KiB boundary after the image), so ``verify`` on the board
+    judges signatures as on a file; 4 KiB more per image when there is none."""
+    if end := image_extent(board, start, limit):
+        board.read(start, min(limit, -(-end // SECTOR) * SECTOR + SECTOR))
 
 
 def _table_offset(board: Board, boot_offset: int) -> int:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 
 from ..errors import UsageError
-from ..units import SECTOR
 from .board import progress_bars
 from .runner import EXIT_OK, write_json
 
@@ -21,21 +20,13 @@ if TYPE_CHECKING:
 
 def update_target(options: BoardOptions) -> tuple[Image, dict[str, object], str]:
     """``check-update --port``: the board as the device (its Image, the ``board`` summary and
-    the transfers line). The checks need the bootloader, the table, otadata and the apps'
-    images (what :func:`~esp_image.board.read_image` reads) and the bootloader's Secure Boot
-    signature, in the sector after its image."""
-    from .. import chips
+    the transfers line). The checks need the bootloader with its Secure Boot signature, the
+    table, otadata and the apps' images: what :func:`~esp_image.board.read_image` reads."""
     from ..board import open_board, read_image
-    from ..board.read import image_extent
     from ..board.write import summary_line
-    from ..image import DEFAULT_TABLE_OFFSET
 
     with open_board(options) as board:
         board.progress = progress_bars()
-        boot = chips.chip_by_name(board.chip).bootloader_offset
-        room = DEFAULT_TABLE_OFFSET - boot
-        if end := image_extent(board, boot, room):
-            board.read(boot, min(room, -(-end // SECTOR) * SECTOR + SECTOR))
         return read_image(board), board.summary(), summary_line(board)
 
 
