@@ -178,3 +178,10 @@ Html = Annotated[str | None, typer.Option(
     help="Also write a self-contained HTML report (verdict, flash map, tables, checks).")]
 Svg = Annotated[str | None, typer.Option(
     "--svg", metavar="OUT.svg", help="Also write the file's flash map as SVG (one FILE).")]
+# fs and nvs on a board: -p is their --partition, so the board's port is --port alone.
+GroupPort = Annotated[str | None, typer.Option(
+    "--port", metavar="PORT",
+    help="Read (and write) the partition on the board at this serial port, or "
+         "socket://HOST:PORT, through esptool, instead of FILE.")]
+BoardChip = Annotated[str | None, typer.Option(
+    "--chip", metavar="CHIP", help="With --port: the board's chip for esptool (default auto).")]
