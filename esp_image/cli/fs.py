@@ -147,8 +147,13 @@ class FileOptions:
             sys.stderr.write(self.board_line + "\n")
 
     def board_write(self, change: Callable[[Image], TransformResult],
-                    contents: Callable[[Image], tuple[str, ...]]) -> int:
-        """A writing command on the board: only the changed sectors, as ``otadata --port``."""
+                    partition: Callable[[Image], tuple[str, int, int]], *, fresh: bool) -> int:
+        """A writing command on the board: only the changed sectors, as ``otadata --port``.
+
+        ``partition`` is the (name, offset, size) the command works on; its contents are read
+        first, unless ``fresh`` (mkfs): then only the sectors the new contents change are
+        read, the rest compared by the board's MD5.
+        """
         connection = self.connection
         assert connection is not None
 
@@ -159,9 +164,14 @@ class FileOptions:
             if self.output is not None or self.in_place:
                 raise UsageError("-o and --in-place write a file; with --port the board's "
                                  "partition is written (drop them)")
-            return on_board(None, connection, change, contents=contents, dry_run=self.dry_run,
-                            json=self.as_json, quiet=self.quiet, debug=self.debug,
-                            backup=self.backup, no_backup=self.no_backup)
+            def span(image: Image, _: object) -> tuple[tuple[str, ...], list[tuple[int, int]]]:
+                _, offset, size = partition(image)
+                return (), [(offset, offset + size)]
+            return on_board(None, connection, change, dry_run=self.dry_run, json=self.as_json,
+                            quiet=self.quiet, debug=self.debug, backup=self.backup,
+                            no_backup=self.no_backup,
+                            **({"layout": span} if fresh else
+                               {"contents": lambda image: partition(image)[:1]}))
         return run_guarded(body, debug=self.debug, as_json=self.as_json, path=connection[0])
 
 
@@ -225,11 +235,14 @@ def _open(opts: _Options) -> tuple[Image, FsTarget, bytes]:
     return image, target, region(inner, target)
 
 
-def _named(opts: _Options) -> Callable[[Image], tuple[str, ...]]:
-    """The partition a command reads on a board, named from the board's table."""
-    from ..transforms.fs import locate
+def _named(opts: _Options) -> Callable[[Image], tuple[str, int, int]]:
+    """The partition a command works on on a board, from the board's table."""
+    def named(image: Image) -> tuple[str, int, int]:
+        from ..transforms.fs import locate
 
-    return lambda image: (locate(image, opts.partition).name,)
+        target = locate(image, opts.partition)
+        return target.name, target.address or 0, target.size
+    return named
 
 
 def _read_board(opts: _Options) -> tuple[_Options, bytes]:
@@ -241,7 +254,7 @@ def _read_board(opts: _Options) -> tuple[_Options, bytes]:
     from .board import read_contents
 
     assert opts.connection is not None
-    image, board, line = read_contents(opts.connection, _named(opts))
+    image, board, line = read_contents(opts.connection, lambda i: _named(opts)(i)[:1])
     return (replace(opts, board=board, board_line=line),
             region(image, locate(image, opts.partition)))
 
@@ -272,7 +285,8 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
     opts = _opts(ctx)
     if opts.connection is not None:
         raise typer.Exit(opts.board_write(lambda image: _on_board(opts, image, what, change,
-                                                                  fresh), _named(opts)))
+                                                                  fresh), _named(opts),
+                                          fresh=fresh is not None))
 
     def run() -> int:
         assert opts.file is not None

@@ -134,12 +134,16 @@ def _open(opts: _Options) -> tuple[Image, FoundNvs]:
     return image, select_nvs(image.unwrapped(), opts.partition, _keys(opts))
 
 
-def _named(opts: _Options) -> Callable[[Image], tuple[str, ...]]:
-    """The NVS partition a command works on, named from the board's table (its unread
-    contents do not matter: the choice is the table's)."""
-    from ..nvs import select_nvs
+def _named(opts: _Options) -> Callable[[Image], tuple[str, int, int]]:
+    """The NVS partition a command works on, from the board's table (its unread contents do
+    not matter: the choice is the table's)."""
+    def named(image: Image) -> tuple[str, int, int]:
+        from ..nvs import select_nvs
 
-    return lambda image: (str(select_nvs(image, opts.partition).name),)
+        part = select_nvs(image, opts.partition).partition
+        assert part is not None  # a board's Image is its flash, with a table
+        return part.name, part.offset, part.size
+    return named
 
 
 def _read_board(opts: _Options) -> tuple[_Options, FoundNvs]:
@@ -151,7 +155,7 @@ def _read_board(opts: _Options) -> tuple[_Options, FoundNvs]:
     from .board import read_contents
 
     assert opts.connection is not None
-    image, board, line = read_contents(opts.connection, _named(opts))
+    image, board, line = read_contents(opts.connection, lambda i: _named(opts)(i)[:1])
     return (replace(opts, board=board, board_line=line),
             select_nvs(image, opts.partition, _keys(opts)))
 
@@ -317,7 +321,7 @@ def _change(ctx: typer.Context, change: Change, sources: tuple[str, ...] = (),
     opts = _opts(ctx)
     if opts.connection is not None:
         raise typer.Exit(opts.board_write(lambda image: _on_board(opts, image, change, readable),
-                                          _named(opts)))
+                                          _named(opts), fresh=not readable))
 
     def run() -> int:
         from .runner import flash_input, format_suffix, output_form
