@@ -89,6 +89,10 @@ def need_command(ctx: typer.Context, group: str) -> None:
     """Exit 2 with the list of commands when FILE is not followed by one."""
     if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
         names = ", ".join(getattr(ctx.command, "commands", {}))
+        if ctx.params.get("file") in getattr(ctx.command, "commands", {}):
+            error_line(f"missing FILE (or --port PORT for a connected board) before "
+                       f"{ctx.params['file']}")
+            raise typer.Exit(2)
         error_line(f"{group} needs a COMMAND after FILE: one of {names} (see "
                    f"'esp-image {group} --help')")
         raise typer.Exit(2)

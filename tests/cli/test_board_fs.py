@@ -151,3 +151,5 @@ def test_one_of_file_or_port(args: list[str], tmp_path: Path) -> None:
     result = esp_image(*args, cwd=tmp_path)
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())
+    if len(args) == 2:
+        assert "missing FILE (or --port PORT" in result.stderr
