@@ -50,7 +50,11 @@ def test_reads_take_only_the_filesystem_partition(sim_board: Callable[..., Any],
     assert "read" in cat.stderr and board.port in cat.stderr  # the transfers, not on stdout
     df = esp_image("fs", "--port", board.port, "--json", "df")
     doc = json.loads(df.stdout)
+    assert_matches("Filesystem usage", doc)
     assert_matches("Board", doc["board"])
+    cat_doc = json.loads(esp_image("fs", "--port", board.port, "--json", "cat", "/main.py").stdout)
+    assert_matches("Filesystem file", cat_doc)
+    assert cat_doc["content"] == "cHJpbnQoImhlbGxvIikK" and "board" in cat_doc
     read = [tuple(r) for r in doc["board"]["read"]]
     assert VFS in read or any(a <= VFS[0] and b >= VFS[1] for a, b in read)
     # the NVS partition (0x9000-0xf000) and the flash after the filesystem were not read

@@ -55,6 +55,7 @@ def test_reads_take_only_the_nvs_partition(sim_board: Callable[..., Any], tmp_pa
     get = esp_image("nvs", "--port", board.port, "get", "wifi", "ssid", "--json")
     doc = json.loads(get.stdout)
     assert doc["value"] == "home-network"
+    assert_matches("NVS entry", doc)
     assert_matches("Board", doc["board"])
     read = [tuple(r) for r in doc["board"]["read"]]
     assert any(a <= NVS[0] and b >= NVS[1] for a, b in read)
@@ -62,8 +63,9 @@ def test_reads_take_only_the_nvs_partition(sim_board: Callable[..., Any], tmp_pa
     assert not any(a < 0x10000 and b > 0xF000 for a, b in read)
     assert not any(b > 0x200000 for a, b in read)
     csv = esp_image("nvs", "--port", board.port, "export", "-o", str(tmp_path / "b.csv"),
-                    cwd=cwd)
+                    "--json", cwd=cwd)
     assert csv.returncode == 0, csv.stderr
+    assert_matches("Write document", json.loads(csv.stdout))
     esp_image("nvs", str(dump), "export", "-o", str(tmp_path / "f.csv"))
     assert (tmp_path / "b.csv").read_text() == (tmp_path / "f.csv").read_text()
     assert board.path.read_bytes() == flash
