@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     Guard = Callable[[Image, bytes, Callable[[], list[int]]], None]
     Connection = tuple[str | None, str | None, str | None, str, str, bool]
     Layout = Callable[[Image, TransformResult], tuple[tuple[str, ...], list[tuple[int, int]]]]
+    Contents = Callable[[Image], tuple[str, ...]]
 
 
 def board_options(port: str, baud: str | None, chip: str | None, before: str, after: str,
@@ -81,12 +82,14 @@ def inspect_board(options: BoardOptions, *, verify: bool, json: bool, quiet: boo
 
 def write_board(options: BoardOptions, change: Change, *, dry_run: bool, json: bool,
                 quiet: bool, debug: bool, backup: str | None, no_backup: bool,
-                layout: Layout | None = None, guard: Guard | None = None) -> int:
+                layout: Layout | None = None, guard: Guard | None = None,
+                contents: Contents | None = None) -> int:
     """Apply ``change`` to the board's Image and write the sectors that differ.
 
-    ``layout`` (retable) names the partitions the change needs the contents of (read, then
-    the change is made again) and the flash ranges it lays out afresh; ``guard`` may refuse
-    the new contents before anything is written.
+    ``contents`` (fs, nvs) names, from the board's table, the data partitions the change
+    works on: read before the change is made. ``layout`` (retable) names the partitions the
+    change needs the contents of (read, then the change is made again) and the flash ranges
+    it lays out afresh; ``guard`` may refuse the new contents before anything is written.
     """
     def body() -> int:
         if backup is not None and no_backup:
@@ -96,7 +99,7 @@ def write_board(options: BoardOptions, change: Change, *, dry_run: bool, json: b
 
         with open_board(options) as board:
             board.progress = progress_bars()
-            image = read_image(board)
+            image = _read_named(board, contents)
             result = change(image)
             new = fit(board, image, result.data)
             needed, defined = layout(image, result) if layout is not None else ((), [])
@@ -138,6 +141,30 @@ def read_board(file: str | None, connection: Connection, render: Callable[[Image
         options = board_options(chosen_port(file, port), baud, chip, before, after, no_stub)
         return render(board_image(options)[0])
     return run_guarded(body, debug=debug, as_json=json, path=port)
+
+
+def read_contents(connection: Connection, contents: Contents
+                  ) -> tuple[Image, dict[str, object], str]:
+    """The board's Image with the data partitions ``contents`` names (from its table) read
+    whole, the ``board`` summary and the transfers line (fs and nvs reading a board)."""
+    from ..board import open_board
+    from ..board.write import summary_line
+
+    port, baud, chip, before, after, no_stub = connection
+    with open_board(board_options(chosen_port(None, port), baud, chip, before, after,
+                                  no_stub)) as board:
+        board.progress = progress_bars()
+        image = _read_named(board, contents)
+        return image, board.summary(), summary_line(board)
+
+
+def _read_named(board: Board, contents: Contents | None) -> Image:
+    """What every board Image holds, then the partitions ``contents`` names from its table:
+    only the table says which one a command means (--partition, or the first of a kind)."""
+    from ..board import read_image
+
+    image = read_image(board)
+    return image if contents is None else read_image(board, contents=contents(image))
 
 
 def fit(board: Board, image: Image, data: bytes) -> bytes:

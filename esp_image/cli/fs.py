@@ -17,12 +17,20 @@ import typer
 from typer.core import TyperGroup
 
 from .options import (
+    After,
+    Backup,
+    Baud,
+    Before,
     BlockSize,
+    BoardChip,
     Debug,
     DryRun,
     Force,
+    GroupPort,
     InPlace,
     Json,
+    NoBackup,
+    NoStub,
     OutFormat,
     PageSize,
     Quiet,
@@ -40,7 +48,9 @@ from .runner import (
 
 if TYPE_CHECKING:
     from ..image import Image
+    from ..transforms import TransformResult
     from ..transforms.fs import FsTarget
+    from .board import Connection
 
 class _FsGroup(TyperGroup):
     """``fs``'s options may follow FILE, so the group reads every option on the line and would
@@ -54,7 +64,15 @@ class _FsGroup(TyperGroup):
             if command is not None and "--help" in args[i + 1:]:
                 # Raises click's Exit after printing, as any --help does.
                 command.make_context(arg, ["--help"], parent=ctx)
-        return super().parse_args(ctx, args)
+        rest = super().parse_args(ctx, args)
+        file = ctx.params.get("file")
+        if ctx.params.get("port") is not None and file in self.commands:
+            # With --port there is no FILE: what the optional FILE took is the command.
+            args = [*ctx._protected_args, *ctx.args]
+            ctx._protected_args, ctx.args = [file], args
+            ctx.params["file"] = None
+            return args
+        return rest
 
 
 def file_group(help: str) -> typer.Typer:
@@ -71,16 +89,37 @@ def need_command(ctx: typer.Context, group: str) -> None:
     """Exit 2 with the list of commands when FILE is not followed by one."""
     if ctx.invoked_subcommand is None and not ctx.resilient_parsing:
         names = ", ".join(getattr(ctx.command, "commands", {}))
+        if ctx.params.get("file") in getattr(ctx.command, "commands", {}):
+            error_line(f"missing FILE (or --port PORT for a connected board) before "
+                       f"{ctx.params['file']}")
+            raise typer.Exit(2)
         error_line(f"{group} needs a COMMAND after FILE: one of {names} (see "
                    f"'esp-image {group} --help')")
         raise typer.Exit(2)
 
 
+def board_or_file(file: str | None, connection: Connection, *, json: bool, debug: bool
+                  ) -> Connection | None:
+    """The board the group works on (None: FILE): exactly one of FILE and --port, else one
+    line and exit 2."""
+    def check() -> int:
+        from .board import chosen_port
+
+        if connection[0] is not None or file is None:
+            chosen_port(file, connection[0])
+        return 0
+    code = run_guarded(check, debug=debug, as_json=json, path=file or connection[0])
+    if code:
+        raise typer.Exit(code)
+    return connection if connection[0] is not None else None
+
+
 @dataclass(frozen=True, kw_only=True)
 class FileOptions:
-    """The options a file group's callback takes for every command."""
+    """The options a file group's callback takes for every command; ``connection`` is the
+    board's (``--port``), ``board`` and ``board_line`` what reading it transferred."""
 
-    file: str
+    file: str | None
     partition: str | None
     output: str | None
     in_place: bool
@@ -90,6 +129,54 @@ class FileOptions:
     quiet: bool
     debug: bool
     fmt: str | None = None
+    connection: Connection | None = None
+    backup: str | None = None
+    no_backup: bool = False
+    board: dict[str, object] | None = None
+    board_line: str | None = None
+
+    @property
+    def source(self) -> str | None:
+        """What the command reads: FILE, or the board's port."""
+        return self.file if self.connection is None else self.connection[0]
+
+    def board_key(self) -> dict[str, object]:
+        """The ``board`` summary a JSON document read from a board carries."""
+        return {} if self.board is None else {"board": self.board}
+
+    def board_done(self) -> None:
+        """After a read from a board: the bytes transferred, on stderr (stdout is the file's
+        output, byte for byte, so pipes work alike on both)."""
+        if self.board_line is not None and not (self.quiet or self.as_json):
+            sys.stderr.write(self.board_line + "\n")
+
+    def board_write(self, change: Callable[[Image], TransformResult],
+                    partition: Callable[[Image], tuple[str, int, int]], *, fresh: bool) -> int:
+        """A writing command on the board: only the changed sectors, as ``otadata --port``.
+
+        ``partition`` is the (name, offset, size) the command works on; its contents are read
+        first, unless ``fresh`` (mkfs): then only the sectors the new contents change are
+        read, the rest compared by the board's MD5.
+        """
+        connection = self.connection
+        assert connection is not None
+
+        def body() -> int:
+            from ..errors import UsageError
+            from .board import on_board
+
+            if self.output is not None or self.in_place:
+                raise UsageError("-o and --in-place write a file; with --port the board's "
+                                 "partition is written (drop them)")
+            def span(image: Image, _: object) -> tuple[tuple[str, ...], list[tuple[int, int]]]:
+                _, offset, size = partition(image)
+                return (), [(offset, offset + size)]
+            return on_board(None, connection, change, dry_run=self.dry_run, json=self.as_json,
+                            quiet=self.quiet, debug=self.debug, backup=self.backup,
+                            no_backup=self.no_backup,
+                            **({"layout": span} if fresh else
+                               {"contents": lambda image: partition(image)[:1]}))
+        return run_guarded(body, debug=self.debug, as_json=self.as_json, path=connection[0])
 
 
 fs_app = file_group("Files inside firmware images: littlefs, FAT and wear-levelled FAT (ls, cat, "
@@ -107,8 +194,9 @@ class _Options(FileOptions):
 @fs_app.callback()
 def fs_main(
     ctx: typer.Context,
-    file: Annotated[str, typer.Argument(help="A firmware file, flash dump or partition image.",
-                                        metavar="FILE")],
+    file: Annotated[str | None, typer.Argument(
+        help="A firmware file, flash dump or partition image (none with --port).",
+        metavar="FILE")] = None,
     partition: Annotated[str | None, typer.Option(
         "-p", "--partition", metavar="NAME",
         help="The partition (default: the first vfs/ffat/fat/littlefs one).")] = None,
@@ -117,15 +205,21 @@ def fs_main(
     in_place: InPlace = False, dry_run: DryRun = False, force: Force = False,
     json: Json = False, quiet: Quiet = False, debug: Debug = False,
     page_size: PageSize = None, block_size: BlockSize = None, fmt: OutFormat = None,
+    port: GroupPort = None, baud: Baud = None, chip: BoardChip = None,
+    before: Before = "default-reset", after: After = "hard-reset", no_stub: NoStub = False,
+    backup: Backup = None, no_backup: NoBackup = False,
 ) -> None:
-    """Work with the files inside a firmware image, without flashing it.
+    """Work with the files inside a firmware image, without flashing it, or on a board.
 
     Example: [bold]esp-image fs firmware.bin put main.py boot.py /[/bold]
     """
     need_command(ctx, "fs")
+    board = board_or_file(file, (port, baud, chip, before, after, no_stub), json=json,
+                          debug=debug)
     ctx.obj = _Options(file=file, partition=partition, output=output, in_place=in_place,
                        dry_run=dry_run, force=force, as_json=json, quiet=quiet, debug=debug,
-                       page_size=page_size, block_size=block_size, fmt=fmt)
+                       page_size=page_size, block_size=block_size, fmt=fmt, connection=board,
+                       backup=backup, no_backup=no_backup)
 
 
 def _opts(ctx: typer.Context) -> _Options:
@@ -138,10 +232,35 @@ def _open(opts: _Options) -> tuple[Image, FsTarget, bytes]:
     from ..image import Image
     from ..transforms.fs import locate, region
 
+    assert opts.file is not None  # board_or_file: a FILE when there is no --port
     image = Image.open(opts.file)
     inner = image.unwrapped()  # a wrapped file is read inside its wrapper
     target = locate(inner, opts.partition)
     return image, target, region(inner, target)
+
+
+def _named(opts: _Options) -> Callable[[Image], tuple[str, int, int]]:
+    """The partition a command works on on a board, from the board's table."""
+    def named(image: Image) -> tuple[str, int, int]:
+        from ..transforms.fs import locate
+
+        target = locate(image, opts.partition)
+        return target.name, target.address or 0, target.size
+    return named
+
+
+def _read_board(opts: _Options) -> tuple[_Options, bytes]:
+    """The board's filesystem partition (only it, besides the headers), and ``opts`` with
+    what was transferred."""
+    from dataclasses import replace
+
+    from ..transforms.fs import locate, region
+    from .board import read_contents
+
+    assert opts.connection is not None
+    image, board, line = read_contents(opts.connection, lambda i: _named(opts)(i)[:1])
+    return (replace(opts, board=board, board_line=line),
+            region(image, locate(image, opts.partition)))
 
 
 def _read_only(ctx: typer.Context, body: Callable[[_Options, Any], int]) -> None:
@@ -153,9 +272,12 @@ def _read_only(ctx: typer.Context, body: Callable[[_Options, Any], int]) -> None
 
         page = parse_size_option(opts.page_size, "--page-size")
         block = parse_size_option(opts.block_size, "--block-size")
-        _, _, data = _open(opts)
-        return body(opts, open_volume(data, page_size=page, block_size=block))
-    raise typer.Exit(run_guarded(run, debug=opts.debug, as_json=opts.as_json, path=opts.file))
+        shown, data = _read_board(opts) if opts.connection else (opts, _open(opts)[2])
+        code = body(shown, open_volume(data, page_size=page, block_size=block))
+        shown.board_done()
+        return code
+    raise typer.Exit(run_guarded(run, debug=opts.debug, as_json=opts.as_json,
+                                 path=opts.source))
 
 
 def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
@@ -165,36 +287,61 @@ def _change(ctx: typer.Context, what: str, change: Callable[[Any], list[str]],
     ``sources`` are files on this computer the change reads: ``-o`` may not name them.
     """
     opts = _opts(ctx)
+    if opts.connection is not None:
+        raise typer.Exit(opts.board_write(lambda image: _on_board(opts, image, what, change,
+                                                                  fresh), _named(opts),
+                                          fresh=fresh is not None))
 
     def run() -> int:
-        from ..errors import FormatError, LayoutError
-        from ..transforms.fs import put_back
-
+        assert opts.file is not None
         output = choose_output(opts.file, opts.output, opts.in_place, "fs",
                                force=opts.force, inputs=sources or [],
                                suffix=format_suffix(opts.fmt))
         opened, target, data = _open(opts)
         image = flash_input(opened)
-        volume, made = _volume(target, data, fresh, what)
-        try:
-            actions = made + change(volume)
-        except FormatError as exc:
-            raise LayoutError(f"{target.name}: the filesystem turned out to be damaged "
-                              f"({exc}); not writing into it (fs mkfs replaces it)") from None
-        new = put_back(image, target, volume.image())
-        notes = []
-        if target.missing:
-            notes.append(f"the file ended {target.missing:#x} bytes before the end of "
-                         f"{target.name!r}; extended with 0xFF to hold the filesystem")
-        where = target.name if target.address is None else \
-            f"{target.name} ({target.address:#x})"
+        result = _changed(image, target, data, what, change, fresh)
         return emit_write(
-            source=opts.file, output=output,
-            data=new, actions=[f"{where}: {a}" for a in actions] or [f"{where}: {what}"],
-            notes=notes, dry_run=opts.dry_run, as_json=opts.as_json,
+            source=opts.file, output=output, data=result.data, actions=result.actions,
+            notes=result.notes, dry_run=opts.dry_run, as_json=opts.as_json,
             verify=_written_check(target, opts.partition), quiet=opts.quiet,
             original=image.data, form=output_form(opts.fmt, output, opened))
     raise typer.Exit(run_guarded(run, debug=opts.debug, as_json=opts.as_json, path=opts.file))
+
+
+def _on_board(opts: _Options, image: Image, what: str, change: Callable[[Any], list[str]],
+              fresh: Callable[[int], Any] | None) -> TransformResult:
+    """The change made to the board's Image, refused (before anything is written) unless
+    the new filesystem opens again, as for a file."""
+    from ..transforms.fs import locate, region
+
+    target = locate(image, opts.partition)
+    result = _changed(image, target, region(image, target), what, change, fresh)
+    _written_check(target, opts.partition)(result.data)
+    return result
+
+
+def _changed(image: Image, target: FsTarget, data: bytes, what: str,
+             change: Callable[[Any], list[str]], fresh: Callable[[int], Any] | None
+             ) -> TransformResult:
+    """``image`` with ``change`` made to the volume in ``data`` (or to ``fresh(size)``)."""
+    from ..errors import FormatError, LayoutError
+    from ..transforms import TransformResult
+    from ..transforms.fs import put_back
+
+    volume, made = _volume(target, data, fresh, what)
+    try:
+        actions = made + change(volume)
+    except FormatError as exc:
+        raise LayoutError(f"{target.name}: the filesystem turned out to be damaged "
+                          f"({exc}); not writing into it (fs mkfs replaces it)") from None
+    new = put_back(image, target, volume.image())
+    notes = []
+    if target.missing:
+        notes.append(f"the file ended {target.missing:#x} bytes before the end of "
+                     f"{target.name!r}; extended with 0xFF to hold the filesystem")
+    where = target.name if target.address is None else f"{target.name} ({target.address:#x})"
+    return TransformResult(new, tuple(f"{where}: {a}" for a in actions) or (f"{where}: {what}",),
+                           tuple(notes))
 
 
 def _volume(target: FsTarget, data: bytes, fresh: Callable[[int], Any] | None, what: str
@@ -274,8 +421,8 @@ def fs_cat(ctx: typer.Context, path: Path) -> None:
             import base64
 
             sys.stdout.write(_json.dumps({"path": path, "size": len(data), "encoding": "base64",
-                                          "content": base64.b64encode(data).decode("ascii")},
-                                         indent=2) + "\n")
+                                          "content": base64.b64encode(data).decode("ascii"),
+                                          **opts.board_key()}, indent=2) + "\n")
             return 0
         sys.stdout.flush()
         try:
@@ -302,7 +449,7 @@ def fs_get(ctx: typer.Context,
 
         data = volume.read(src)
         target = os.path.join(dst, os.path.basename(src)) if os.path.isdir(dst) else dst
-        check_output(target, [opts.file])
+        check_output(target, [opts.file] if opts.file else [])
         write_atomic(target, data, verify=None)
         if not opts.quiet:
             from ..terminal import shown
@@ -399,7 +546,7 @@ def fs_df(ctx: typer.Context) -> None:
         used, total = volume.df()
         if opts.as_json:
             sys.stdout.write(_json.dumps({"used": used, "total": total,
-                                          "free": total - used}) + "\n")
+                                          "free": total - used, **opts.board_key()}) + "\n")
         else:
             sys.stdout.write(f"{format_size(used)} used of {format_size(total)} "
                              f"({used / total:.1%}), {format_size(total - used)} free\n")

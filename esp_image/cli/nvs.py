@@ -16,12 +16,20 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..units import parse_size_option
-from .fs import FileOptions, file_group, need_command
+from .fs import FileOptions, board_or_file, file_group, need_command
 from .options import (
+    After,
+    Backup,
+    Baud,
+    Before,
+    BoardChip,
     Debug,
     DryRun,
+    GroupPort,
     InPlace,
     Json,
+    NoBackup,
+    NoStub,
     OutFormat,
     Quiet,
     force_option,
@@ -42,6 +50,7 @@ if TYPE_CHECKING:
     from ..image import Image
     from ..nvs import FoundNvs, NvsKeys, NvsPartition
     from ..nvs.values import Value
+    from ..transforms import TransformResult
 
 # ESP-IDF's default partition tables give nvs 0x6000 bytes.
 DEFAULT_SIZE = 0x6000
@@ -61,9 +70,9 @@ class _Options(FileOptions):
 @nvs_app.callback()
 def nvs_main(
     ctx: typer.Context,
-    file: Annotated[str, typer.Argument(
-        help="A firmware file, flash dump or NVS partition image (mkfs: may be new).",
-        metavar="FILE")],
+    file: Annotated[str | None, typer.Argument(
+        help="A firmware file, flash dump or NVS partition image (mkfs: may be new; none "
+             "with --port).", metavar="FILE")] = None,
     partition: Annotated[str | None, typer.Option(
         "-p", "--partition", metavar="NAME",
         help="The NVS partition, when the table has several.")] = None,
@@ -78,15 +87,21 @@ def nvs_main(
         "Write into a damaged NVS partition (its damaged items are dropped, as nvs_flash does "
         "at mount), and replace an existing file under the default output name.")] = False,
     json: Json = False, quiet: Quiet = False, debug: Debug = False, fmt: OutFormat = None,
+    port: GroupPort = None, baud: Baud = None, chip: BoardChip = None,
+    before: Before = "default-reset", after: After = "hard-reset", no_stub: NoStub = False,
+    backup: Backup = None, no_backup: NoBackup = False,
 ) -> None:
-    """Read and edit NVS keys, without flashing anything.
+    """Read and edit NVS keys, without flashing anything, or on a board.
 
     Example: [bold]esp-image nvs firmware.bin set wifi ssid home[/bold]
     """
     need_command(ctx, "nvs")
+    board = board_or_file(file, (port, baud, chip, before, after, no_stub), json=json,
+                          debug=debug)
     ctx.obj = _Options(file=file, partition=partition, keys=keys, output=output,
                        in_place=in_place, dry_run=dry_run, force=force, as_json=json,
-                       quiet=quiet, debug=debug, fmt=fmt)
+                       quiet=quiet, debug=debug, fmt=fmt, connection=board, backup=backup,
+                       no_backup=no_backup)
 
 
 def _opts(ctx: typer.Context) -> _Options:
@@ -96,7 +111,8 @@ def _opts(ctx: typer.Context) -> _Options:
 
 
 def _guarded(opts: _Options, run: Callable[[], int]) -> None:
-    raise typer.Exit(run_guarded(run, debug=opts.debug, as_json=opts.as_json, path=opts.file))
+    raise typer.Exit(run_guarded(run, debug=opts.debug, as_json=opts.as_json,
+                                 path=opts.source))
 
 
 def _keys(opts: _Options) -> NvsKeys | None:
@@ -112,9 +128,36 @@ def _open(opts: _Options) -> tuple[Image, FoundNvs]:
     from ..image import Image
     from ..nvs import select_nvs
 
+    assert opts.file is not None  # board_or_file: a FILE when there is no --port
     image = Image.open(opts.file)
     # A wrapped file is read inside its wrapper (a change to it is refused in _change).
     return image, select_nvs(image.unwrapped(), opts.partition, _keys(opts))
+
+
+def _named(opts: _Options) -> Callable[[Image], tuple[str, int, int]]:
+    """The NVS partition a command works on, from the board's table (its unread contents do
+    not matter: the choice is the table's)."""
+    def named(image: Image) -> tuple[str, int, int]:
+        from ..nvs import select_nvs
+
+        part = select_nvs(image, opts.partition).partition
+        assert part is not None  # a board's Image is its flash, with a table
+        return part.name, part.offset, part.size
+    return named
+
+
+def _read_board(opts: _Options) -> tuple[_Options, FoundNvs]:
+    """The board's NVS partition (only it, besides the headers), and ``opts`` with what was
+    transferred."""
+    from dataclasses import replace
+
+    from ..nvs import select_nvs
+    from .board import read_contents
+
+    assert opts.connection is not None
+    image, board, line = read_contents(opts.connection, lambda i: _named(opts)(i)[:1])
+    return (replace(opts, board=board, board_line=line),
+            select_nvs(image, opts.partition, _keys(opts)))
 
 
 def _where(found: FoundNvs) -> str:
@@ -140,14 +183,15 @@ def _read(ctx: typer.Context, body: Callable[[_Options, FoundNvs], None]) -> Non
     opts = _opts(ctx)
 
     def run() -> int:
-        _, found = _open(opts)
+        shown, found = _read_board(opts) if opts.connection else (opts, _open(opts)[1])
         part = found.nvs
         if not part.readable:
-            return _locked(opts, found)
-        body(opts, found)
+            return _locked(shown, found)
+        body(shown, found)
         for check in part.damage:
             sys.stderr.write(f"esp-image: damage: {_where(found)}: {check.name} at partition "
                              f"offset {check.offset:#x}: {check.detail}\n")
+        shown.board_done()
         return EXIT_DAMAGED if part.damage else 0
     _guarded(opts, run)
 
@@ -159,7 +203,7 @@ def _locked(opts: _Options, found: FoundNvs) -> int:
     pages = [p.to_dict() for p in found.nvs.pages]
     error_line(message)
     if opts.as_json:
-        write_json({"path": opts.file, "error": message, "encrypted": True, "pages": pages})
+        write_json({"path": opts.source, "error": message, "encrypted": True, "pages": pages})
     else:
         _write_pages(found, pages)
     return EXIT_UNUSABLE
@@ -225,14 +269,14 @@ def nvs_get(ctx: typer.Context, namespace: Namespace, key: Key) -> None:
             from ..io import check_output, write_atomic
 
             data = as_bytes(entry.value)
-            check_output(opts.output, [opts.file])
+            check_output(opts.output, [opts.file] if opts.file else [])
             write_atomic(opts.output, data, verify=None)
             doc["output"] = opts.output
             text = f"wrote {opts.output} ({len(data)} bytes)"
         else:
             text = as_text(entry.value)
         if opts.as_json:
-            write_json(doc)
+            write_json({**doc, **opts.board_key()})
         elif opts.output is None or not opts.quiet:
             from ..terminal import shown
 
@@ -256,11 +300,12 @@ def nvs_export(ctx: typer.Context) -> None:
             raise UsageError("export needs -o FILE.csv (-o /dev/stdout prints it)")
         entries = part.entries()
         text = export_csv(part)
-        emit_write(source=opts.file, output=opts.output, data=text.encode(
+        emit_write(source=opts.source, output=opts.output, data=text.encode(
             "utf-8", "surrogateescape"), actions=[f"exported {len(entries)} key(s) in "
                                                    f"{len({e.namespace for e in entries})} "
                                                    "namespace(s)"],
-                   dry_run=opts.dry_run, as_json=opts.as_json, verify=False, quiet=opts.quiet)
+                   dry_run=opts.dry_run, as_json=opts.as_json, verify=False, quiet=opts.quiet,
+                   extra=opts.board_key() or None)
     _read(ctx, body)
 
 
@@ -274,29 +319,53 @@ def _change(ctx: typer.Context, change: Change, sources: tuple[str, ...] = (),
     """Apply ``change`` to the NVS partition and write the whole file back, only that
     partition's bytes changed. ``sources``: files the change reads, which -o may not name."""
     opts = _opts(ctx)
+    if opts.connection is not None:
+        raise typer.Exit(opts.board_write(lambda image: _on_board(opts, image, change, readable),
+                                          _named(opts), fresh=not readable))
 
     def run() -> int:
-        from ..errors import NvsError
-        from ..nvs import replace_nvs
         from .runner import flash_input, format_suffix, output_form
 
+        assert opts.file is not None
         output = choose_output(opts.file, opts.output, opts.in_place, "nvs",
                                force=opts.force, inputs=sources,
                                suffix=format_suffix(opts.fmt))
         opened, found = _open(opts)
         image = flash_input(opened)
-        if readable and not found.nvs.readable:
-            raise NvsError(f"{_where(found)}: the NVS entries are encrypted; give --keys "
-                           "NVS_KEYS_FILE to change them")
-        new, actions = change(found.nvs)
-        data = new.to_bytes() if found.partition is None else \
-            replace_nvs(image, found.name, new.to_bytes())
-        return emit_write(source=opts.file, output=output, data=data,
-                          actions=[f"{_where(found)}: {a}" for a in actions],
+        data, new, actions = _changed(image, found, change, readable)
+        return emit_write(source=opts.file, output=output, data=data, actions=actions,
                           dry_run=opts.dry_run, as_json=opts.as_json, quiet=opts.quiet,
                           verify=_written_check(found.name, new), original=image.data,
                           form=output_form(opts.fmt, output, opened))
     _guarded(opts, run)
+
+
+def _changed(image: Image, found: FoundNvs, change: Change, readable: bool
+             ) -> tuple[bytes, NvsPartition, list[str]]:
+    """The whole of ``image`` with ``change`` made to its NVS partition ``found``, the new
+    partition and what was done."""
+    from ..errors import NvsError
+    from ..nvs import replace_nvs
+
+    if readable and not found.nvs.readable:
+        raise NvsError(f"{_where(found)}: the NVS entries are encrypted; give --keys "
+                       "NVS_KEYS_FILE to change them")
+    new, actions = change(found.nvs)
+    data = new.to_bytes() if found.partition is None else \
+        replace_nvs(image, found.name, new.to_bytes())
+    return data, new, [f"{_where(found)}: {a}" for a in actions]
+
+
+def _on_board(opts: _Options, image: Image, change: Change, readable: bool) -> TransformResult:
+    """The change made to the board's Image, refused (before anything is written) unless
+    the partition reads back as written, as for a file."""
+    from ..nvs import select_nvs
+    from ..transforms import TransformResult
+
+    found = select_nvs(image, opts.partition, _keys(opts))
+    data, new, actions = _changed(image, found, change, readable)
+    _written_check(found.name, new)(data)
+    return TransformResult(data, tuple(actions))
 
 
 def _written_check(name: str | None, expected: NvsPartition) -> Callable[[bytes], None]:
@@ -388,12 +457,13 @@ def nvs_mkfs(ctx: typer.Context, size: Annotated[str | None, option(
     given, a new partition image FILE. Example: [bold]esp-image nvs nvs.bin mkfs --size 24K[/bold]
     """
     opts = _opts(ctx)
-    if os.path.lexists(opts.file) or opts.output is not None:
+    if opts.file is None or os.path.lexists(opts.file) or opts.output is not None:
         def change(part: NvsPartition) -> tuple[NvsPartition, list[str]]:
             return _empty(parse_size_option(size, "--size") or part.size, part.keys)
         _change(ctx, change, readable=False)
 
     def run() -> int:
+        assert opts.file is not None  # with --port, _change above
         new, actions = _empty(parse_size_option(size, "--size") or DEFAULT_SIZE, _keys(opts))
         return emit_write(source=None, output=opts.file, data=new.to_bytes(),
                           actions=actions, dry_run=opts.dry_run, as_json=opts.as_json,

@@ -191,3 +191,8 @@ PlanPort = Annotated[str | None, typer.Option(
          "flash MD5 (without it: pieces and esptool commands naming PORT).")]
 OptWhat = Annotated[str | None, argument("bootloader | partition-table | otadata | a partition "
                                          "name (with --port: the only argument).", "WHAT")]
+# fs and nvs on a board: -p is their --partition, so the board's port is --port alone.
+GroupPort = Annotated[str | None, typer.Option(
+    "--port", metavar="PORT",
+    help="Read (and write) the partition on the board at this serial port, or "
+         "socket://HOST:PORT, through esptool, instead of FILE.")]

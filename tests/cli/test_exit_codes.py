@@ -236,7 +236,7 @@ def test_usage_errors_name_the_failing_command() -> None:
     result = subprocess.run([sys.executable, "-m", "esp_image", "fs", "x.bin", "get", "/a"],
                             capture_output=True, text=True, check=False, timeout=60)
     assert "Missing argument 'DST'" in result.stderr
-    assert "'esp-image fs FILE get --help'" in result.stderr
+    assert "'esp-image fs [FILE] get --help'" in result.stderr
     result = subprocess.run([sys.executable, "-m", "esp_image", "fs", "x.bin"],
                             capture_output=True, text=True, check=False, timeout=60)
     assert "fs needs a COMMAND after FILE: one of ls, cat, get, put" in result.stderr

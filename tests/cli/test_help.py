@@ -61,7 +61,7 @@ def test_help_rules(words: list[str], command: object) -> None:
 
 def test_fs_commands_show_their_own_arguments() -> None:
     get = _help(["fs", "get"])
-    assert "Usage: esp-image fs FILE get [OPTIONS] SRC DST" in get
+    assert "Usage: esp-image fs [FILE] get [OPTIONS] SRC DST" in get
     assert "Where to write it on this computer" in get
     put = _help(["fs", "put"])
     assert "SRC... DST" in put and "destination directory" in put
