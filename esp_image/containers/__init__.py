@@ -91,9 +91,9 @@ def sniff(data: bytes | memoryview) -> str | None:
 
     if uf2_mod.looks_like(data):
         return "uf2"
-    # A HEX file's first record starts with ':' within its first KiB; binary firmware
-    # seldom has one there, and then the HEX reader is not even imported.
-    if b":" not in bytes(data[:HEX_SNIFF]):
+    # HEX is text whose first non-blank byte is ':' (hex.looks_like, which also parses the
+    # record); for anything else the HEX reader is not even imported.
+    if bytes(data[:HEX_SNIFF]).lstrip()[:1] != b":":
         return None
     from . import hex as hex_mod
 

@@ -57,14 +57,14 @@ class _Reader:
     def fail(self, name: str, offset: int, detail: str) -> None:
         self.failed.setdefault(name, Check(name, False, offset, detail))
 
-    def runs(self, view: memoryview) -> list[tuple[int, list[bytes]]]:
+    def runs(self, view: memoryview) -> list[tuple[int, bytearray]]:
         """The payloads of the blocks that describe main flash, as runs of contiguous
         addresses (the start, the payloads in order); ``view`` holds whole blocks. One loop
         over thousands of blocks, so its names are bound locally and nothing is called per
         block but struct, slicing and MD5."""
         head, md5, fail = _MD5_HEAD.pack, _md5, self.fail
-        runs: list[tuple[int, list[bytes]]] = []
-        parts: list[bytes] = []
+        runs: list[tuple[int, bytearray]] = []
+        parts = bytearray()
         run_end = -1
         families, numbers = self.families, self.numbers.append
         for at, (magic0, magic1, flags, address, size, number, count, family, area,
@@ -95,9 +95,9 @@ class _Reader:
             if not size:
                 continue
             if address != run_end:
-                parts = []
+                parts = bytearray()
                 runs.append((address, parts))
-            parts.append(payload)
+            parts += payload
             run_end = address + size
         return runs
 
@@ -137,7 +137,7 @@ def decode(data: bytes | memoryview) -> Decoded:
     _numbering(reader.numbers, reader)
     if not runs:
         raise InputError("UF2: no block describes main flash")
-    segments = check_layout([(a, b"".join(p)) for a, p in runs], "UF2")
+    segments = check_layout([(a, bytes(p)) for a, p in runs], "UF2")
     chip, facts = _family(reader)
     facts.update({"blocks": len(reader.numbers), "md5_blocks": reader.md5_blocks,
                   "skipped_blocks": reader.skipped})

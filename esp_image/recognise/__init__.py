@@ -9,7 +9,6 @@ recognised by :mod:`esp_image.recognise.esp8266`, imported only when they are tr
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 from ..checks import Check, Issue
@@ -237,6 +236,8 @@ def _unknown(view: memoryview, reason: str) -> Image:
 
 
 def _entropy(view: memoryview) -> float:
+    import math  # only unknown data is measured: recognised firmware does not load it
+
     sample = bytes(view[:0x10000])
     counts = [0] * 256
     for b in sample:

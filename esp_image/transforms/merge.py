@@ -28,14 +28,15 @@ from ..formats.compiled import partition_table as table_fmt
 from ..io import MAX_FILE_SIZE
 from ..units import format_size
 from . import TransformResult
-from .flash import MODE_CODES, FlashParams, encode
+
+TYPE_CHECKING = False  # typing is not imported at run time: start-up cost
+if TYPE_CHECKING:
+    from .flash import FlashParams
 
 APP_ALIGN = table_fmt.APP_ALIGN
 """App images must sit on a 64 KiB MMU page (ESP-IDF ``APP_TYPE`` alignment)."""
 BOOTLOADER_AREA = table_fmt.DEFAULT_TABLE_OFFSET
 """Default partition table offset: an image below it is in the bootloader area."""
-FLASH_MODES = MODE_CODES
-"""esptool ``cmds.FLASH_MODES``: the header byte 2 values esptool writes."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -134,12 +135,16 @@ def merge(parts: Sequence[tuple[int, bytes]], *, chip: str | None = None,
     detected = _check_images(items, forced, notes)
     _check_tables(items, detected)
 
-    params = FlashParams.parse(flash_size, flash_mode, flash_freq)
-    if not params.empty:
-        if detected is None:
-            raise InputError("cannot set flash parameters: the chip is unknown (no bootloader "
-                             "image among the parts); give the chip")
-        items = _patch_flash_params(items, detected, notes, params)
+    if flash_size is not None or flash_mode is not None or flash_freq is not None:
+        # imported only here: a plain merge (the common case) does not pay for it
+        from .flash import FlashParams
+
+        params = FlashParams.parse(flash_size, flash_mode, flash_freq)
+        if not params.empty:
+            if detected is None:
+                raise InputError("cannot set flash parameters: the chip is unknown (no "
+                                 "bootloader image among the parts); give the chip")
+            items = _patch_flash_params(items, detected, notes, params)
 
     end = max(p.end for p in items)
     if pad_to is not None:
@@ -302,6 +307,8 @@ def _patch_esp32(part: _Part, chip: chips.Chip, items: list[_Part], notes: list[
         raise InputError(f"cannot set flash parameters: {where} is not a valid "
                          f"{chip.title} image")
     data = bytearray(part.data)
+    from .flash import encode
+
     mode, size_freq = encode(params, chip, data[2], data[3])
     new = bytes([mode, size_freq])
     if new == bytes(data[2:4]):
@@ -347,6 +354,8 @@ def _patch_esp8266(part: _Part, notes: list[str], params: FlashParams) -> _Part:
                          "plain ESP8266 v1 image at 0x0 can be patched in place; use the "
                          "flash-params command")
     data = bytearray(part.data)
+    from .flash import encode
+
     mode, size_freq = encode(params, chips.chip_by_name("esp8266"), data[2], data[3])
     new = bytes([mode, size_freq])
     if new == bytes(data[2:4]):
@@ -388,4 +397,4 @@ def _note_flash_size(items: list[_Part], chip: chips.Chip | None, end: int,
                          "CONFIG_SPI_FLASH_SIZE_OVERRIDE")
 
 
-__all__ = ["FLASH_MODES", "MergeResult", "merge"]
+__all__ = ["MergeResult", "merge"]
