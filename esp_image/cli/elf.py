@@ -15,8 +15,10 @@ def elf(
     dry_run: DryRun = False, force: Force = False, json: Json = False, quiet: Quiet = False,
     debug: Debug = False,
 ) -> int:
-    """Write an app or bootloader as an ELF32 file: one PT_LOAD per segment at its load
-    address, the entry point, sections named by memory region.
+    """Write an app or bootloader as an ELF32 file for debuggers and disassemblers.
+
+    One PT_LOAD per segment at its load address, the entry point, sections named by memory
+    region.
 
     Example: [bold]esp-image elf firmware.bin -o app.elf[/bold]
     """

@@ -286,8 +286,9 @@ def nvs_get(ctx: typer.Context, namespace: Namespace, key: Key) -> None:
 
 @nvs_app.command("export")
 def nvs_export(ctx: typer.Context) -> None:
-    """Write every key as the CSV ESP-IDF's NVS partition generator reads (-o FILE.csv;
-    blobs inline in base64).
+    """Write every key as the CSV ESP-IDF's NVS partition generator reads.
+
+    -o FILE.csv; blobs inline in base64.
 
     Example: [bold]esp-image nvs firmware.bin export -o nvs.csv[/bold]
     """
@@ -453,8 +454,11 @@ def nvs_mkfs(ctx: typer.Context, size: Annotated[str | None, option(
         "--size", metavar="SIZE",
         help="Partition size (default: the partition's own, or 0x6000 for a new file).")] = None
              ) -> None:
-    """An empty NVS partition: FILE's NVS emptied, or, when FILE does not exist and no -o is
-    given, a new partition image FILE. Example: [bold]esp-image nvs nvs.bin mkfs --size 24K[/bold]
+    """An empty NVS partition: FILE's NVS emptied, or a new partition image FILE.
+
+    A new image is made when FILE does not exist and no -o is given.
+
+    Example: [bold]esp-image nvs nvs.bin mkfs --size 24K[/bold]
     """
     opts = _opts(ctx)
     if opts.file is None or os.path.lexists(opts.file) or opts.output is not None:

@@ -77,3 +77,13 @@ def test_no_untrue_defaults() -> None:
     merge = _help(["merge"])
     for option in ("--flash-size", "--flash-mode", "--flash-freq"):
         assert re.search(re.escape(option) + r"\s+\S+\s+Set the bootloader header", merge)
+
+
+@pytest.mark.parametrize(("words", "command"), COMMANDS[1:],
+                         ids=[" ".join(w) for w, _ in COMMANDS[1:]])
+def test_command_summaries_are_one_line(words: list[str], command: object) -> None:
+    """The command list shows each docstring's first paragraph as it is written: a summary
+    wrapped in the source would break mid-sentence there."""
+    text = (getattr(command, "help", None) or "").strip()
+    assert text, words
+    assert "\n" not in text.split("\n\n")[0], f"{' '.join(words)}: {text.split(chr(10))[0]!r}"
