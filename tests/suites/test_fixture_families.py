@@ -198,7 +198,8 @@ def test_corpus_absent_skips_fold_into_one_summary_line() -> None:
 
     env = {**os.environ, "ESP_IMAGE_CORPUS": "/nonexistent/corpus"}
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
-                           "tests/models/nvs/test_nvs_files.py", "tests/models/test_rboot.py"],
+                           "-n", "0", "tests/models/nvs/test_nvs_files.py",
+                           "tests/models/test_rboot.py"],
                           capture_output=True, text=True, check=False, cwd=ROOT, env=env)
     assert done.returncode == 0, done.stdout[-2000:]
     skipped = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
