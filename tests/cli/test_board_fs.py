@@ -14,7 +14,7 @@ import pytest
 
 from ..conftest import FIXTURES
 from .test_board_inspect import esp_image, flash_of
-from .test_board_write import sectors_differing
+from .test_board_write import board_written
 from .test_fs import _read_littlefs_directly
 from .test_json_doc import assert_matches
 
@@ -78,12 +78,8 @@ def test_put_writes_only_the_changed_sectors(sim_board: Callable[..., Any], tmp_
     assert board.path.read_bytes() == before and not list(cwd.iterdir())
     result = esp_image("fs", "--port", board.port, "put", str(src), "/lib", "--json",
                        cwd=cwd)
-    assert result.returncode == 0, result.stderr
-    doc = json.loads(result.stdout)
-    assert_matches("Board write document", doc)
-    after = board.path.read_bytes()
-    changed = sectors_differing(before, after)
-    assert changed == [int(s, 16) for s in doc["sectors"]] and changed
+    doc, after, changed = board_written(board, result, before)
+    assert changed
     assert outside(after) == outside(before)
     assert doc["board"]["bytes_written"] == 0x1000 * len(changed)
     files = _read_littlefs_directly(after[VFS[0]:VFS[1]])

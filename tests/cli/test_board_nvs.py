@@ -16,7 +16,7 @@ from esp_image.nvs import NvsPartition
 from ..conftest import FIXTURES
 from ..models.nvs.test_nvs_oracles import assert_matches_dump, nvs_tool
 from .test_board_inspect import esp_image, flash_of
-from .test_board_write import sectors_differing
+from .test_board_write import board_written
 from .test_json_doc import assert_matches
 
 pytest.importorskip("esptool")
@@ -81,12 +81,8 @@ def test_set_writes_only_the_changed_sectors(sim_board: Callable[..., Any], tmp_
     assert board.path.read_bytes() == before and not list(cwd.iterdir())
     result = esp_image("nvs", "--port", board.port, "set", "wifi", "ssid", "office", "--json",
                        cwd=cwd)
-    assert result.returncode == 0, result.stderr
-    doc = json.loads(result.stdout)
-    assert_matches("Board write document", doc)
-    after = board.path.read_bytes()
-    changed = sectors_differing(before, after)
-    assert changed == [int(s, 16) for s in doc["sectors"]] and changed
+    doc, after, changed = board_written(board, result, before)
+    assert changed
     assert all(NVS[0] <= s < NVS[1] for s in changed) and outside(after) == outside(before)
     assert (cwd / doc["backup"]).read_bytes() == before[changed[0]:changed[-1] + 0x1000]
     part = nvs_of(after)

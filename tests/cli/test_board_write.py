@@ -36,6 +36,19 @@ def sectors_differing(a: bytes, b: bytes) -> list[int]:
     return [s for s in range(0, len(a), 0x1000) if a[s:s + 0x1000] != b[s:s + 0x1000]]
 
 
+def board_written(board: Any, result: subprocess.CompletedProcess[str], before: bytes
+                  ) -> tuple[dict[str, Any], bytes, list[int]]:
+    """A board write's JSON document (checked against JSON.md), the simulator's flash after
+    it, and the sectors that changed: exactly the ones the document names."""
+    assert result.returncode == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert_matches("Board write document", doc)
+    after = board.path.read_bytes()
+    changed = sectors_differing(before, after)
+    assert changed == [int(s, 16) for s in doc["sectors"]]
+    return doc, after, changed
+
+
 def esptool_image_info(data: bytes, tmp_path: Path, chip: str = "esp32") -> str:
     path = tmp_path / "part.bin"
     path.write_bytes(data)
@@ -51,14 +64,9 @@ def test_flash_params_writes_only_the_headers_sectors(sim_board: Callable[..., A
     board = sim_board(before, size=FLASH)
     result = esp_image("flash-params", "--freq", "80m", "--port", board.port, "--no-stub",
                        "--json", cwd=cwd)
-    assert result.returncode == 0, result.stderr
-    doc = json.loads(result.stdout)
-    assert_matches("Board write document", doc)
+    doc, after, changed = board_written(board, result, before)
     assert_matches("Board", doc["board"])
-    after = board.path.read_bytes()
-    changed = sectors_differing(before, after)
     # the bootloader's header and its SHA-256, the app's header and its SHA-256
-    assert changed == [int(s, 16) for s in doc["sectors"]]
     assert changed == [0x1000, 0x6000, 0x10000, 0x34000]
     assert doc["board"]["bytes_written"] == 4 * 0x1000
     boot = esptool_image_info(after[0x1000:0x8000], tmp_path)
