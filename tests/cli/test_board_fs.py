@@ -146,8 +146,15 @@ def test_a_lost_connection_names_the_sectors_and_the_backup(sim_board: Callable[
                                                  "ls"],
                                   ["fs", "--port", "socket://127.0.0.1:9", "-o", "x.bin", "rm",
                                    "/a"],
-                                  ["fs", "--port", "socket://127.0.0.1:9", "--in-place", "mkfs"]])
+                                  ["fs", "--port", "socket://127.0.0.1:9", "--in-place", "mkfs"],
+                                  ["nvs", "ls"],
+                                  ["nvs", "x.bin", "--port", "socket://127.0.0.1:9", "ls"],
+                                  ["nvs", "--port", "socket://127.0.0.1:9", "-o", "y.bin", "rm",
+                                   "wifi"],
+                                  ["nvs", "--port", "socket://127.0.0.1:9", "--in-place",
+                                   "mkfs"]])
 def test_one_of_file_or_port(args: list[str], tmp_path: Path) -> None:
+    """fs and nvs alike: FILE or --port, and no -o/--in-place with --port."""
     result = esp_image(*args, cwd=tmp_path)
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())

@@ -128,17 +128,3 @@ def test_a_failed_md5_is_one_line(sim_board: Callable[..., Any], cwd: Path) -> N
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     backup = next(cwd.glob("esp-image-backup-*.bin"))
     assert f"backup: {backup.name}" in result.stderr
-
-
-@pytest.mark.parametrize("args", [["nvs", "ls"],
-                                  ["nvs", "x.bin", "--port", "socket://127.0.0.1:9", "ls"],
-                                  ["nvs", "--port", "socket://127.0.0.1:9", "-o", "y.bin", "rm",
-                                   "wifi"],
-                                  ["nvs", "--port", "socket://127.0.0.1:9", "--in-place",
-                                   "mkfs"]])
-def test_one_of_file_or_port(args: list[str], tmp_path: Path) -> None:
-    result = esp_image(*args, cwd=tmp_path)
-    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
-    assert "Traceback" not in result.stderr and not list(tmp_path.iterdir())
-    if len(args) == 2:
-        assert "missing FILE (or --port PORT" in result.stderr
